@@ -1,0 +1,44 @@
+package shm
+
+import "errors"
+
+// Errors from opening and validating a segment.
+var (
+	// ErrNotSegment: the file or descriptor does not hold a multiproc segment
+	// (wrong magic, or too short to hold a header).
+	ErrNotSegment = errors.New("not a multiproc segment")
+	// ErrVersion: the segment was laid out by a newer or older version of
+	// this library than the one reading it.
+	ErrVersion = errors.New("unsupported segment layout version")
+	// ErrCorrupt: a header, directory entry or offset in the segment is out
+	// of bounds or inconsistent. Shared memory is input; this is its error.
+	ErrCorrupt = errors.New("segment is corrupt")
+)
+
+// Errors from creating, attaching and closing segments.
+var (
+	ErrExists      = errors.New("already exists")
+	ErrNotFound    = errors.New("not found")
+	ErrClosed      = errors.New("segment is closed")
+	ErrInvalidName = errors.New("invalid name")
+	ErrInvalidSize = errors.New("invalid size")
+	// ErrNotAttached: a handle names an anonymous segment that this process
+	// has not inherited, so there is nothing to re-attach to.
+	ErrNotAttached = errors.New("segment is not attached in this process")
+	// ErrTooManyParticipants: every slot of the participant table belongs to
+	// a live process.
+	ErrTooManyParticipants = errors.New("participant table is full")
+)
+
+// Errors from the object directory and the allocator.
+var (
+	// ErrNoSpace: the segment has no room left for the allocation.
+	ErrNoSpace = errors.New("segment is full")
+	// ErrDirectoryFull: every directory entry is taken.
+	ErrDirectoryFull = errors.New("object directory is full")
+	// ErrKindMismatch: an object exists under the name but is of another kind.
+	ErrKindMismatch = errors.New("object is of another kind")
+	// ErrTypeMismatch: an object exists under the name with another element
+	// size or type fingerprint.
+	ErrTypeMismatch = errors.New("object has another element type")
+)

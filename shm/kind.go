@@ -1,0 +1,50 @@
+package shm
+
+import "fmt"
+
+// Kind says what an object in a segment's directory is. Every shared type
+// of the module has its kind here, in one list, so that tools reading a
+// segment (shmctl) can name what they find and no two packages collide.
+type Kind uint32
+
+// Kinds of objects. Zero is reserved: a directory entry with kind 0 is corrupt.
+const (
+	KindBytes Kind = iota + 1 // raw bytes allocated with Segment.Alloc
+	KindMutex
+	KindRLock
+	KindSemaphore
+	KindCondition
+	KindEvent
+	KindBarrier
+	KindValue
+	KindArray
+	KindQueue
+	KindJoinableQueue
+	KindPipe
+	kindEnd
+)
+
+var kindNames = [...]string{
+	KindBytes:         "bytes",
+	KindMutex:         "mutex",
+	KindRLock:         "rlock",
+	KindSemaphore:     "semaphore",
+	KindCondition:     "condition",
+	KindEvent:         "event",
+	KindBarrier:       "barrier",
+	KindValue:         "value",
+	KindArray:         "array",
+	KindQueue:         "queue",
+	KindJoinableQueue: "joinable-queue",
+	KindPipe:          "pipe",
+}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return k > 0 && k < kindEnd }
+
+func (k Kind) String() string {
+	if k.Valid() {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint32(k))
+}

@@ -1,0 +1,62 @@
+package shm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+)
+
+// validate checks a mapping's header before anything else reads it:
+// magic, then version, then checksum, then every bound. It never reads
+// outside mem, whatever mem holds.
+func validate(mem []byte) error {
+	if len(mem) < 8 || binary.NativeEndian.Uint64(mem) != magicWord {
+		return ErrNotSegment
+	}
+	if len(mem) < headerSize {
+		return fmt.Errorf("%w: %d bytes, shorter than a header", ErrCorrupt, len(mem))
+	}
+	h := (*header)(unsafe.Pointer(&mem[0]))
+	if h.Version != layoutVersion {
+		return fmt.Errorf("%w: layout %d, this library reads %d", ErrVersion, h.Version, layoutVersion)
+	}
+	if sum := headerChecksum(mem); sum != h.Checksum {
+		return fmt.Errorf("%w: header checksum %#x, want %#x", ErrCorrupt, h.Checksum, sum)
+	}
+	if h.Size != uint64(len(mem)) {
+		return fmt.Errorf("%w: header says %d bytes, mapping has %d (truncated?)", ErrCorrupt, h.Size, len(mem))
+	}
+	if h.Participants == 0 || h.Participants > MaxParticipants {
+		return fmt.Errorf("%w: %d participants", ErrCorrupt, h.Participants)
+	}
+	if h.DirEntries == 0 || h.DirEntries > maxDirEntries {
+		return fmt.Errorf("%w: %d directory entries", ErrCorrupt, h.DirEntries)
+	}
+	g := computeGeometry(h.Participants, h.DirEntries)
+	if h.TableOff != g.tableOff || h.DirOff != g.dirOff || h.HeapOff != g.heapOff {
+		return fmt.Errorf("%w: table/directory/heap at %d/%d/%d, want %d/%d/%d",
+			ErrCorrupt, h.TableOff, h.DirOff, h.HeapOff, g.tableOff, g.dirOff, g.heapOff)
+	}
+	if h.HeapOff > h.Size {
+		return fmt.Errorf("%w: heap starts at %d past the end %d", ErrCorrupt, h.HeapOff, h.Size)
+	}
+	if h.Reserved != [4]uint64{} {
+		return fmt.Errorf("%w: reserved header words are set", ErrCorrupt)
+	}
+	return nil
+}
+
+// checkEntry validates a ready directory entry against the heap's bounds.
+func checkEntry(h *header, e *dirEntry) error {
+	if !Kind(e.Kind).Valid() {
+		return fmt.Errorf("%w: directory entry of unknown kind %d", ErrCorrupt, e.Kind)
+	}
+	if e.NameLen == 0 || e.NameLen > maxNameLen {
+		return fmt.Errorf("%w: directory entry name length %d", ErrCorrupt, e.NameLen)
+	}
+	end := e.Off + e.Size
+	if e.Off < h.HeapOff || end < e.Off || end > h.Size || e.Off%objectAlign != 0 {
+		return fmt.Errorf("%w: object at [%d,+%d) outside the heap [%d,%d)", ErrCorrupt, e.Off, e.Size, h.HeapOff, h.Size)
+	}
+	return nil
+}
