@@ -1,0 +1,146 @@
+package procs
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+
+	"github.com/multiproc-go/multiproc/shm"
+	"golang.org/x/sys/unix"
+)
+
+// The parent tells a child what to run through its environment and hands
+// it descriptors at fixed numbers (exec.Cmd.ExtraFiles entry i becomes
+// descriptor 3+i):
+//
+//	3        the argument, gob bytes, read to EOF
+//	4        the report, written once at the end
+//	5...     segments the argument names (MULTIPROC_SEGMENTS of them)
+const (
+	envFunc     = "MULTIPROC_FUNC"     // registered function to run; its presence marks a child
+	envName     = "MULTIPROC_NAME"     // the process's name
+	envSegments = "MULTIPROC_SEGMENTS" // how many segment descriptors follow the report's
+	envDaemon   = "MULTIPROC_DAEMON"   // "1" for a daemon child
+
+	fdArg      = 3
+	fdReport   = 4
+	fdSegments = 5
+)
+
+// report is what a child sends back: its result, or why there is none.
+type report struct {
+	Result   []byte
+	Err      string
+	Panicked bool
+}
+
+// Main must be the first statement of main (and of TestMain). In the
+// parent it returns at once, after one environment lookup. In a child
+// started by Start it runs the registered function and exits: 0 on success,
+// 1 when the function returns an error or panics (the panic and its stack go
+// to the child's stderr, as an unrecovered panic's would).
+func Main() {
+	name, ok := os.LookupEnv(envFunc)
+	if !ok {
+		return
+	}
+	os.Exit(runChild(name))
+}
+
+var current = struct {
+	sync.Once
+	info Info
+}{}
+
+func runChild(fname string) int {
+	// Our own descriptors must not leak into processes this child starts.
+	unix.CloseOnExec(fdArg)
+	unix.CloseOnExec(fdReport)
+	out := os.NewFile(fdReport, "report")
+	send := func(r report) {
+		_ = gob.NewEncoder(out).Encode(r)
+		_ = out.Close()
+	}
+	fail := func(format string, args ...any) int {
+		msg := fmt.Sprintf(format, args...)
+		fmt.Fprintln(os.Stderr, msg)
+		send(report{Err: msg})
+		return 1
+	}
+	n, err := strconv.Atoi(os.Getenv(envSegments))
+	if err != nil || n < 0 || n > 1<<16 {
+		return fail("procs: child: bad %s=%q", envSegments, os.Getenv(envSegments))
+	}
+	for i := range n {
+		// Attached for the child's lifetime: the argument's handles name them.
+		if _, err := shm.Inherit(uintptr(fdSegments + i)); err != nil {
+			return fail("procs: child: %v", err)
+		}
+	}
+	run, ok := lookupFunc(fname)
+	if !ok {
+		return fail("procs: child: no function registered as %q (Register at package level, Main first in main)", fname)
+	}
+	in := os.NewFile(fdArg, "argument")
+	arg, err := io.ReadAll(in)
+	_ = in.Close()
+	if err != nil {
+		return fail("procs: child: reading the argument: %v", err)
+	}
+	res, err, panicked := call(run, arg)
+	switch {
+	case panicked:
+		send(report{Err: err.Error(), Panicked: true})
+		return 1
+	case err != nil:
+		send(report{Err: err.Error()})
+		return 1
+	}
+	send(report{Result: res})
+	return 0
+}
+
+// call runs the function, turning a panic into an error after printing it
+// with its stack, as the runtime would have.
+func call(run runner, arg []byte) (res []byte, err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			var stack bytes.Buffer
+			fmt.Fprintf(&stack, "panic: %v\n\n%s", v, debug.Stack())
+			os.Stderr.Write(stack.Bytes())
+			res, err, panicked = nil, fmt.Errorf("%v", v), true
+		}
+	}()
+	res, err = run(arg)
+	return res, err, false
+}
+
+// Info describes a process.
+type Info struct {
+	Name   string
+	Pid    int
+	PPid   int
+	Daemon bool
+	Child  bool // started by procs.Start
+}
+
+// Current describes the calling process: in a child, the name it was
+// started under; in a program's first process, "MainProcess".
+func Current() Info {
+	current.Do(func() {
+		name, child := os.LookupEnv(envName)
+		if !child {
+			name = "MainProcess"
+		}
+		current.info = Info{Name: name, Pid: os.Getpid(), PPid: 0,
+			Daemon: os.Getenv(envDaemon) == "1", Child: child}
+	})
+	info := current.info
+	info.PPid = os.Getppid() // the parent may have died since
+	return info
+}

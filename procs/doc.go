@@ -1,0 +1,44 @@
+// Package procs starts processes of the running program and ships them
+// arguments, shared objects included — Python's multiprocessing.Process,
+// done the Go way.
+//
+// Go cannot fork a running runtime, so a child is the same binary started
+// again (/proc/self/exe), told by its environment which registered function
+// to run:
+//
+//	var square = procs.Register("square", func(x int) (int, error) { return x * x, nil })
+//
+//	func main() {
+//		procs.Main() // first line: in a child this runs the function and exits
+//		n, err := procs.Run(square, 7)
+//		...
+//	}
+//
+// Register functions at package level, so that the child has them before
+// Main runs. Arguments and results cross by gob. Shared objects (segments,
+// and every type that lives in one: values, arrays, locks, queues) encode as
+// handles; the segments they name travel as inherited descriptors and
+// re-attach in the child before the argument is decoded. procs knows none of
+// those types: they plug in through shm.EncodeRef and shm.DecodeRef.
+//
+// # Lifecycle
+//
+// Start returns a running *Process; Join (or JoinContext, JoinTimeout) waits
+// for it. Exit codes follow Python: 0; 1 when the function returned an error
+// or panicked (the panic and its stack go to the child's stderr, and Join's
+// *ExitError carries the message); what the child passed to os.Exit; -N
+// when signal N killed it. A child is reaped as soon as it ends, so none is
+// ever left a zombie. A daemon child (WithDaemon) is killed when its parent
+// dies, by SIGKILL too: the kernel's parent-death signal, sent from a thread
+// that lives as long as the process.
+//
+// # Python → procs
+//
+//	Process(target=f, args=(x,)).start()   procs.Start(f, x)
+//	p.join() / p.join(timeout)             p.Join() / p.JoinTimeout(d), p.JoinContext(ctx)
+//	p.is_alive(), p.exitcode, p.pid        p.IsAlive(), p.ExitCode(), p.Pid()
+//	p.terminate(), p.kill()                p.Terminate(), p.Kill()
+//	p.daemon = True                        procs.WithDaemon(true)
+//	current_process(), parent_process()    procs.Current()
+//	active_children()                      procs.ActiveChildren()
+package procs

@@ -1,0 +1,46 @@
+package procs
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotStarted: Join or Result on a process that never started.
+	ErrNotStarted = errors.New("procs: process not started")
+	// ErrRunning: Result before the process ended, or ExitCode of a live one.
+	ErrRunning = errors.New("procs: process still running")
+	// ErrTimeout: JoinTimeout's time passed with the process still running.
+	ErrTimeout = errors.New("procs: timed out")
+	// ErrNoResult: the process ended without a result (it failed, or was killed).
+	ErrNoResult = errors.New("procs: process left no result")
+)
+
+// An ExitError reports a child that did not end with exit code 0.
+type ExitError struct {
+	Name string
+	Pid  int
+	// Code follows Python: 1 for a returned error or a panic, the code a
+	// child passed to os.Exit, -N for death by signal N.
+	Code int
+	// Message is the function's error text or the panic value, as the
+	// child reported it; empty when the child died before reporting.
+	Message string
+	// Panicked is true when the function panicked.
+	Panicked bool
+}
+
+func (e *ExitError) Error() string {
+	what := fmt.Sprintf("exited with code %d", e.Code)
+	switch {
+	case e.Code < 0:
+		what = fmt.Sprintf("killed by signal %v (exit code %d)", syscall.Signal(-e.Code), e.Code)
+	case e.Panicked:
+		what = "panicked: " + e.Message
+	case e.Message != "":
+		what = "failed: " + e.Message
+	}
+	return fmt.Sprintf("procs: process %q (pid %d) %s", e.Name, e.Pid, what)
+}

@@ -1,0 +1,238 @@
+package procs
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A Process is a child started by Start. Its methods are safe for
+// concurrent use. The child is reaped as soon as it exits, whether or not
+// anybody calls Join, so it never lingers as a zombie.
+type Process struct {
+	name   string
+	daemon bool
+	cmd    *exec.Cmd
+	pid    int
+
+	done   chan struct{} // closed once the child is reaped and its report read
+	code   int           // valid after done
+	rep    report        // valid after done
+	hasRep bool          // the child sent a report
+}
+
+func newProcess(cmd *exec.Cmd, o options) *Process {
+	p := &Process{name: o.name, daemon: o.daemon, cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	children.Lock()
+	children.live[p] = struct{}{}
+	children.Unlock()
+	return p
+}
+
+var children = struct {
+	sync.Mutex
+	live map[*Process]struct{}
+}{live: map[*Process]struct{}{}}
+
+// wait reads the child's report to EOF (the child's exit closes it), then
+// reaps the child and records how it ended.
+func (p *Process) wait(rep *os.File) {
+	b, _ := io.ReadAll(rep)
+	rep.Close()
+	if len(b) > 0 && gob.NewDecoder(bytes.NewReader(b)).Decode(&p.rep) == nil {
+		p.hasRep = true
+	}
+	_ = p.cmd.Wait()
+	p.code = exitCode(p.cmd.ProcessState)
+	children.Lock()
+	delete(children.live, p)
+	children.Unlock()
+	close(p.done)
+}
+
+// exitCode follows Python: the exit status, or -N for death by signal N.
+func exitCode(st *os.ProcessState) int {
+	if st == nil {
+		return -1
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return st.ExitCode()
+}
+
+// Name returns the process's name.
+func (p *Process) Name() string { return p.name }
+
+// Pid returns the child's process id.
+func (p *Process) Pid() int { return p.pid }
+
+// Daemon reports whether the child dies with this process.
+func (p *Process) Daemon() bool { return p.daemon }
+
+// IsAlive reports whether the child is still running.
+func (p *Process) IsAlive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Done returns a channel closed when the child has ended and been reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Join waits for the child to end. It returns nil for exit code 0 and an
+// *ExitError otherwise.
+func (p *Process) Join() error { return p.JoinContext(context.Background()) }
+
+// JoinTimeout is Join that gives up after d with ErrTimeout; the child
+// keeps running.
+func (p *Process) JoinTimeout(d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return p.result()
+	case <-t.C:
+		return fmt.Errorf("procs: joining %q: %w", p.name, ErrTimeout)
+	}
+}
+
+// JoinContext is Join that gives up with ctx.Err() when ctx ends; the child
+// keeps running.
+func (p *Process) JoinContext(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.result()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Process) result() error {
+	if p.code == 0 {
+		return nil
+	}
+	e := &ExitError{Name: p.name, Pid: p.pid, Code: p.code}
+	if p.hasRep {
+		e.Message, e.Panicked = p.rep.Err, p.rep.Panicked
+	}
+	return e
+}
+
+// ExitCode returns the child's exit code (0; 1 for an error or a panic;
+// what it passed to os.Exit; -N for signal N) and true, or 0 and false
+// while it runs.
+func (p *Process) ExitCode() (int, bool) {
+	select {
+	case <-p.done:
+		return p.code, true
+	default:
+		return 0, false
+	}
+}
+
+// Result decodes the function's result into out, a pointer to its result
+// type, once the child has ended. It returns the child's error when it
+// failed, ErrRunning while it runs.
+func Result[R any](p *Process) (R, error) {
+	var b box[R]
+	err := p.decodeResult(&b)
+	return b.V, err
+}
+
+// Result decodes the function's result into out, which must be a pointer to
+// the registered function's result type (see also the generic Result).
+func (p *Process) Result(out any) error {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return fmt.Errorf("procs: result of %q: need a non-nil pointer, got %T", p.name, out)
+	}
+	b := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "V", Type: v.Type().Elem()}}))
+	if err := p.decodeResult(b.Interface()); err != nil {
+		return err
+	}
+	v.Elem().Set(b.Elem().Field(0))
+	return nil
+}
+
+func (p *Process) decodeResult(out any) error {
+	select {
+	case <-p.done:
+	default:
+		return fmt.Errorf("procs: result of %q: %w", p.name, ErrRunning)
+	}
+	if err := p.result(); err != nil {
+		return err
+	}
+	if !p.hasRep {
+		return fmt.Errorf("procs: result of %q: %w", p.name, ErrNoResult)
+	}
+	return gob.NewDecoder(bytes.NewReader(p.rep.Result)).Decode(out)
+}
+
+// Terminate sends SIGTERM. Ending a child that already ended is not an error.
+func (p *Process) Terminate() error { return p.signal(syscall.SIGTERM) }
+
+// Kill sends SIGKILL. Ending a child that already ended is not an error.
+func (p *Process) Kill() error { return p.signal(syscall.SIGKILL) }
+
+// Signal sends sig to the child. The runtime addresses the child through a
+// pidfd, so a signal can never reach another process that reused the pid.
+func (p *Process) Signal(sig os.Signal) error { return p.signal(sig) }
+
+func (p *Process) signal(sig os.Signal) error {
+	if !p.IsAlive() {
+		return nil
+	}
+	err := p.cmd.Process.Signal(sig)
+	if errors.Is(err, os.ErrProcessDone) {
+		return nil
+	}
+	return err
+}
+
+// ActiveChildren returns the children this process started that have not
+// yet ended.
+func ActiveChildren() []*Process {
+	children.Lock()
+	defer children.Unlock()
+	out := make([]*Process, 0, len(children.live))
+	for p := range children.live {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Run starts f(arg) in a child, waits for it and returns its result.
+func Run[A, R any](f *Func[A, R], arg A, opts ...Option) (R, error) {
+	return RunContext(context.Background(), f, arg, opts...)
+}
+
+// RunContext is Run that kills the child and returns ctx.Err() when ctx ends first.
+func RunContext[A, R any](ctx context.Context, f *Func[A, R], arg A, opts ...Option) (R, error) {
+	var r R
+	p, err := Start(f, arg, opts...)
+	if err != nil {
+		return r, err
+	}
+	if err := p.JoinContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			_ = p.Kill()
+			<-p.done
+		}
+		return r, err
+	}
+	return Result[R](p)
+}
