@@ -1,0 +1,106 @@
+package value
+
+import (
+	"fmt"
+
+	"github.com/multiproc-go/multiproc/shm"
+)
+
+// A RawValue is one T in shared memory without a lock: Python's RawValue.
+// Its operations are the atomic ones of Value (Load, Store, Swap,
+// CompareAndSwap, Add); there is no Update and no Lock. Use it when those
+// suffice or when a lock of your own guards it.
+//
+// A RawValue is safe for concurrent use by goroutines and processes.
+type RawValue[T any] struct {
+	c     cell[T]
+	owned *shm.Segment // the handle GobDecode attached, released by Close
+}
+
+// NewRaw creates a RawValue named name in seg holding initial. T must be
+// fixed-size (ErrNotFixedSize otherwise, naming the field); a taken name is
+// shm.ErrExists.
+func NewRaw[T any](seg *shm.Segment, name string, initial T) (*RawValue[T], error) {
+	obj, g, ti, err := create(seg, name, &initial, false)
+	if err != nil {
+		return nil, err
+	}
+	return &RawValue[T]{c: newCell[T](obj, g, ti)}, nil
+}
+
+// OpenRaw opens the RawValue named name in seg, made by this or another
+// process. Its element type must be T: another type is shm.ErrTypeMismatch,
+// another kind of object (a locked Value included) shm.ErrKindMismatch.
+func OpenRaw[T any](seg *shm.Segment, name string) (*RawValue[T], error) {
+	obj, g, ti, err := open[T](seg, name, false)
+	if err != nil {
+		return nil, err
+	}
+	return &RawValue[T]{c: newCell[T](obj, g, ti)}, nil
+}
+
+// Name returns the value's name in its segment.
+func (v *RawValue[T]) Name() string { return v.c.name }
+
+// Segment returns the segment the value lives in.
+func (v *RawValue[T]) Segment() *shm.Segment { return v.c.seg }
+
+// Load returns the value. It is atomic for every T: one atomic load for a T
+// of up to 8 bytes, a seqlock read (never blocking) for a larger one.
+func (v *RawValue[T]) Load() T { return v.c.load() }
+
+// Store sets the value atomically. A T of up to 8 bytes is one atomic
+// store; a larger one is written while holding a short internal writer
+// claim (never the value's lock), see the package doc.
+func (v *RawValue[T]) Store(x T) { v.c.store(x) }
+
+// Swap stores x and returns the previous value, atomically.
+func (v *RawValue[T]) Swap(x T) T { return v.c.swap(x) }
+
+// CompareAndSwap stores x if the value equals old, atomically, and reports
+// whether it did. Values are compared byte for byte, padding excluded:
+// floats compare bitwise (NaN equals the same NaN, -0 differs from +0).
+func (v *RawValue[T]) CompareAndSwap(old, x T) bool { return v.c.compareAndSwap(old, x) }
+
+// Add adds delta and returns the new value, atomically and without a lock,
+// wrapping on overflow. T must be an integer type (any width, signed or
+// not, named or not): Add panics otherwise, as misuse of the type, which
+// New and Open already know.
+func (v *RawValue[T]) Add(delta T) T { return v.c.addDelta(delta) }
+
+// GobEncode encodes a handle on the value, so that it can be an argument
+// of a child process (procs).
+func (v *RawValue[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name) }
+
+// GobDecode attaches the value a handle names, opening it with this T:
+// another element type is an error wrapping shm.ErrTypeMismatch.
+func (v *RawValue[T]) GobDecode(b []byte) error {
+	seg, name, err := decodeRef(b)
+	if err != nil {
+		return err
+	}
+	nv, err := OpenRaw[T](seg, name)
+	if err != nil {
+		_ = seg.Close()
+		return err
+	}
+	*v = *nv
+	v.owned = seg
+	return nil
+}
+
+// Close releases the segment handle that GobDecode attached. It does
+// nothing for a value made by NewRaw or OpenRaw, whose segment the caller
+// owns. The value must not be used after Close.
+func (v *RawValue[T]) Close() error {
+	seg := v.owned
+	v.owned = nil
+	if seg == nil {
+		return nil
+	}
+	return seg.Close()
+}
+
+func (v *RawValue[T]) String() string {
+	return fmt.Sprintf("value.RawValue[%v](%q)", v.c.typ, v.c.name)
+}
