@@ -79,6 +79,7 @@ type Mutex struct {
 
 	seg   *shm.Segment
 	name  string  // for error messages
+	kind  string  // "mutex", or the embedding primitive's kind, for error messages
 	obj   string  // name of the object the word lives in, for handles
 	off   uintptr // offset of the mutex within obj
 	owned bool    // seg came from GobDecode: Close releases it
@@ -118,7 +119,7 @@ func MutexAt(obj shm.Object, off uintptr, name string) *Mutex {
 			name, off, obj.Name, obj.Size, MutexAlign))
 	}
 	seg := obj.Segment()
-	return &Mutex{word: obj.Uint32(off), self: seg.Self(), seg: seg, name: name, obj: obj.Name, off: off}
+	return &Mutex{word: obj.Uint32(off), self: seg.Self(), seg: seg, name: name, kind: "mutex", obj: obj.Name, off: off}
 }
 
 // Name returns the name given at creation or in MutexAt.
@@ -180,7 +181,7 @@ func (m *Mutex) tryLockSlow() error {
 		} else if taken, err := m.takeOverIfDead(s, "trylock"); taken {
 			return err
 		} else {
-			return fmt.Errorf("mutex %q: trylock: %w", m.name, ErrWouldBlock)
+			return fmt.Errorf("%s %q: trylock: %w", m.kind, m.name, ErrWouldBlock)
 		}
 		s = atomic.LoadUint32(m.word)
 		if err := m.checkWord(s, "trylock"); err != nil {
@@ -192,10 +193,10 @@ func (m *Mutex) tryLockSlow() error {
 // checkWord refuses a not-recoverable or corrupt word.
 func (m *Mutex) checkWord(s uint32, op string) error {
 	if s&^mutexKnown != 0 || (s&mutexNotRecoverable != 0 && s != mutexNotRecoverable) {
-		return fmt.Errorf("mutex %q: %s: %w: lock word %#x", m.name, op, shm.ErrCorrupt, s)
+		return fmt.Errorf("%s %q: %s: %w: lock word %#x", m.kind, m.name, op, shm.ErrCorrupt, s)
 	}
 	if s == mutexNotRecoverable {
-		return fmt.Errorf("mutex %q: %s: %w", m.name, op, ErrNotRecoverable)
+		return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, ErrNotRecoverable)
 	}
 	return nil
 }
@@ -213,7 +214,7 @@ func (m *Mutex) takeOverIfDead(s uint32, op string) (bool, error) {
 	if !atomic.CompareAndSwapUint32(m.word, s, m.self|s&mutexWaiters|mutexInconsistent) {
 		return false, nil
 	}
-	return true, fmt.Errorf("mutex %q: %s: holder %#x died: %w", m.name, op, holder, ErrOwnerDead)
+	return true, fmt.Errorf("%s %q: %s: holder %#x died: %w", m.kind, m.name, op, holder, ErrOwnerDead)
 }
 
 // lockSlow waits for the lock: spin, then park in slices, checking the
@@ -241,7 +242,8 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 			continue
 		}
 		if err := ctxErr(ctx); err != nil {
-			return fmt.Errorf("mutex %q: %s: %w", m.name, op, err)
+			m.giveUp(parked)
+			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, err)
 		}
 		if i < spinRounds && d != 0 {
 			spin(i, m.word, s)
@@ -249,7 +251,8 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 		}
 		slice, ok := dl.slice(ownerCheckEvery)
 		if !ok {
-			return fmt.Errorf("mutex %q: %s: %w", m.name, op, ErrTimeout)
+			m.giveUp(parked)
+			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, ErrTimeout)
 		}
 		now := time.Now()
 		if nextCheck.IsZero() {
@@ -273,11 +276,22 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 		slice = min(slice, max(time.Until(nextCheck), time.Millisecond))
 		err := futex.WaitContext(ctx, m.word, s, slice)
 		if cerr := ctxErr(ctx); cerr != nil {
-			return fmt.Errorf("mutex %q: %s: %w", m.name, op, cerr)
+			m.giveUp(parked)
+			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, cerr)
 		}
 		if err != nil && err != futex.ErrTimeout {
-			return fmt.Errorf("mutex %q: %s: futex: %w", m.name, op, err)
+			return fmt.Errorf("%s %q: %s: futex: %w", m.kind, m.name, op, err)
 		}
+	}
+}
+
+// giveUp passes a wake-up on when a waiter that has slept leaves without
+// the lock: an unlock may have woken it (clearing the waiters bit) just as
+// its context ended, and the sleepers behind it must not wait for the next
+// liveness check to notice the lock is free.
+func (m *Mutex) giveUp(parked bool) {
+	if parked && atomic.LoadUint32(m.word)&mutexHolder == 0 {
+		_, _ = futex.Wake(m.word, 1)
 	}
 }
 
@@ -301,9 +315,9 @@ func (m *Mutex) unlockSlow() error {
 		}
 		switch holder := s & mutexHolder; {
 		case holder == 0:
-			return fmt.Errorf("mutex %q: unlock: %w", m.name, ErrUnlocked)
+			return fmt.Errorf("%s %q: unlock: %w", m.kind, m.name, ErrUnlocked)
 		case holder != m.self:
-			return fmt.Errorf("mutex %q: unlock: held by %#x: %w", m.name, holder, ErrNotOwner)
+			return fmt.Errorf("%s %q: unlock: held by %#x: %w", m.kind, m.name, holder, ErrNotOwner)
 		}
 		var nw uint32
 		if s&mutexInconsistent != 0 {
@@ -334,7 +348,7 @@ func (m *Mutex) MarkConsistent() error {
 			return err
 		}
 		if s&mutexHolder != m.self {
-			return fmt.Errorf("mutex %q: mark consistent: %w", m.name, ErrNotOwner)
+			return fmt.Errorf("%s %q: mark consistent: %w", m.kind, m.name, ErrNotOwner)
 		}
 		if s&mutexInconsistent == 0 || atomic.CompareAndSwapUint32(m.word, s, s&^mutexInconsistent) {
 			return nil

@@ -2,11 +2,13 @@ package semaphore
 
 import (
 	"context"
+	"encoding/binary"
 	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,8 +71,9 @@ func deadlineIn(d time.Duration) deadline {
 	return deadline{at: time.Now().Add(d), set: true}
 }
 
-// slice returns how long the next sleep may last: at most max, and no
-// later than the deadline; ok is false when the deadline has passed.
+// slice returns how long the next sleep may last: at most max (max < 0:
+// no limit but the deadline's), and no later than the deadline; ok is
+// false when the deadline has passed.
 func (d deadline) slice(max time.Duration) (time.Duration, bool) {
 	if !d.set {
 		return max, true
@@ -79,7 +82,35 @@ func (d deadline) slice(max time.Duration) (time.Duration, bool) {
 	if left <= 0 {
 		return 0, false
 	}
+	if max < 0 {
+		return left, true
+	}
 	return min(left, max), true
+}
+
+// park sleeps on addr while it holds v, for at most slice (< 0: no limit),
+// counting itself in *sleepers so that wakers know to make the system
+// call. It returns ctx.Err() if ctx ended and nil otherwise (woken, word
+// changed, slice over, or spuriously): the caller re-checks everything.
+//
+// The count is the Dekker half of the protocol: the sleeper increments
+// sleepers and then re-reads the word; a waker changes the word and then
+// reads sleepers. With sequentially consistent atomics one of them sees
+// the other's write, so no wake-up is lost.
+func park(ctx context.Context, addr, sleepers *uint32, v uint32, slice time.Duration) error {
+	atomic.AddUint32(sleepers, 1)
+	defer atomic.AddUint32(sleepers, ^uint32(0))
+	if atomic.LoadUint32(addr) != v {
+		return nil
+	}
+	err := futex.WaitContext(ctx, addr, v, slice)
+	if cerr := ctxErr(ctx); cerr != nil {
+		return cerr
+	}
+	if err != nil && err != futex.ErrTimeout {
+		return err
+	}
+	return nil
 }
 
 // ctxErr is ctx.Err() that costs nothing for a context that cannot end.
@@ -92,3 +123,10 @@ func ctxErr(ctx context.Context) error {
 
 // forever is the duration that means "no timeout" to the internal calls.
 const forever time.Duration = -1
+
+// Plain accessors for object memory that is not yet published (init
+// functions) or that holds immutable fields.
+func putU32(b []byte, v uint32) { binary.NativeEndian.PutUint32(b, v) }
+func putU64(b []byte, v uint64) { binary.NativeEndian.PutUint64(b, v) }
+func getU32(b []byte) uint32    { return binary.NativeEndian.Uint32(b) }
+func getU64(b []byte) uint64    { return binary.NativeEndian.Uint64(b) }

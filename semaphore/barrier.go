@@ -1,0 +1,544 @@
+package semaphore
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
+	"github.com/multiproc-go/multiproc/shm"
+)
+
+// A Barrier's object:
+//
+//	 0  state     uint64, changed by CAS only; its low 32 bits are the
+//	              futex word:
+//	                bits  0..14  count: arrivals this round (== parties
+//	                             while the last arrival runs the action)
+//	                bit  15      broken
+//	                bits 16..31  generation: the round, mod 2^16
+//	                bits 32..63  history: bit (g mod 32) says how round g
+//	                             ended, 1 broken (by Reset), 0 released
+//	 8  sleepers  uint32: processes asleep on the futex word
+//	12  parties   uint32, written before publication, never changed
+//	16  actionBy  uint32: tag of the process running this round's action
+//	64  members   [64]uint64: tag | (generation | 1<<16) << 32 of its
+//	              latest arrival: processes that have waited here
+//
+// A round: each arrival takes index count by CAS count → count+1. The
+// last (count+1 == parties) runs the action and then, by one CAS, clears
+// the round's history bit, zeroes count and moves the generation on; then
+// it wakes the sleepers. A waiter sleeps until the generation moves (and
+// reads the history bit of its round to know whether it was released or
+// reset) or the broken bit appears in its generation. Abort, a timeout, a
+// cancelled context, a failing action and a dead participant all set the
+// broken bit by CAS on the current generation, so they cannot break a
+// round that was already released. Reset moves a round on as broken.
+// History and state change in one CAS, so a waiter can never read a
+// release as a reset or the other way round — as long as it looks within
+// 32 rounds of its own, which a waiter does unless descheduled that long.
+//
+// Dead participants. A process that waits registers itself in members and
+// records there the round of each arrival. A waiter asleep for
+// barrierCheckEvery checks every member that has not arrived in the
+// current round; if one has died (seg.Alive), it forgets that member and
+// breaks the round. It also checks the process running the action. So a
+// waiter is not left hanging by a process that has waited on this barrier
+// before and died (SIGKILL or not) before arriving again, or that died
+// running the action. Not detected: a process that dies before its first
+// Wait (it never became a member), a live process that stops coming (use
+// timeouts), and more members than the table holds. A process that
+// leaves a barrier for good should call Leave first, or its exit breaks
+// the next round it does not arrive at.
+const (
+	barStateOff    = 0
+	barSleepersOff = 8
+	barPartiesOff  = 12
+	barActionByOff = 16
+	barMembersOff  = 64
+	barMaxMembers  = 64
+	barSize        = barMembersOff + 8*barMaxMembers
+
+	barCountMask = 1<<15 - 1
+	barBroken    = 1 << 15
+	barGenShift  = 16
+
+	// MaxParties is the largest number of parties a Barrier can have.
+	MaxParties = barCountMask
+
+	memberArrived = 1 << 16 // in the generation half of a member entry
+
+	barrierCheckEvery = 50 * time.Millisecond
+)
+
+// A Barrier makes parties callers, in any processes, wait for each other,
+// Python's multiprocessing.Barrier. Each Wait returns the caller's arrival
+// index, 0 for the first, parties-1 for the last. The last arrival runs
+// the action, if any, before anyone is released.
+//
+// The action is a Go func and cannot cross processes: each handle carries
+// its own (NewBarrier, OpenBarrier, SetAction), and the action that runs
+// is the one of the handle that arrives last in the round; a handle
+// without one runs none. Give every participant the same action, or only
+// one that you make sure arrives last.
+//
+// A *Barrier is a handle, safe for concurrent use; it crosses to a child
+// process as a procs argument (without an action: see SetAction).
+type Barrier struct {
+	state    *uint64
+	word     *uint32 // the low half of state
+	sleepers *uint32
+	actionBy *uint32
+	members  *[barMaxMembers]uint64
+	parties  uint32
+	action   atomic.Pointer[func() error]
+	slot     atomic.Int32 // this process's members slot, -1 when unknown
+	self     uint32
+	name     string
+	seg      *shm.Segment
+	owned    bool
+}
+
+// NewBarrier creates a barrier for parties callers (1..MaxParties) named
+// name in seg, with an optional action (nil for none).
+func NewBarrier(seg *shm.Segment, name string, parties int, action func() error) (*Barrier, error) {
+	if parties < 1 || parties > MaxParties {
+		return nil, fmt.Errorf("barrier %q: create: %w: %d parties (1..%d)", name, ErrInvalid, parties, MaxParties)
+	}
+	obj, err := seg.Create(shm.Spec{Name: name, Kind: shm.KindBarrier, Size: barSize}, func(mem []byte) error {
+		putU32(mem[barPartiesOff:], uint32(parties))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("barrier %q: create: %w", name, err)
+	}
+	return barrierAt(obj, action)
+}
+
+// OpenBarrier opens the barrier named name in seg, with this handle's
+// action (nil for none).
+func OpenBarrier(seg *shm.Segment, name string, action func() error) (*Barrier, error) {
+	obj, err := seg.OpenObject(name, shm.KindBarrier, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("barrier %q: open: %w", name, err)
+	}
+	return barrierAt(obj, action)
+}
+
+func barrierAt(obj shm.Object, action func() error) (*Barrier, error) {
+	if obj.Size < barSize {
+		return nil, fmt.Errorf("barrier %q: open: %w: %d bytes", obj.Name, shm.ErrCorrupt, obj.Size)
+	}
+	parties := atomic.LoadUint32(obj.Uint32(barPartiesOff))
+	if parties < 1 || parties > MaxParties {
+		return nil, fmt.Errorf("barrier %q: open: %w: %d parties", obj.Name, shm.ErrCorrupt, parties)
+	}
+	state := obj.Uint64(barStateOff)
+	b := &Barrier{
+		state:    state,
+		word:     lowHalf(state),
+		sleepers: obj.Uint32(barSleepersOff),
+		actionBy: obj.Uint32(barActionByOff),
+		members:  (*[barMaxMembers]uint64)(obj.Pointer(barMembersOff)),
+		parties:  parties,
+		self:     obj.Segment().Self(),
+		name:     obj.Name,
+		seg:      obj.Segment(),
+	}
+	b.slot.Store(-1)
+	b.SetAction(action)
+	return b, nil
+}
+
+// lowHalf returns the 32-bit word holding the low bits of *p.
+func lowHalf(p *uint64) *uint32 {
+	one := uint64(1)
+	if *(*byte)(unsafe.Pointer(&one)) == 1 { // little-endian
+		return (*uint32)(unsafe.Pointer(p))
+	}
+	return (*uint32)(unsafe.Add(unsafe.Pointer(p), 4))
+}
+
+func barGen(lo uint32) uint32   { return lo >> barGenShift }
+func barCount(lo uint32) uint32 { return lo & barCountMask }
+func histBit(g uint32) uint64   { return 1 << (32 + g%32) }
+
+// SetAction replaces this handle's action (nil for none).
+func (b *Barrier) SetAction(action func() error) {
+	if action == nil {
+		b.action.Store(nil)
+		return
+	}
+	b.action.Store(&action)
+}
+
+// Name returns the barrier's name.
+func (b *Barrier) Name() string { return b.name }
+
+// Parties returns how many callers a round needs.
+func (b *Barrier) Parties() int { return int(b.parties) }
+
+// NWaiting returns how many callers wait in the current round (a snapshot).
+func (b *Barrier) NWaiting() int {
+	lo := atomic.LoadUint32(b.word)
+	if lo&barBroken != 0 || barCount(lo) >= b.parties {
+		return 0
+	}
+	return int(barCount(lo))
+}
+
+// Broken reports whether the barrier is broken.
+func (b *Barrier) Broken() bool { return atomic.LoadUint32(b.word)&barBroken != 0 }
+
+// Wait waits until parties callers have called Wait, and returns this
+// caller's arrival index. It returns ErrBrokenBarrier (wrapped) if the
+// barrier is or becomes broken while it waits.
+func (b *Barrier) Wait() (int, error) { return b.wait(context.Background(), forever) }
+
+// WaitContext is Wait that, when ctx ends, breaks the barrier for every
+// waiter and returns ErrBrokenBarrier wrapping ctx.Err().
+func (b *Barrier) WaitContext(ctx context.Context) (int, error) { return b.wait(ctx, forever) }
+
+// WaitTimeout is Wait that, after d, breaks the barrier for every waiter
+// and returns ErrBrokenBarrier wrapping ErrTimeout (Python's semantics).
+func (b *Barrier) WaitTimeout(d time.Duration) (int, error) {
+	return b.wait(context.Background(), max(d, 0))
+}
+
+func (b *Barrier) brokenErr(cause error) error {
+	if cause == nil {
+		return fmt.Errorf("barrier %q: wait: %w", b.name, ErrBrokenBarrier)
+	}
+	return fmt.Errorf("barrier %q: wait: %w: %w", b.name, ErrBrokenBarrier, cause)
+}
+
+func (b *Barrier) wait(ctx context.Context, d time.Duration) (int, error) {
+	dl := deadlineIn(d)
+	var g, idx uint32
+	// Arrive.
+	for i := 0; ; i++ {
+		s := atomic.LoadUint64(b.state)
+		lo := uint32(s)
+		if lo&barBroken != 0 {
+			return 0, b.brokenErr(nil)
+		}
+		if c := barCount(lo); c < b.parties {
+			if atomic.CompareAndSwapUint64(b.state, s, s+1) {
+				g, idx = barGen(lo), c
+				break
+			}
+			continue
+		}
+		// The last arrival of the round runs the action: wait for the next
+		// round to open (Python's _enter). This caller has not joined a
+		// round, so giving up breaks nothing.
+		err := ctxErr(ctx)
+		if err == nil && i < spinRounds && d != 0 {
+			spin(i, b.word, lo)
+			continue
+		}
+		slice, ok := dl.slice(barrierCheckEvery)
+		if err == nil && !ok {
+			err = ErrTimeout
+		}
+		if err == nil && i > spinRounds {
+			// Slept a slice already: is the action's runner still alive?
+			if dead, _ := b.missingDead(barGen(lo), lo); dead {
+				b.breakRound(barGen(lo))
+				continue
+			}
+		}
+		if err == nil {
+			err = park(ctx, b.word, b.sleepers, lo, slice)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("barrier %q: wait: %w", b.name, err)
+		}
+	}
+	b.arrived(g)
+	if idx+1 == b.parties {
+		return int(idx), b.release(g)
+	}
+	return int(idx), b.await(ctx, dl, d != 0, g)
+}
+
+// release runs the action and opens the next round, as the last arrival
+// of round g.
+func (b *Barrier) release(g uint32) error {
+	atomic.StoreUint32(b.actionBy, b.self)
+	if f := b.action.Load(); f != nil {
+		if err := b.runAction(*f, g); err != nil {
+			return b.brokenErr(fmt.Errorf("action: %w", err))
+		}
+	}
+	for {
+		s := atomic.LoadUint64(b.state)
+		lo := uint32(s)
+		if barGen(lo) != g || lo&barBroken != 0 {
+			return b.brokenErr(nil) // aborted or reset while the action ran
+		}
+		next := (s>>32)<<32&^histBit(g) | uint64((g+1)&(1<<16-1))<<barGenShift
+		if atomic.CompareAndSwapUint64(b.state, s, next) {
+			break
+		}
+	}
+	if atomic.LoadUint32(b.sleepers) != 0 {
+		_, _ = futex.WakeAll(b.word)
+	}
+	return nil
+}
+
+// runAction runs the action, breaking round g if it fails or panics (the
+// panic goes on up, as Python's exception does).
+func (b *Barrier) runAction(f func() error, g uint32) (err error) {
+	ok := false
+	defer func() {
+		if !ok {
+			b.breakRound(g)
+		}
+	}()
+	err = f()
+	ok = err == nil
+	return err
+}
+
+// await waits, as an arrival of round g, for the round to end.
+func (b *Barrier) await(ctx context.Context, dl deadline, spinOK bool, g uint32) error {
+	var nextCheck time.Time
+	for i := 0; ; i++ {
+		s := atomic.LoadUint64(b.state)
+		lo := uint32(s)
+		if barGen(lo) != g {
+			if s&histBit(g) != 0 {
+				return b.brokenErr(nil) // reset
+			}
+			return nil
+		}
+		if lo&barBroken != 0 {
+			return b.brokenErr(nil)
+		}
+		err := ctxErr(ctx)
+		if err == nil && i < spinRounds && spinOK {
+			spin(i, b.word, lo)
+			continue
+		}
+		slice, ok := dl.slice(barrierCheckEvery)
+		if err == nil && !ok {
+			err = ErrTimeout
+		}
+		if err == nil {
+			now := time.Now()
+			if nextCheck.IsZero() {
+				nextCheck = now.Add(barrierCheckEvery)
+			} else if !now.Before(nextCheck) {
+				nextCheck = now.Add(barrierCheckEvery)
+				if dead, tag := b.missingDead(g, lo); dead {
+					b.breakRound(g)
+					return b.brokenErr(fmt.Errorf("participant %#x died", tag))
+				}
+			}
+			err = park(ctx, b.word, b.sleepers, lo, slice)
+		}
+		if err != nil {
+			// Python: a waiter that gives up breaks the barrier, unless the
+			// round was released first.
+			b.breakRound(g)
+			if s := atomic.LoadUint64(b.state); barGen(uint32(s)) != g && s&histBit(g) == 0 {
+				return nil
+			}
+			return b.brokenErr(err)
+		}
+	}
+}
+
+// breakRound sets the broken bit if round g is still current.
+func (b *Barrier) breakRound(g uint32) {
+	for {
+		s := atomic.LoadUint64(b.state)
+		lo := uint32(s)
+		if barGen(lo) != g || lo&barBroken != 0 {
+			return
+		}
+		if atomic.CompareAndSwapUint64(b.state, s, s|barBroken) {
+			break
+		}
+	}
+	if atomic.LoadUint32(b.sleepers) != 0 {
+		_, _ = futex.WakeAll(b.word)
+	}
+}
+
+// Abort breaks the barrier: every current and future waiter gets
+// ErrBrokenBarrier until Reset.
+func (b *Barrier) Abort() {
+	for {
+		s := atomic.LoadUint64(b.state)
+		if uint32(s)&barBroken != 0 || atomic.CompareAndSwapUint64(b.state, s, s|barBroken) {
+			break
+		}
+	}
+	if atomic.LoadUint32(b.sleepers) != 0 {
+		_, _ = futex.WakeAll(b.word)
+	}
+}
+
+// Reset returns the barrier to its empty, unbroken state. Callers waiting
+// in the current round get ErrBrokenBarrier.
+func (b *Barrier) Reset() {
+	for {
+		s := atomic.LoadUint64(b.state)
+		lo := uint32(s)
+		if lo&(1<<barGenShift-1) == 0 {
+			return // nobody waits, not broken: already reset
+		}
+		g := barGen(lo)
+		next := (s>>32)<<32 | histBit(g) | uint64((g+1)&(1<<16-1))<<barGenShift
+		if atomic.CompareAndSwapUint64(b.state, s, next) {
+			break
+		}
+	}
+	if atomic.LoadUint32(b.sleepers) != 0 {
+		_, _ = futex.WakeAll(b.word)
+	}
+}
+
+// arrived records in members that this process arrived in round g.
+func (b *Barrier) arrived(g uint32) {
+	entry := uint64(b.self) | uint64(g|memberArrived)<<32
+	if i := b.slot.Load(); i >= 0 && uint32(atomic.LoadUint64(&b.members[i])) == b.self {
+		atomic.StoreUint64(&b.members[i], entry)
+		return
+	}
+	free := -1
+	for i := range b.members {
+		v := atomic.LoadUint64(&b.members[i])
+		if uint32(v) == b.self {
+			atomic.StoreUint64(&b.members[i], entry)
+			b.slot.Store(int32(i))
+			return
+		}
+		if v == 0 && free < 0 {
+			free = i
+		}
+	}
+	for i := max(free, 0); free >= 0 && i < barMaxMembers; i++ {
+		if atomic.CompareAndSwapUint64(&b.members[i], 0, entry) {
+			b.slot.Store(int32(i))
+			return
+		}
+	}
+	// The table is full: this process is not watched (see the doc).
+}
+
+// missingDead looks for a member that has not arrived in round g and has
+// died, or a dead process running the action; it forgets a dead member.
+func (b *Barrier) missingDead(g, lo uint32) (bool, uint32) {
+	if barCount(lo) >= b.parties {
+		if tag := atomic.LoadUint32(b.actionBy); tag != 0 && tag != b.self && !b.seg.Alive(tag) {
+			return true, tag
+		}
+		return false, 0
+	}
+	for i := range b.members {
+		v := atomic.LoadUint64(&b.members[i])
+		tag := uint32(v)
+		if tag == 0 || tag == b.self || uint32(v>>32) == g|memberArrived {
+			continue
+		}
+		if !b.seg.Alive(tag) {
+			atomic.CompareAndSwapUint64(&b.members[i], v, 0)
+			return true, tag
+		}
+	}
+	return false, 0
+}
+
+// Leave removes this process from the barrier's members: its exit will no
+// longer break a round. Call it when the process stops taking part.
+func (b *Barrier) Leave() {
+	for i := range b.members {
+		v := atomic.LoadUint64(&b.members[i])
+		if uint32(v) == b.self {
+			atomic.CompareAndSwapUint64(&b.members[i], v, 0)
+		}
+	}
+	b.slot.Store(-1)
+}
+
+// GobEncode encodes a handle on b for a child process (without its action).
+func (b *Barrier) GobEncode() ([]byte, error) { return encodeHandle(b.seg, b.name, 0) }
+
+// GobDecode re-attaches a handle encoded by GobEncode; the handle has no
+// action until SetAction.
+func (b *Barrier) GobDecode(data []byte) error {
+	seg, obj, off, err := decodeHandle(data)
+	if err != nil {
+		return fmt.Errorf("barrier: decode: %w", err)
+	}
+	if obj.Kind != shm.KindBarrier || off != 0 {
+		_ = seg.Close()
+		return fmt.Errorf("barrier: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
+	}
+	nb, err := barrierAt(obj, nil)
+	if err != nil {
+		_ = seg.Close()
+		return err
+	}
+	b.state, b.word, b.sleepers, b.actionBy, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.members
+	b.parties, b.self, b.name, b.seg, b.owned = nb.parties, nb.self, nb.name, nb.seg, true
+	b.slot.Store(-1)
+	b.action.Store(nil)
+	return nil
+}
+
+// Close releases the segment handle of a Barrier decoded from a handle
+// (see Mutex.Close). It does not Leave.
+func (b *Barrier) Close() error {
+	if !b.owned {
+		return nil
+	}
+	b.owned = false
+	return b.seg.Close()
+}
+
+// BarrierState is a snapshot of a barrier.
+type BarrierState struct {
+	Parties    uint32
+	Arrived    uint32 // arrivals in the current round (Parties while the action runs)
+	Broken     bool
+	Generation uint32 // round number mod 2^16
+	Sleepers   uint32
+	Members    []BarrierMember
+}
+
+// A BarrierMember is a process that has waited on a barrier.
+type BarrierMember struct {
+	Tag     uint32
+	Alive   bool
+	Arrived bool // arrived in the current round
+}
+
+// InspectBarrier reads a barrier object without disturbing it.
+func InspectBarrier(obj shm.Object) (BarrierState, error) {
+	if obj.Kind != shm.KindBarrier || obj.Size < barSize {
+		return BarrierState{}, fmt.Errorf("semaphore: inspect %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
+	}
+	lo := atomic.LoadUint32(lowHalf(obj.Uint64(barStateOff)))
+	st := BarrierState{
+		Parties:    atomic.LoadUint32(obj.Uint32(barPartiesOff)),
+		Arrived:    barCount(lo),
+		Broken:     lo&barBroken != 0,
+		Generation: barGen(lo),
+		Sleepers:   atomic.LoadUint32(obj.Uint32(barSleepersOff)),
+	}
+	for i := range barMaxMembers {
+		v := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(8*i)))
+		if tag := uint32(v); tag != 0 {
+			st.Members = append(st.Members, BarrierMember{Tag: tag, Alive: obj.Segment().Alive(tag),
+				Arrived: uint32(v>>32) == barGen(lo)|memberArrived})
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,203 @@
+package semaphore
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
+	"github.com/multiproc-go/multiproc/shm"
+)
+
+// An Event's 64 bytes (one cache line):
+//
+//	0  word      uint32, the futex word: bit 0 the flag; bits 1..31 a
+//	             generation counted up by every Set that raises the flag
+//	4  sleepers  uint32: processes asleep on word
+//
+// Wait returns once the flag is set or the generation moved on since it
+// looked: a waiter asleep across a Set followed at once by a Clear still
+// returns, as Python's threading.Event promises ("all threads waiting for
+// it to become true are awakened"). Zero memory is a clear event.
+const (
+	eventWordOff     = 0
+	eventSleepersOff = 4
+	eventSize        = 64
+
+	eventFlag    = 1
+	eventGenStep = 2
+)
+
+// An Event is a flag shared by processes, Python's multiprocessing.Event:
+// Set raises it and wakes every waiter, Clear lowers it, Wait waits for it.
+// A *Event is a handle, safe for concurrent use; it crosses to a child
+// process as a procs argument.
+type Event struct {
+	word     *uint32
+	sleepers *uint32
+	name     string
+	seg      *shm.Segment
+	owned    bool
+}
+
+// NewEvent creates a clear event named name in seg.
+func NewEvent(seg *shm.Segment, name string) (*Event, error) {
+	obj, err := seg.Create(shm.Spec{Name: name, Kind: shm.KindEvent, Size: eventSize}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("event %q: create: %w", name, err)
+	}
+	return eventAt(obj)
+}
+
+// OpenEvent opens the event named name in seg.
+func OpenEvent(seg *shm.Segment, name string) (*Event, error) {
+	obj, err := seg.OpenObject(name, shm.KindEvent, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("event %q: open: %w", name, err)
+	}
+	return eventAt(obj)
+}
+
+func eventAt(obj shm.Object) (*Event, error) {
+	if obj.Size < eventSize {
+		return nil, fmt.Errorf("event %q: open: %w: %d bytes", obj.Name, shm.ErrCorrupt, obj.Size)
+	}
+	return &Event{word: obj.Uint32(eventWordOff), sleepers: obj.Uint32(eventSleepersOff),
+		name: obj.Name, seg: obj.Segment()}, nil
+}
+
+// Name returns the event's name.
+func (e *Event) Name() string { return e.name }
+
+// IsSet reports whether the flag is raised.
+func (e *Event) IsSet() bool { return atomic.LoadUint32(e.word)&eventFlag != 0 }
+
+// Set raises the flag and wakes every waiter. Setting a set event does
+// nothing.
+func (e *Event) Set() {
+	for {
+		w := atomic.LoadUint32(e.word)
+		if w&eventFlag != 0 {
+			return
+		}
+		if atomic.CompareAndSwapUint32(e.word, w, (w+eventGenStep)|eventFlag) {
+			break
+		}
+	}
+	if atomic.LoadUint32(e.sleepers) != 0 {
+		_, _ = futex.WakeAll(e.word)
+	}
+}
+
+// Clear lowers the flag.
+func (e *Event) Clear() {
+	for {
+		w := atomic.LoadUint32(e.word)
+		if w&eventFlag == 0 || atomic.CompareAndSwapUint32(e.word, w, w&^eventFlag) {
+			return
+		}
+	}
+}
+
+// Wait waits until the flag is raised.
+func (e *Event) Wait() error {
+	if e.IsSet() {
+		return nil
+	}
+	return e.wait(context.Background(), forever)
+}
+
+// WaitContext is Wait that gives up when ctx ends, returning ctx.Err()
+// (wrapped). A set event returns nil even if ctx is done.
+func (e *Event) WaitContext(ctx context.Context) error {
+	if e.IsSet() {
+		return nil
+	}
+	return e.wait(ctx, forever)
+}
+
+// WaitTimeout is Wait that gives up after d, returning ErrTimeout
+// (wrapped): Python's wait(timeout) returning False.
+func (e *Event) WaitTimeout(d time.Duration) error {
+	if e.IsSet() {
+		return nil
+	}
+	return e.wait(context.Background(), max(d, 0))
+}
+
+func (e *Event) wait(ctx context.Context, d time.Duration) error {
+	dl := deadlineIn(d)
+	w0 := atomic.LoadUint32(e.word)
+	for i := 0; ; i++ {
+		w := atomic.LoadUint32(e.word)
+		// Raised now, or raised (and maybe cleared) since we first looked.
+		if w&eventFlag != 0 || w&^eventFlag != w0&^eventFlag {
+			return nil
+		}
+		err := ctxErr(ctx)
+		if err == nil && i < spinRounds && d != 0 {
+			spin(i, e.word, w)
+			continue
+		}
+		slice, ok := dl.slice(forever)
+		if err == nil && !ok {
+			err = ErrTimeout
+		}
+		if err == nil {
+			err = park(ctx, e.word, e.sleepers, w, slice)
+		}
+		if err != nil {
+			return fmt.Errorf("event %q: wait: %w", e.name, err)
+		}
+	}
+}
+
+// GobEncode encodes a handle on e for a child process.
+func (e *Event) GobEncode() ([]byte, error) { return encodeHandle(e.seg, e.name, 0) }
+
+// GobDecode re-attaches a handle encoded by GobEncode.
+func (e *Event) GobDecode(b []byte) error {
+	seg, obj, off, err := decodeHandle(b)
+	if err != nil {
+		return fmt.Errorf("event: decode: %w", err)
+	}
+	if obj.Kind != shm.KindEvent || off != 0 {
+		_ = seg.Close()
+		return fmt.Errorf("event: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
+	}
+	ne, err := eventAt(obj)
+	if err != nil {
+		_ = seg.Close()
+		return err
+	}
+	*e = *ne
+	e.owned = true
+	return nil
+}
+
+// Close releases the segment handle of an Event decoded from a handle
+// (see Mutex.Close).
+func (e *Event) Close() error {
+	if !e.owned {
+		return nil
+	}
+	e.owned = false
+	return e.seg.Close()
+}
+
+// EventState is a snapshot of an event.
+type EventState struct {
+	Set        bool
+	Generation uint32 // how many times it was raised (mod 2^31)
+	Sleepers   uint32
+}
+
+// InspectEvent reads an event object without disturbing it.
+func InspectEvent(obj shm.Object) (EventState, error) {
+	if obj.Kind != shm.KindEvent || obj.Size < eventSize {
+		return EventState{}, fmt.Errorf("semaphore: inspect %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
+	}
+	w := atomic.LoadUint32(obj.Uint32(eventWordOff))
+	return EventState{Set: w&eventFlag != 0, Generation: w >> 1, Sleepers: atomic.LoadUint32(obj.Uint32(eventSleepersOff))}, nil
+}
