@@ -26,11 +26,11 @@ type lockSave struct {
 	count uint32
 }
 
-func (m *Mutex) mutex() *Mutex                   { return m }
-func (m *Mutex) releaseAll() (lockSave, error)   { return lockSave{}, m.Unlock() }
-func (m *Mutex) reacquire(lockSave) error        { return m.Lock() }
-func (r *RLock) mutex() *Mutex                   { return r.mu }
-func (r *RLock) reacquire(sv lockSave) error     { return r.took(Owner(sv.owner), r.mu.Lock(), sv.count) }
+func (m *Mutex) mutex() *Mutex                 { return m }
+func (m *Mutex) releaseAll() (lockSave, error) { return lockSave{}, m.Unlock() }
+func (m *Mutex) reacquire(lockSave) error      { return m.Lock() }
+func (r *RLock) mutex() *Mutex                 { return r.mu }
+func (r *RLock) reacquire(sv lockSave) error   { return r.took(Owner(sv.owner), r.mu.Lock(), sv.count) }
 func (r *RLock) releaseAll() (lockSave, error) {
 	sv := lockSave{owner: atomic.LoadUint64(r.owner), count: atomic.LoadUint32(r.count)}
 	atomic.StoreUint32(r.count, 0)
