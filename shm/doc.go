@@ -1,0 +1,62 @@
+// Package shm provides shared memory segments: mappings that several
+// processes of one machine share, each holding a header, a participant
+// table, a directory of named objects and a heap the objects live in.
+//
+// A segment is named (a file in /dev/shm, made with Create, attached with
+// Open by any process that knows the name, removed with Unlink) or
+// anonymous (a sealed memfd from Anonymous, which reaches children as an
+// inherited descriptor). Either way every process maps the whole segment,
+// each at its own address, so everything inside refers to everything else
+// by offsets from the segment's first byte, never by pointers.
+//
+// # Layout
+//
+//	0    header        magic "MMPSHSEG", layout version, size, id, creator
+//	                   pid and start time, geometry, checksum; then the
+//	                   allocation pointer and directory lock on their own line
+//	256  participants  one 8-byte word per process slot
+//	     directory     128-byte entries: state, kind, owner, offset, size,
+//	                   element size, type fingerprint, name
+//	     heap          objects, 64-byte aligned
+//
+// Opening validates the header before anything else is read (magic,
+// version, checksum, size against the file, every offset against the
+// bounds) and keeps its own copy of the immutable fields, so that another
+// process scribbling on the header later cannot make this one read out of
+// bounds. Directory entries are validated each time one is used. Memory
+// written by another process is input: a bad segment is ErrNotSegment,
+// ErrVersion or ErrCorrupt, never a panic or a fault.
+//
+// # Participants and crashes
+//
+// Each process attached to a segment holds one slot of its participant
+// table, which records its pid and start time in one atomic word. The slot's
+// tag (Segment.Self) is what lock words and queue claims store, and
+// Segment.Alive(tag) tells a waiter whether the holder still lives — pid
+// reuse cannot fool it. A process killed while attached leaves its slot
+// claimed until a newcomer finds the table full and takes over a dead slot.
+//
+// Objects are created whole: Segment.Create allocates, lets the caller
+// initialize, and only then publishes the name with one atomic store. A
+// creator that dies midway leaves a reserved entry that later creations
+// reuse; nobody ever opens a half-built object.
+//
+// # Crossing processes
+//
+// A *Segment, and any shared type built on one, encodes with gob as a handle
+// (EncodeRef) and decodes in another process by re-attaching (DecodeRef):
+// by id among the segments that process has attached, else by name.
+// procs.Start uses Export to learn which segments an argument names and
+// passes their descriptors to the child.
+//
+// # Caveats
+//
+// Memory obtained from a segment is valid until the last handle on it in
+// the process is closed; touching it afterwards faults. A named segment
+// lives in /dev/shm until Unlink, even after every process closed it:
+// unlink what you create (shmctl finds what crashed programs left). A named
+// segment's file can be truncated by anyone with write permission, which
+// would fault every mapper: only anonymous segments are sealed against it,
+// so keep named segments' mode at 0600 (the default) unless you trust every
+// user who can open them.
+package shm

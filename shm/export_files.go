@@ -1,0 +1,159 @@
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Inherited descriptors other than segments.
+//
+// Some shared things are not objects in a segment but descriptors of their
+// own: the socket behind a pipe connection, say. They cross to a child the
+// way segments do, with no special case in the process layer:
+//
+//   - while ExportFiles runs its encode function, a type's GobEncode calls
+//     ExportFile(f) and writes the returned index into its bytes;
+//   - ExportFiles returns the recorded files in index order; the process
+//     layer passes them to the child after the segments;
+//   - the child, before decoding anything, hands them to InheritFiles; the
+//     type's GobDecode takes its descriptor back with InheritedFile(index).
+//
+// Indexes are positions in one export's list: they mean nothing outside
+// the export that produced them, so ExportFile outside ExportFiles is an
+// error (ErrNotExporting) rather than bytes that would name the wrong
+// descriptor in the receiver.
+
+// ErrNotExporting: ExportFile was called outside ExportFiles, so there is
+// no process to pass the descriptor to.
+var ErrNotExporting = errors.New("shm: descriptor encoded outside an export (it can cross to a child only as part of a start argument)")
+
+var exportFiles struct {
+	run    sync.Mutex // one ExportFiles at a time
+	mu     sync.Mutex // guards the fields below
+	active bool
+	files  []*os.File       // duplicates, in index order, owned by the export
+	index  map[*os.File]int // the same file encoded twice gets one index
+}
+
+// ExportFile records f for the surrounding ExportFiles and returns its
+// index in the list of files that ExportFiles will return. It records a
+// duplicate of the descriptor, so the caller may close f at any time. The
+// child sees the same open file description: offsets, and flags such as
+// O_NONBLOCK, are shared (os/exec puts a passed descriptor in blocking
+// mode, so pass descriptors that are meant to block).
+func ExportFile(f *os.File) (int, error) {
+	exportFiles.mu.Lock()
+	defer exportFiles.mu.Unlock()
+	if !exportFiles.active {
+		return 0, ErrNotExporting
+	}
+	if i, ok := exportFiles.index[f]; ok {
+		return i, nil
+	}
+	dup, err := dupFile(f)
+	if err != nil {
+		return 0, fmt.Errorf("shm: export %s: %w", f.Name(), err)
+	}
+	i := len(exportFiles.files)
+	exportFiles.files = append(exportFiles.files, dup)
+	exportFiles.index[f] = i
+	return i, nil
+}
+
+// dupFile duplicates f's descriptor (close-on-exec) without touching its
+// blocking mode, which f.Fd() would.
+func dupFile(f *os.File) (*os.File, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd := -1
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	return os.NewFile(uintptr(nfd), f.Name()), nil
+}
+
+// ExportFiles is Export that also returns the descriptors that ExportFile
+// recorded while encode ran, in index order. The caller passes them to the
+// child after the segments and closes them (and the segment handles) once
+// they are passed.
+func ExportFiles(encode func() error) ([]*Segment, []*os.File, error) {
+	exportFiles.run.Lock()
+	defer exportFiles.run.Unlock()
+	exportFiles.mu.Lock()
+	exportFiles.active = true
+	exportFiles.files = nil
+	exportFiles.index = map[*os.File]int{}
+	exportFiles.mu.Unlock()
+	segs, err := Export(encode)
+	exportFiles.mu.Lock()
+	files := exportFiles.files
+	exportFiles.active, exportFiles.files, exportFiles.index = false, nil, nil
+	exportFiles.mu.Unlock()
+	if err != nil {
+		for _, f := range files {
+			_ = f.Close()
+		}
+		return nil, nil, err
+	}
+	return segs, files, nil
+}
+
+var inherited struct {
+	mu    sync.Mutex
+	files []*os.File
+	taken []bool
+}
+
+// InheritFiles records the n descriptors first, first+1, ... that this
+// process was given by its parent's ExportFiles, in index order, and makes
+// them close-on-exec so they do not leak further. It takes ownership of
+// them. The process layer calls it once, before decoding its argument.
+func InheritFiles(first uintptr, n int) {
+	inherited.mu.Lock()
+	defer inherited.mu.Unlock()
+	for i := range n {
+		fd := int(first) + i
+		unix.CloseOnExec(fd)
+		inherited.files = append(inherited.files, os.NewFile(uintptr(fd), fmt.Sprintf("inherited-%d", i)))
+		inherited.taken = append(inherited.taken, false)
+	}
+}
+
+// InheritedFile returns the descriptor that the parent exported under
+// index. The first call for an index hands over the inherited descriptor
+// itself (so closing it closes the child's only copy); a later call for the
+// same index — the same file encoded twice in one argument — gets a
+// duplicate, or an error once the first taker has closed it. The caller
+// owns what it gets.
+func InheritedFile(index int) (*os.File, error) {
+	inherited.mu.Lock()
+	defer inherited.mu.Unlock()
+	if index < 0 || index >= len(inherited.files) {
+		return nil, fmt.Errorf("%w: inherited descriptor %d of %d", ErrBadHandle, index, len(inherited.files))
+	}
+	f := inherited.files[index]
+	if !inherited.taken[index] {
+		inherited.taken[index] = true
+		return f, nil
+	}
+	// Duplicating through the *os.File, not the number: if the first taker
+	// closed it, this fails with os.ErrClosed instead of duplicating
+	// whatever reused the number.
+	dup, err := dupFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("shm: inherited descriptor %d: %w", index, err)
+	}
+	return dup, nil
+}
