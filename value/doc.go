@@ -52,11 +52,13 @@
 //     not the value's lock, so they may be called with or without it.
 //
 // CompareAndSwap compares bytes, padding excluded: floats compare bitwise.
-// Add is lock-free for integer types (int8 to int64, uint8 to uint64, int,
-// uint, uintptr, and types defined on them): one atomic add for 4- and
-// 8-byte integers, a CAS loop on the word for 1- and 2-byte ones. Add on
-// any other T panics; the check is made once, at New/Open. An uncontended
-// Add costs about what atomic.Int64.Add does (see BenchmarkAdd).
+// Add is lock-free for 4- and 8-byte integer types (int32, uint32, int64,
+// uint64, int, uint, uintptr, and types defined on them): one atomic add,
+// inlined into the caller, so an uncontended Add costs what
+// atomic.Int64.Add does (BenchmarkAdd). Add on any other T panics — a
+// 1- or 2-byte integer has no atomic add (use CompareAndSwap in a loop, or
+// Update) — and the check is made once, at New/Open: T is known there and
+// Add stays a switch on a field and an intrinsic.
 //
 // The lock (Value only) makes compound updates atomic. Update(f) runs f on
 // a copy of the value under the lock and stores the result with one atomic

@@ -3,6 +3,7 @@ package value
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	"github.com/multiproc-go/multiproc/internal/layout"
 	"github.com/multiproc-go/multiproc/shm"
@@ -84,4 +85,9 @@ func decodeRef(b []byte) (*shm.Segment, string, error) {
 		return nil, "", fmt.Errorf("value: decode handle: %w: it names a segment, not a value", shm.ErrBadHandle)
 	}
 	return seg, name, nil
+}
+
+// bytesOf views a T as its bytes.
+func bytesOf[T any](p *T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
 }

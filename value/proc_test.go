@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -317,4 +318,24 @@ func TestOpenRawOfLockedAndBackIsKindMismatch(t *testing.T) {
 	require.ErrorIs(t, err, shm.ErrKindMismatch)
 	_, err = value.Open[int64](seg, "locked")
 	require.NoError(t, err)
+}
+
+// A value in a named segment crosses too: the child attaches the segment
+// by name. Nothing is left in /dev/shm.
+func TestValueInNamedSegmentCrossesToAChild(t *testing.T) {
+	name := fmt.Sprintf("value-test-%d-%s", os.Getpid(), t.Name())
+	seg, err := shm.Create(name, 1<<16)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = seg.Close()
+		_ = shm.Unlink(name)
+		_, err := os.Stat(filepath.Join(shm.Dir, name))
+		require.True(t, os.IsNotExist(err), "segment left behind")
+	})
+	v, err := value.NewRaw[int64](seg, "n", 5)
+	require.NoError(t, err)
+	last, err := procs.Run(lockFreeAdds, addArgs{V: v, N: 10})
+	require.NoError(t, err)
+	require.Equal(t, int64(15), last)
+	require.Equal(t, int64(15), v.Load())
 }

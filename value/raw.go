@@ -63,9 +63,9 @@ func (v *RawValue[T]) Swap(x T) T { return v.c.swap(x) }
 func (v *RawValue[T]) CompareAndSwap(old, x T) bool { return v.c.compareAndSwap(old, x) }
 
 // Add adds delta and returns the new value, atomically and without a lock,
-// wrapping on overflow. T must be an integer type (any width, signed or
-// not, named or not): Add panics otherwise, as misuse of the type, which
-// New and Open already know.
+// wrapping on overflow. T must be a 4- or 8-byte integer type (int32,
+// uint32, int64, uint64, int, uint, uintptr, or a type defined on one):
+// Add panics otherwise, as misuse of the type, which New and Open know.
 func (v *RawValue[T]) Add(delta T) T { return v.c.addDelta(delta) }
 
 // GobEncode encodes a handle on the value, so that it can be an argument

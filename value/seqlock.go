@@ -41,13 +41,13 @@ const (
 	claimCheckEvery = 5 * time.Millisecond  // how often a waiter checks the holder is alive
 )
 
-func (c *cell[T]) buf(i uint32) unsafe.Pointer { return unsafe.Add(c.word, uintptr(i&1)*c.stride) }
+func (c *core) buf(i uint32) unsafe.Pointer { return unsafe.Add(c.word, uintptr(i&1)*c.stride) }
 
 // claim makes this process the buffered value's only writer. Writers hold
 // the claim for one copy of T and run no user code under it, so a waiter
 // spins, then naps, and every few milliseconds checks whether the holder
 // died.
-func (c *cell[T]) claim() {
+func (c *core) claim() {
 	self := c.seg.Self()
 	if atomic.CompareAndSwapUint32(c.writer, 0, self) {
 		return
@@ -79,10 +79,9 @@ func (c *cell[T]) claim() {
 	}
 }
 
-func (c *cell[T]) release() { atomic.StoreUint32(c.writer, 0) }
+func (c *core) release() { atomic.StoreUint32(c.writer, 0) }
 
-func (c *cell[T]) loadBuffered(x *T) {
-	dst := bytesOf(x)
+func (c *core) loadBuffered(dst []byte) {
 	for {
 		s := atomic.LoadUint32(c.seq)
 		copyOut(dst, c.buf(s))
@@ -94,32 +93,30 @@ func (c *cell[T]) loadBuffered(x *T) {
 
 // publish writes x into the buffer readers do not read and then points
 // them at it. The caller holds the claim.
-func (c *cell[T]) publish(x *T) {
+func (c *core) publish(x []byte) {
 	s := atomic.LoadUint32(c.seq)
-	copyIn(c.buf(s+1), bytesOf(x), c.mask)
+	copyIn(c.buf(s+1), x, c.mask)
 	atomic.StoreUint32(c.seq, s+1)
 }
 
-func (c *cell[T]) storeBuffered(x *T) {
+func (c *core) storeBuffered(x []byte) {
 	c.claim()
 	c.publish(x)
 	c.release()
 }
 
-func (c *cell[T]) swapBuffered(x *T) T {
-	var old T
+func (c *core) swapBuffered(x, old []byte) {
 	c.claim()
 	// With the claim held nobody else publishes, so one copy is whole.
-	copyOut(bytesOf(&old), c.buf(atomic.LoadUint32(c.seq)))
+	copyOut(old, c.buf(atomic.LoadUint32(c.seq)))
 	c.publish(x)
 	c.release()
-	return old
 }
 
-func (c *cell[T]) compareAndSwapBuffered(old, x *T) bool {
+func (c *core) compareAndSwapBuffered(old, x []byte) bool {
 	c.claim()
 	defer c.release()
-	if !equalMasked(c.buf(atomic.LoadUint32(c.seq)), bytesOf(old), c.mask) {
+	if !equalMasked(c.buf(atomic.LoadUint32(c.seq)), old, c.mask) {
 		return false
 	}
 	c.publish(x)

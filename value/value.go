@@ -81,8 +81,9 @@ func (v *Value[T]) Swap(x T) T { return v.c.swap(x) }
 func (v *Value[T]) CompareAndSwap(old, x T) bool { return v.c.compareAndSwap(old, x) }
 
 // Add adds delta and returns the new value, atomically and without the
-// lock, wrapping on overflow. T must be an integer type: Add panics
-// otherwise.
+// lock, wrapping on overflow. T must be a 4- or 8-byte integer type (int32,
+// uint32, int64, uint64, int, uint, uintptr, or a type defined on one):
+// Add panics otherwise.
 func (v *Value[T]) Add(delta T) T { return v.c.addDelta(delta) }
 
 // Lock takes the value's lock (Python's get_lock().acquire()). It returns

@@ -75,17 +75,8 @@ func TestRawValueLoadStoreSwapCASEveryWidth(t *testing.T) {
 	roundTrip(t, seg, "empty", struct{}{}, struct{}{})
 }
 
-func TestRawValueAddEveryIntegerWidthWraps(t *testing.T) {
+func TestAddOnFourAndEightByteIntegersWraps(t *testing.T) {
 	seg := newSegment(t)
-	i8, err := value.NewRaw[int8](seg, "i8", 127)
-	require.NoError(t, err)
-	require.Equal(t, int8(-128), i8.Add(1))
-	require.Equal(t, int8(-126), i8.Add(2))
-
-	u16, err := value.NewRaw[uint16](seg, "u16", 65535)
-	require.NoError(t, err)
-	require.Equal(t, uint16(1), u16.Add(2))
-
 	i32, err := value.NewRaw[int32](seg, "i32", 5)
 	require.NoError(t, err)
 	require.Equal(t, int32(-5), i32.Add(-10))
@@ -101,11 +92,19 @@ func TestRawValueAddEveryIntegerWidthWraps(t *testing.T) {
 	require.Equal(t, uintptr(9), p.Load())
 }
 
-func TestRawValueAddPanicsForNonInteger(t *testing.T) {
+func TestAddPanicsForNonIntegersAndNarrowIntegers(t *testing.T) {
 	seg := newSegment(t)
 	f, err := value.NewRaw(seg, "f", 1.5)
 	require.NoError(t, err)
 	require.PanicsWithValue(t, `value "f": Add on float64, which is not an integer type`, func() { f.Add(1) })
+	i8, err := value.New[int8](seg, "i8", 1)
+	require.NoError(t, err)
+	require.PanicsWithValue(t, `value "i8": Add on int8: there is no atomic add for 1-byte integers `+
+		`(use a 4- or 8-byte integer, CompareAndSwap in a loop, or Update)`, func() { i8.Add(1) })
+	require.Equal(t, int8(1), i8.Load())
+	e, err := value.NewRaw(seg, "empty", struct{}{})
+	require.NoError(t, err)
+	require.Panics(t, func() { e.Add(struct{}{}) })
 }
 
 func TestCompareAndSwapIgnoresPaddingBytes(t *testing.T) {
@@ -173,19 +172,28 @@ func TestConcurrentAddSumsExactly(t *testing.T) {
 	require.NoError(t, err)
 	small, err := value.NewRaw[uint16](seg, "small", 0)
 	require.NoError(t, err)
+	word, err := value.NewRaw[uint32](seg, "word", 0)
+	require.NoError(t, err)
 	const goroutines, adds = 8, 5000
 	var wg sync.WaitGroup
 	for range goroutines {
 		wg.Go(func() {
 			for range adds {
 				v.Add(1)
-				small.Add(1)
+				word.Add(1)
+				for { // a 2-byte value has no atomic add: CAS it
+					old := small.Load()
+					if small.CompareAndSwap(old, old+1) {
+						break
+					}
+				}
 			}
 		})
 	}
 	wg.Wait()
 	require.Equal(t, int64(goroutines*adds), v.Load())
-	require.Equal(t, uint16(goroutines*adds), small.Load()) // wraps
+	require.Equal(t, uint32(goroutines*adds), word.Load())
+	require.Equal(t, uint16(goroutines*adds), small.Load())
 }
 
 // A buffered value is read while others store: every load is one whole
