@@ -24,6 +24,8 @@ import (
 //	 8  sleepers  uint32: processes asleep on the futex word
 //	12  parties   uint32, written before publication, never changed
 //	16  actionBy  uint32: tag of the process running this round's action
+//	20  cause     uint32: why the barrier broke, for error messages: a
+//	              cause code << 24 | the tag of the dead participant
 //	64  members   [64]uint64: tag | (generation | 1<<16) << 32 of its
 //	              latest arrival: processes that have waited here
 //
@@ -57,6 +59,7 @@ const (
 	barSleepersOff = 8
 	barPartiesOff  = 12
 	barActionByOff = 16
+	barCauseOff    = 20
 	barMembersOff  = 64
 	barMaxMembers  = 64
 	barSize        = barMembersOff + 8*barMaxMembers
@@ -72,6 +75,26 @@ const (
 
 	barrierCheckEvery = 50 * time.Millisecond
 )
+
+// Why a barrier broke (the cause word's top byte).
+const (
+	causeNone = iota
+	causeAbort
+	causeGaveUp // a waiter timed out or its context ended
+	causeAction // the action failed or panicked
+	causeDead   // a participant died; the low bits are its tag
+	causeReset
+
+	causeShift = 24
+)
+
+var causeText = [...]string{
+	causeAbort:  "aborted",
+	causeGaveUp: "a waiter timed out or was cancelled",
+	causeAction: "the action failed",
+	causeDead:   "", // formatted with the tag
+	causeReset:  "reset",
+}
 
 // A Barrier makes parties callers, in any processes, wait for each other,
 // Python's multiprocessing.Barrier. Each Wait returns the caller's arrival
@@ -91,6 +114,7 @@ type Barrier struct {
 	word     *uint32 // the low half of state
 	sleepers *uint32
 	actionBy *uint32
+	cause    *uint32
 	members  *[barMaxMembers]uint64
 	parties  uint32
 	action   atomic.Pointer[func() error]
@@ -141,6 +165,7 @@ func barrierAt(obj shm.Object, action func() error) (*Barrier, error) {
 		word:     lowHalf(state),
 		sleepers: obj.Uint32(barSleepersOff),
 		actionBy: obj.Uint32(barActionByOff),
+		cause:    obj.Uint32(barCauseOff),
 		members:  (*[barMaxMembers]uint64)(obj.Pointer(barMembersOff)),
 		parties:  parties,
 		self:     obj.Segment().Self(),
@@ -207,9 +232,18 @@ func (b *Barrier) WaitTimeout(d time.Duration) (int, error) {
 	return b.wait(context.Background(), max(d, 0))
 }
 
+// brokenErr is ErrBrokenBarrier with this caller's cause, or else the
+// cause the breaker left in shared memory.
 func (b *Barrier) brokenErr(cause error) error {
 	if cause == nil {
-		return fmt.Errorf("barrier %q: wait: %w", b.name, ErrBrokenBarrier)
+		switch c := atomic.LoadUint32(b.cause); {
+		case c>>causeShift == causeDead:
+			cause = fmt.Errorf("participant %#x died", c&(1<<causeShift-1))
+		case c>>causeShift != causeNone && c>>causeShift < uint32(len(causeText)):
+			cause = fmt.Errorf("%s", causeText[c>>causeShift])
+		default:
+			return fmt.Errorf("barrier %q: wait: %w", b.name, ErrBrokenBarrier)
+		}
 	}
 	return fmt.Errorf("barrier %q: wait: %w: %w", b.name, ErrBrokenBarrier, cause)
 }
@@ -245,8 +279,8 @@ func (b *Barrier) wait(ctx context.Context, d time.Duration) (int, error) {
 		}
 		if err == nil && i > spinRounds {
 			// Slept a slice already: is the action's runner still alive?
-			if dead, _ := b.missingDead(barGen(lo), lo); dead {
-				b.breakRound(barGen(lo))
+			if dead, tag := b.missingDead(barGen(lo), lo); dead {
+				b.breakRound(barGen(lo), causeDead<<causeShift|tag)
 				continue
 			}
 		}
@@ -296,7 +330,7 @@ func (b *Barrier) runAction(f func() error, g uint32) (err error) {
 	ok := false
 	defer func() {
 		if !ok {
-			b.breakRound(g)
+			b.breakRound(g, causeAction<<causeShift)
 		}
 	}()
 	err = f()
@@ -335,7 +369,7 @@ func (b *Barrier) await(ctx context.Context, dl deadline, spinOK bool, g uint32)
 			} else if !now.Before(nextCheck) {
 				nextCheck = now.Add(barrierCheckEvery)
 				if dead, tag := b.missingDead(g, lo); dead {
-					b.breakRound(g)
+					b.breakRound(g, causeDead<<causeShift|tag)
 					return b.brokenErr(fmt.Errorf("participant %#x died", tag))
 				}
 			}
@@ -344,7 +378,7 @@ func (b *Barrier) await(ctx context.Context, dl deadline, spinOK bool, g uint32)
 		if err != nil {
 			// Python: a waiter that gives up breaks the barrier, unless the
 			// round was released first.
-			b.breakRound(g)
+			b.breakRound(g, causeGaveUp<<causeShift)
 			if s := atomic.LoadUint64(b.state); barGen(uint32(s)) != g && s&histBit(g) == 0 {
 				return nil
 			}
@@ -353,14 +387,18 @@ func (b *Barrier) await(ctx context.Context, dl deadline, spinOK bool, g uint32)
 	}
 }
 
-// breakRound sets the broken bit if round g is still current.
-func (b *Barrier) breakRound(g uint32) {
+// breakRound sets the broken bit, recording cause, if round g is still
+// current and unbroken. The cause is stored first so that woken waiters
+// find it; a breaker that loses the race may overwrite it with its own,
+// which only changes the message.
+func (b *Barrier) breakRound(g, cause uint32) {
 	for {
 		s := atomic.LoadUint64(b.state)
 		lo := uint32(s)
 		if barGen(lo) != g || lo&barBroken != 0 {
 			return
 		}
+		atomic.StoreUint32(b.cause, cause)
 		if atomic.CompareAndSwapUint64(b.state, s, s|barBroken) {
 			break
 		}
@@ -375,7 +413,11 @@ func (b *Barrier) breakRound(g uint32) {
 func (b *Barrier) Abort() {
 	for {
 		s := atomic.LoadUint64(b.state)
-		if uint32(s)&barBroken != 0 || atomic.CompareAndSwapUint64(b.state, s, s|barBroken) {
+		if uint32(s)&barBroken != 0 {
+			break
+		}
+		atomic.StoreUint32(b.cause, causeAbort<<causeShift)
+		if atomic.CompareAndSwapUint64(b.state, s, s|barBroken) {
 			break
 		}
 	}
@@ -395,6 +437,7 @@ func (b *Barrier) Reset() {
 		}
 		g := barGen(lo)
 		next := (s>>32)<<32 | histBit(g) | uint64((g+1)&(1<<16-1))<<barGenShift
+		atomic.StoreUint32(b.cause, causeReset<<causeShift)
 		if atomic.CompareAndSwapUint64(b.state, s, next) {
 			break
 		}
@@ -486,7 +529,7 @@ func (b *Barrier) GobDecode(data []byte) error {
 		_ = seg.Close()
 		return err
 	}
-	b.state, b.word, b.sleepers, b.actionBy, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.members
+	b.state, b.word, b.sleepers, b.actionBy, b.cause, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.cause, nb.members
 	b.parties, b.self, b.name, b.seg, b.owned = nb.parties, nb.self, nb.name, nb.seg, true
 	b.slot.Store(-1)
 	b.action.Store(nil)

@@ -53,8 +53,9 @@ func TestConditionNotifyNWakesExactlyN(t *testing.T) {
 			if err := c.Wait(); err != nil {
 				t.Error(err)
 			}
-			order <- i
+			// Unlock before reporting: the segment goes away with the test.
 			_ = m.Unlock()
+			order <- i
 		}()
 		require.Eventually(t, func() bool {
 			require.NoError(t, m.Lock())
@@ -110,8 +111,8 @@ func TestConditionTimedOutWaitersDoNotSwallowNotifications(t *testing.T) {
 			} else {
 				err = c.Wait()
 			}
-			out <- res{i, err}
 			_ = m.Unlock()
+			out <- res{i, err}
 		}()
 		require.Eventually(t, func() bool {
 			require.NoError(t, m.Lock())
@@ -141,8 +142,8 @@ func startWaiters(t *testing.T, seg *shm.Segment, m *Mutex, c *Condition, ctxs [
 		require.NoError(t, m.Lock())
 		go func() {
 			err := c.WaitContext(ctx)
-			out <- [2]any{i, err}
 			_ = m.Unlock()
+			out <- [2]any{i, err}
 		}()
 		require.Eventually(t, func() bool {
 			require.NoError(t, m.Lock())
@@ -222,7 +223,7 @@ func TestConditionManyWithdrawnTicketsNeverLoseANotification(t *testing.T) {
 	// than the hole table holds), then a Notify(1) must still reach it.
 	patient := make(chan error, 1)
 	require.NoError(t, m.Lock())
-	go func() { patient <- c.Wait(); _ = m.Unlock() }()
+	go func() { err := c.Wait(); _ = m.Unlock(); patient <- err }()
 	require.Eventually(t, func() bool {
 		require.NoError(t, m.Lock())
 		defer func() { _ = m.Unlock() }()
