@@ -21,11 +21,14 @@ import (
 //	3        the argument, gob bytes, read to EOF
 //	4        the report, written once at the end
 //	5...     segments the argument names (MULTIPROC_SEGMENTS of them)
+//	then     other descriptors the argument holds (MULTIPROC_FILES of
+//	         them, see shm.ExportFiles), in export index order
 const (
 	envFunc     = "MULTIPROC_FUNC"     // registered function to run; its presence marks a child
 	envName     = "MULTIPROC_NAME"     // the process's name
 	envSegments = "MULTIPROC_SEGMENTS" // how many segment descriptors follow the report's
 	envDaemon   = "MULTIPROC_DAEMON"   // "1" for a daemon child
+	envFiles    = "MULTIPROC_FILES"    // how many other descriptors follow the segments'
 
 	fdArg      = 3
 	fdReport   = 4
@@ -82,6 +85,13 @@ func runChild(fname string) int {
 			return fail("procs: child: %v", err)
 		}
 	}
+	// Other inherited descriptors (shm.ExportFiles): recorded before the
+	// argument is decoded, which takes them back by index.
+	nf, err := strconv.Atoi(os.Getenv(envFiles))
+	if err != nil || nf < 0 || nf > 1<<16 {
+		return fail("procs: child: bad %s=%q", envFiles, os.Getenv(envFiles))
+	}
+	shm.InheritFiles(uintptr(fdSegments+n), nf)
 	run, ok := lookupFunc(fname)
 	if !ok {
 		return fail("procs: child: no function registered as %q (Register at package level, Main first in main)", fname)

@@ -69,7 +69,10 @@ func Start[A, R any](f *Func[A, R], arg A, opts ...Option) (*Process, error) {
 		o.name = "Process-" + strconv.FormatInt(n, 10)
 	}
 	var argBytes bytes.Buffer
-	segs, err := shm.Export(func() error { return gob.NewEncoder(&argBytes).Encode(box[A]{arg}) })
+	// ExportFiles, not Export: besides segments, the argument may hold
+	// descriptors of its own (a pipe's Conn registers its socket with
+	// shm.ExportFile); they follow the segments, MULTIPROC_FILES of them.
+	segs, files, err := shm.ExportFiles(func() error { return gob.NewEncoder(&argBytes).Encode(box[A]{arg}) })
 	if err != nil {
 		return nil, fmt.Errorf("procs: %s: encoding the argument: %w", o.name, err)
 	}
@@ -77,11 +80,14 @@ func Start[A, R any](f *Func[A, R], arg A, opts ...Option) (*Process, error) {
 		for _, s := range segs {
 			_ = s.Close()
 		}
+		for _, f := range files {
+			_ = f.Close()
+		}
 	}()
-	return startChild(f.name, argBytes.Bytes(), segs, o)
+	return startChild(f.name, argBytes.Bytes(), segs, files, o)
 }
 
-func startChild(fname string, arg []byte, segs []*shm.Segment, o options) (*Process, error) {
+func startChild(fname string, arg []byte, segs []*shm.Segment, files []*os.File, o options) (*Process, error) {
 	argR, argW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("procs: %s: %w", o.name, err)
@@ -95,11 +101,12 @@ func startChild(fname string, arg []byte, segs []*shm.Segment, o options) (*Proc
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{os.Args[0]}
 	cmd.Stdout, cmd.Stderr = o.stdout, o.stderr
-	cmd.Env = childEnv(fname, o, len(segs))
+	cmd.Env = append(childEnv(fname, o, len(segs)), envFiles+"="+strconv.Itoa(len(files)))
 	cmd.ExtraFiles = []*os.File{argR, repW}
 	for _, s := range segs {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, s.File())
 	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, files...)
 	if o.daemon {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	}

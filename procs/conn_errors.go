@@ -1,0 +1,46 @@
+package procs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of pipe connections.
+var (
+	// ErrConnClosed: the connection was closed by this process.
+	ErrConnClosed = errors.New("procs: connection closed")
+	// ErrNotReadable: Recv on the sending end of a one-way pipe.
+	ErrNotReadable = errors.New("procs: connection is send-only")
+	// ErrNotWritable: Send on the receiving end of a one-way pipe.
+	ErrNotWritable = errors.New("procs: connection is receive-only")
+	// ErrMessageTooLarge: a message exceeds the connection's maximum size.
+	// On send nothing was written; on receive the frame's header announced
+	// more than the maximum, which is treated as a malformed stream.
+	ErrMessageTooLarge = errors.New("procs: message too large")
+	// ErrMalformedFrame: the bytes read are not a frame (bad marker or kind,
+	// a length beyond the maximum, or a stream cut mid-frame). The stream
+	// cannot be resynchronised: every later receive returns the same error.
+	ErrMalformedFrame = errors.New("procs: malformed frame")
+	// ErrNotValue: Recv found a raw message sent with SendBytes. The message
+	// stays queued: read it with RecvBytes.
+	ErrNotValue = errors.New("procs: raw bytes message where a value was expected")
+	// ErrBufferTooShort: RecvBytesInto's buffer cannot hold the next
+	// message. The error is a *BufferTooShortError, which says how long
+	// the message is; the message stays queued.
+	ErrBufferTooShort = errors.New("procs: buffer too short")
+)
+
+// A BufferTooShortError is returned by RecvBytesInto when the next message
+// is longer than the buffer. Nothing was consumed: call RecvBytesInto again
+// with a buffer of at least Size bytes, or RecvBytes.
+type BufferTooShortError struct {
+	Size   int // the message's length
+	Buffer int // the buffer's length
+}
+
+func (e *BufferTooShortError) Error() string {
+	return fmt.Sprintf("procs: recv: buffer of %d bytes too short for a message of %d bytes", e.Buffer, e.Size)
+}
+
+// Is makes errors.Is(err, ErrBufferTooShort) true.
+func (e *BufferTooShortError) Is(target error) bool { return target == ErrBufferTooShort }

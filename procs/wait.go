@@ -1,0 +1,165 @@
+package procs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Waiting for messages: Poll on one connection, Wait on several (Python's
+// Connection.poll and multiprocessing.connection.wait). A connection is
+// ready when a receive would not block: bytes are buffered in this process,
+// or its descriptor is readable, which includes the other end having
+// closed (the receive then returns io.EOF).
+//
+// The wait is one ppoll(2) on all the descriptors, plus an eventfd when a
+// context can cancel it. It blocks an OS thread, as a blocking receive
+// does. Each descriptor is held open (the *os.File's reference count)
+// for the duration, so a concurrent Close cannot let its number be reused
+// under the poll; the actual close happens when the wait returns.
+
+// Poll reports whether a message (or EOF) is ready to receive, waiting up
+// to timeout for one: zero only looks, a negative timeout waits for ever.
+func (c *Conn) Poll(timeout time.Duration) (bool, error) {
+	ready, err := waitConns(context.Background(), []*Conn{c}, timeout)
+	return len(ready) > 0, err
+}
+
+// PollContext is Poll that waits until a message is ready or ctx ends
+// (then it returns false and ctx.Err()).
+func (c *Conn) PollContext(ctx context.Context) (bool, error) {
+	ready, err := waitConns(ctx, []*Conn{c}, -1)
+	return len(ready) > 0, err
+}
+
+// Wait waits until at least one of conns is ready to receive, or timeout
+// passes (negative: no limit), and returns the ready ones in their order in
+// conns: none, with a nil error, on timeout.
+func Wait(conns []*Conn, timeout time.Duration) ([]*Conn, error) {
+	return waitConns(context.Background(), conns, timeout)
+}
+
+// WaitContext is Wait bounded by ctx instead of a timeout; it returns
+// ctx.Err() when ctx ends first.
+func WaitContext(ctx context.Context, conns []*Conn) ([]*Conn, error) {
+	return waitConns(ctx, conns, -1)
+}
+
+func waitConns(ctx context.Context, conns []*Conn, timeout time.Duration) ([]*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, c := range conns {
+		if err := c.checkRecv(); err != nil {
+			return nil, fmt.Errorf("procs: wait: %w", err)
+		}
+	}
+	// Bytes already read ahead make a connection ready without a syscall;
+	// then only look at the others.
+	for _, c := range conns {
+		if c.buffered.Load() > 0 {
+			timeout = 0
+			break
+		}
+	}
+	fds := make([]unix.PollFd, len(conns), len(conns)+1)
+	var revents []int16
+	err := holdFds(conns, fds, func() error {
+		var err error
+		revents, err = ppoll(ctx, fds, timeout)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ready []*Conn
+	for i, c := range conns {
+		if c.buffered.Load() > 0 || revents[i] != 0 {
+			ready = append(ready, c)
+		}
+	}
+	return ready, nil
+}
+
+// holdFds fills fds with the descriptors of conns, each held open through
+// its *os.File while run runs.
+func holdFds(conns []*Conn, fds []unix.PollFd, run func() error) error {
+	if len(conns) == 0 {
+		return run()
+	}
+	rc, err := conns[0].f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("procs: wait: %w", err)
+	}
+	var inner error
+	err = rc.Control(func(fd uintptr) {
+		fds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+		inner = holdFds(conns[1:], fds[1:], run)
+	})
+	if errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("procs: wait: %w", ErrConnClosed)
+	}
+	if err != nil {
+		return fmt.Errorf("procs: wait: %w", err)
+	}
+	return inner
+}
+
+// ppoll waits for fds (whose slice has room for one more) and returns
+// their revents. A context that can end adds an eventfd that context's
+// AfterFunc makes readable.
+func ppoll(ctx context.Context, fds []unix.PollFd, timeout time.Duration) ([]int16, error) {
+	n := len(fds)
+	if ctx.Done() != nil {
+		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return nil, fmt.Errorf("procs: wait: eventfd: %w", err)
+		}
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			_, _ = unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+			close(fired)
+		})
+		defer func() {
+			if !stop() {
+				<-fired // the write must be done before the descriptor closes
+			}
+			_ = unix.Close(efd)
+		}()
+		fds = append(fds, unix.PollFd{Fd: int32(efd), Events: unix.POLLIN})
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		var ts *unix.Timespec
+		if timeout >= 0 {
+			left := time.Duration(0)
+			if timeout > 0 {
+				left = max(time.Until(deadline), 0)
+			}
+			t := unix.NsecToTimespec(left.Nanoseconds())
+			ts = &t
+		}
+		_, err := unix.Ppoll(fds, ts, nil)
+		if err == unix.EINTR {
+			continue // the Go runtime's own signals; the deadline stands
+		}
+		if err != nil {
+			return nil, fmt.Errorf("procs: wait: ppoll: %w", err)
+		}
+		if len(fds) > n && fds[n].Revents != 0 {
+			return nil, ctx.Err()
+		}
+		out := make([]int16, n)
+		for i := range n {
+			out[i] = fds[i].Revents
+		}
+		return out, nil
+	}
+}
