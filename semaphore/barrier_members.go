@@ -1,0 +1,150 @@
+package semaphore
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/multiproc-go/multiproc/shm"
+)
+
+// Barrier membership (for detecting dead participants), handles and
+// inspection. See barrier.go for the layout.
+
+// arrived records in members that this process arrived in round g.
+func (b *Barrier) arrived(g uint32) {
+	entry := uint64(b.self) | uint64(g|memberArrived)<<32
+	if i := b.slot.Load(); i >= 0 && uint32(atomic.LoadUint64(&b.members[i])) == b.self {
+		atomic.StoreUint64(&b.members[i], entry)
+		return
+	}
+	free := -1
+	for i := range b.members {
+		v := atomic.LoadUint64(&b.members[i])
+		if uint32(v) == b.self {
+			atomic.StoreUint64(&b.members[i], entry)
+			b.slot.Store(int32(i))
+			return
+		}
+		if v == 0 && free < 0 {
+			free = i
+		}
+	}
+	for i := max(free, 0); free >= 0 && i < barMaxMembers; i++ {
+		if atomic.CompareAndSwapUint64(&b.members[i], 0, entry) {
+			b.slot.Store(int32(i))
+			return
+		}
+	}
+	// The table is full: this process is not watched (see the doc).
+}
+
+// missingDead looks for a member that has not arrived in round g and has
+// died, or a dead process running the action; it forgets a dead member.
+func (b *Barrier) missingDead(g, lo uint32) (bool, uint32) {
+	if barCount(lo) >= b.parties {
+		if tag := atomic.LoadUint32(b.actionBy); tag != 0 && tag != b.self && !b.seg.Alive(tag) {
+			return true, tag
+		}
+		return false, 0
+	}
+	for i := range b.members {
+		v := atomic.LoadUint64(&b.members[i])
+		tag := uint32(v)
+		if tag == 0 || tag == b.self || uint32(v>>32) == g|memberArrived {
+			continue
+		}
+		if !b.seg.Alive(tag) {
+			atomic.CompareAndSwapUint64(&b.members[i], v, 0)
+			return true, tag
+		}
+	}
+	return false, 0
+}
+
+// Leave removes this process from the barrier's members: its exit will no
+// longer break a round. Call it when the process stops taking part.
+func (b *Barrier) Leave() {
+	for i := range b.members {
+		v := atomic.LoadUint64(&b.members[i])
+		if uint32(v) == b.self {
+			atomic.CompareAndSwapUint64(&b.members[i], v, 0)
+		}
+	}
+	b.slot.Store(-1)
+}
+
+// GobEncode encodes a handle on b for a child process (without its action).
+func (b *Barrier) GobEncode() ([]byte, error) { return encodeHandle(b.seg, b.name, 0) }
+
+// GobDecode re-attaches a handle encoded by GobEncode; the handle has no
+// action until SetAction.
+func (b *Barrier) GobDecode(data []byte) error {
+	seg, obj, off, err := decodeHandle(data)
+	if err != nil {
+		return fmt.Errorf("barrier: decode: %w", err)
+	}
+	if obj.Kind != shm.KindBarrier || off != 0 {
+		_ = seg.Close()
+		return fmt.Errorf("barrier: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
+	}
+	nb, err := barrierAt(obj, nil)
+	if err != nil {
+		_ = seg.Close()
+		return err
+	}
+	b.state, b.word, b.sleepers, b.actionBy, b.cause, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.cause, nb.members
+	b.parties, b.self, b.name, b.seg, b.owned = nb.parties, nb.self, nb.name, nb.seg, true
+	b.slot.Store(-1)
+	b.action.Store(nil)
+	return nil
+}
+
+// Close releases the segment handle of a Barrier decoded from a handle
+// (see Mutex.Close). It does not Leave.
+func (b *Barrier) Close() error {
+	if !b.owned {
+		return nil
+	}
+	b.owned = false
+	return b.seg.Close()
+}
+
+// BarrierState is a snapshot of a barrier.
+type BarrierState struct {
+	Parties    uint32
+	Arrived    uint32 // arrivals in the current round (Parties while the action runs)
+	Broken     bool
+	Generation uint32 // round number mod 2^16
+	Sleepers   uint32
+	Members    []BarrierMember
+}
+
+// A BarrierMember is a process that has waited on a barrier.
+type BarrierMember struct {
+	Tag     uint32
+	Alive   bool
+	Arrived bool // arrived in the current round
+}
+
+// InspectBarrier reads a barrier object without disturbing it.
+func InspectBarrier(obj shm.Object) (BarrierState, error) {
+	if obj.Kind != shm.KindBarrier || obj.Size < barSize {
+		return BarrierState{}, fmt.Errorf("semaphore: inspect %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
+	}
+	lo := atomic.LoadUint32(lowHalf(obj.Uint64(barStateOff)))
+	st := BarrierState{
+		Parties:    atomic.LoadUint32(obj.Uint32(barPartiesOff)),
+		Arrived:    barCount(lo),
+		Broken:     lo&barBroken != 0,
+		Generation: barGen(lo),
+		Sleepers:   atomic.LoadUint32(obj.Uint32(barSleepersOff)),
+	}
+	for i := range barMaxMembers {
+		v := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(8*i)))
+		if tag := uint32(v); tag != 0 {
+			st.Members = append(st.Members, BarrierMember{Tag: tag, Alive: obj.Segment().Alive(tag),
+				Arrived: uint32(v>>32) == barGen(lo)|memberArrived})
+		}
+	}
+	return st, nil
+}
