@@ -175,10 +175,13 @@ func (c *Condition) wait(ctx context.Context, d time.Duration) error {
 	if err := c.held("wait"); err != nil {
 		return err
 	}
-	t := atomic.LoadUint32(c.tickets)
-	atomic.StoreUint32(c.tickets, t+1)
+	// An atomic add, though the lock serializes waiters: a goroutine of
+	// this process that waits without holding the lock (the check above is
+	// per process) must not get a duplicate ticket.
+	t := atomic.AddUint32(c.tickets, 1) - 1
 	saved, err := c.lock.releaseAll()
 	if err != nil {
+		c.withdraw(t) // the lock word is broken; at least return the ticket
 		return fmt.Errorf("condition %q: wait: %w", c.name, err)
 	}
 	werr := c.sleep(ctx, d, t)
