@@ -1,0 +1,234 @@
+package manager
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/multiproc-go/multiproc/manager/internal/protocol"
+)
+
+// A serverConn serves one authenticated client. One goroutine reads frames
+// and starts a goroutine per call, so a call that blocks (Queue.Get,
+// Mutex.Lock) never holds up the others on the same connection; replies
+// go out in completion order, each tagged with its request's id.
+//
+// What a connection may cost is bounded: one frame being read (MaxFrame,
+// and allocated only as its bytes arrive), MaxCallsPerConn calls holding at
+// most MaxBytesPerConn request bytes, FrameTimeout for the rest of a frame
+// once it began, WriteTimeout per reply. A client that breaks any rule is
+// dropped: it costs the server that one connection.
+type serverConn struct {
+	s    *Server
+	id   uint64
+	nc   net.Conn
+	br   *bufio.Reader
+	life context.Context
+	end  context.CancelCauseFunc
+
+	wmu sync.Mutex // serializes replies
+
+	mu    sync.Mutex
+	calls map[uint64]context.CancelFunc // calls in flight by request id
+	bytes int                           // their request bytes
+	wg    sync.WaitGroup                // their goroutines
+
+	closing sync.Once
+}
+
+func newServerConn(s *Server, id uint64, nc net.Conn) *serverConn {
+	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 32<<10), calls: map[uint64]context.CancelFunc{}}
+	c.life, c.end = context.WithCancelCause(s.life)
+	return c
+}
+
+// readLoop reads frames until the connection fails, and returns why.
+func (c *serverConn) readLoop() error {
+	for {
+		// Idle between frames for as long as the client likes; once a frame
+		// begins, all of it must arrive within FrameTimeout.
+		if _, err := c.br.Peek(1); err != nil {
+			return err
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.FrameTimeout))
+		f, err := protocol.ReadFrame(c.br, c.s.opts.MaxFrame)
+		if err != nil {
+			return err
+		}
+		_ = c.nc.SetReadDeadline(time.Time{})
+		switch f.Type {
+		case protocol.TypeRequest:
+			if err := c.start(f); err != nil {
+				return err
+			}
+		case protocol.TypeCancel:
+			c.mu.Lock()
+			cancel := c.calls[f.ID]
+			c.mu.Unlock()
+			if cancel != nil { // else the call already finished: its reply is on its way
+				cancel()
+			}
+		default:
+			return fmt.Errorf("client sent a %v frame: %w", f.Type, ErrProtocol)
+		}
+	}
+}
+
+// start admits a request. A call that cannot block runs at once, here in
+// the reading goroutine: no goroutine to start, no other thread to wake
+// (on a virtual machine, waking an idle vCPU costs tens of microseconds,
+// more than the call). A call that may block gets its own goroutine.
+func (c *serverConn) start(f protocol.Frame) error {
+	req, err := protocol.DecodeRequest(f.Body)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	c.mu.Lock()
+	if _, dup := c.calls[f.ID]; dup {
+		c.mu.Unlock()
+		return fmt.Errorf("request id %d reused while in flight: %w", f.ID, ErrProtocol)
+	}
+	if c.s.inline(req) {
+		c.mu.Unlock()
+		c.reply(c.life, f.ID, req, nil)
+		return nil
+	}
+	if len(c.calls) >= c.s.opts.MaxCallsPerConn || c.bytes+len(f.Body) > c.s.opts.MaxBytesPerConn {
+		n, b := len(c.calls), c.bytes
+		c.mu.Unlock()
+		err := fmt.Errorf("%d calls, %d bytes in flight: %w", n, b, ErrBusy)
+		c.write(protocol.AppendError(nil, f.ID, errorCode(err), err.Error()))
+		return nil
+	}
+	ctx, cancel := context.WithCancel(c.life)
+	c.calls[f.ID] = cancel
+	c.bytes += len(f.Body)
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go c.run(ctx, cancel, f.ID, req, len(f.Body))
+	return nil
+}
+
+func (c *serverConn) run(ctx context.Context, cancel context.CancelFunc, id uint64, req protocol.Request, size int) {
+	defer c.wg.Done()
+	c.reply(ctx, id, req, func() {
+		// Forgotten before the reply goes out: a client that sends its next
+		// call the moment it reads this reply must find the slot free.
+		c.mu.Lock()
+		delete(c.calls, id)
+		c.bytes -= size
+		c.mu.Unlock()
+		cancel()
+	})
+}
+
+// reply runs a call, calls finished, and sends the outcome.
+func (c *serverConn) reply(ctx context.Context, id uint64, req protocol.Request, finished func()) {
+	results, err := c.s.dispatch(ctx, caller{conn: c.id, life: c.life}, req)
+	if finished != nil {
+		finished()
+	}
+	var frame []byte
+	if err == nil {
+		frame = protocol.AppendReply(nil, id, results)
+		if protocol.FrameLen(frame) > c.s.opts.MaxFrame {
+			err = fmt.Errorf("reply of %d bytes > limit %d: %w", protocol.FrameLen(frame), c.s.opts.MaxFrame, ErrTooLarge)
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// Say why: the client's cancel, or the server going away.
+			if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+				err = cause
+			}
+		}
+		frame = protocol.AppendError(nil, id, errorCode(err), err.Error())
+	}
+	c.write(frame)
+}
+
+// dispatch runs one request. A panic in an object's method (a registered
+// type's bug) fails the call, not the server.
+func (s *Server) dispatch(ctx context.Context, c caller, req protocol.Request) (res [][]byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.opts.logf("manager: panic in %s: %v\n%s", req.Method, p, debug.Stack())
+			res, err = nil, fmt.Errorf("panic in %s: %v", req.Method, p)
+		}
+	}()
+	select {
+	case <-s.done:
+		return nil, ErrShutdown // the connection lingers only to deliver answers
+	default:
+	}
+	if req.Object == 0 {
+		return s.control(ctx, c, req.Method, req.Args)
+	}
+	s.mu.Lock()
+	e, err := s.lookup(req.Object)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return e.obj.call(ctx, c, req.Method, req.Args)
+}
+
+// write sends one frame; a client that does not take it within
+// WriteTimeout is dropped.
+func (c *serverConn) write(frame []byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.life.Err() != nil && context.Cause(c.life) != ErrShutdown {
+		return // closed: nobody to tell
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+	if _, err := c.nc.Write(frame); err != nil {
+		go c.close(fmt.Errorf("writing a reply: %w", err))
+	}
+}
+
+// close ends the connection once: its calls are cancelled, the socket
+// closed, its references dropped.
+func (c *serverConn) close(why error) {
+	c.closing.Do(func() {
+		if why == nil || errors.Is(why, io.EOF) {
+			why = io.EOF
+		}
+		c.end(why)
+		c.nc.Close()
+		c.s.connClosed(c)
+		if !errors.Is(why, io.EOF) && !errors.Is(why, net.ErrClosed) {
+			c.s.opts.logf("manager: connection %d (%v) dropped: %v", c.id, c.nc.RemoteAddr(), why)
+		}
+		c.s.hookConnDone(why)
+	})
+}
+
+// shutdownGrace bounds how long a shutting-down server waits for the calls
+// it cancelled to send their answers. Built-in objects answer at once; a
+// registered method that ignores its context may not.
+const shutdownGrace = 2 * time.Second
+
+// shutdown closes the connection after its calls (already cancelled by the
+// server's life ending) have answered, so their clients read ErrShutdown
+// rather than a bare hang-up.
+func (c *serverConn) shutdown() {
+	answered := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(answered)
+	}()
+	t := time.NewTimer(shutdownGrace)
+	defer t.Stop()
+	select {
+	case <-answered:
+	case <-t.C:
+	}
+	c.close(ErrShutdown)
+}
