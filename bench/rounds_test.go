@@ -26,6 +26,14 @@ func TestRingRoundsDeliverEveryMessageInOrder(t *testing.T) {
 	}
 }
 
+func TestTypedRoundsDeliverEveryValueInOrder(t *testing.T) {
+	for _, sz := range msgSizes {
+		for _, gob := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gob=%v", sz.name, gob), func(t *testing.T) { typedRoundFor(t, roundN, sz, gob) })
+		}
+	}
+}
+
 func TestChanRoundGoroutinesDeliverEveryMessageInOrder(t *testing.T) {
 	for _, sz := range msgSizes {
 		chanRound(t, roundN, sz)

@@ -8,6 +8,7 @@ import "testing"
 func BenchmarkThroughput(b *testing.B) {
 	for _, sz := range msgSizes {
 		benchThroughputRing(b, sz)
+		benchThroughputTyped(b, sz)
 		benchThroughputChan(b, sz)
 		benchThroughputStream(b, sz)
 		benchThroughputPython(b, sz)
