@@ -1,0 +1,167 @@
+package ringqueue
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
+)
+
+// Batch forms move many messages per index update: a batch claims as
+// many consecutive positions as it can (SPSC: one look at the other side's
+// index), fills or reads them all, then publishes (SPSC: one CAS of Tail)
+// or releases them (SPSC: one store of Head) and wakes that many sleepers
+// with one system call at most.
+
+// PutBatch puts every message of msgs, in order, waiting for room as
+// needed, and returns how many it put. A message longer than a slot fails
+// the whole batch with ErrTooLarge before anything is queued. If the
+// queue is closed midway the messages put so far stay queued.
+func (q *Queue) PutBatch(msgs [][]byte) (int, error) {
+	return q.putBatchMsgs(context.Background(), futex.Forever, true, msgs)
+}
+
+// TryPutBatch puts as many messages of msgs, from the first, as there is
+// room for now, and returns how many; none is ErrFull.
+func (q *Queue) TryPutBatch(msgs [][]byte) (int, error) {
+	return q.putBatchMsgs(context.Background(), 0, false, msgs)
+}
+
+// PutBatchContext is PutBatch bounded by ctx: it returns the count put
+// before ctx ended, and ctx's error.
+func (q *Queue) PutBatchContext(ctx context.Context, msgs [][]byte) (int, error) {
+	return q.putBatchMsgs(ctx, futex.Forever, true, msgs)
+}
+
+// PutBatchTimeout is PutBatch bounded by d for the whole batch.
+func (q *Queue) PutBatchTimeout(msgs [][]byte, d time.Duration) (int, error) {
+	return q.putBatchMsgs(context.Background(), max(d, 0), true, msgs)
+}
+
+func (q *Queue) putBatchMsgs(ctx context.Context, timeout time.Duration, block bool, msgs [][]byte) (int, error) {
+	for _, m := range msgs {
+		if len(m) > q.g.slotSize {
+			return 0, q.tooLarge("put batch", len(m))
+		}
+	}
+	return q.putBatch(ctx, timeout, block, len(msgs), func(i int, slot []byte) int { return copy(slot, msgs[i]) })
+}
+
+// PutBatchFunc puts n messages, waiting for room as needed: fill writes
+// message i into slot (SlotSize bytes, in the queue itself) and returns
+// its length. A length outside 0..SlotSize stops the batch with
+// ErrTooLarge: messages before it are put, it and the rest are not.
+func (q *Queue) PutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
+	return q.putBatch(context.Background(), futex.Forever, true, n, fill)
+}
+
+// TryPutBatchFunc is PutBatchFunc for as many of the n as there is room
+// for now; none is ErrFull.
+func (q *Queue) TryPutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
+	return q.putBatch(context.Background(), 0, false, n, fill)
+}
+
+// PutBatchFuncContext is PutBatchFunc bounded by ctx.
+func (q *Queue) PutBatchFuncContext(ctx context.Context, n int, fill func(i int, slot []byte) int) (int, error) {
+	return q.putBatch(ctx, futex.Forever, true, n, fill)
+}
+
+func (q *Queue) putBatch(ctx context.Context, timeout time.Duration, block bool, n int, fill func(i int, slot []byte) int) (int, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	done := 0
+	for done < n {
+		left := timeout
+		if timeout > 0 {
+			left = max(time.Until(deadline), 0)
+		}
+		pos, k, err := q.claimPut(ctx, left, block, n-done)
+		if err != nil {
+			if !block && done > 0 && errors.Is(err, ErrFull) {
+				return done, nil
+			}
+			return done, err
+		}
+		for i := range k {
+			s := q.slot(pos + uint64(i))
+			m := fill(done+i, q.payload(s))
+			if m < 0 || m > q.g.slotSize {
+				if i > 0 {
+					if err := q.publish(pos, i); err != nil {
+						q.abandon(pos+uint64(i), k-i)
+						return done, err
+					}
+				}
+				q.abandon(pos+uint64(i), k-i)
+				return done + i, q.tooLarge("put batch", m)
+			}
+			*q.slotLen(s) = uint32(m)
+		}
+		if err := q.publish(pos, k); err != nil {
+			return done, err
+		}
+		done += k
+	}
+	return done, nil
+}
+
+// GetBatch waits for at least one message, then hands up to max messages
+// to fn, in order, and returns how many. msg is the slot itself, valid
+// only during the call: copy what must outlive it. The slots are freed
+// together after the last call (also if fn panics). Once the queue is
+// closed and drained it fails with ErrClosed.
+func (q *Queue) GetBatch(max int, fn func(msg []byte)) (int, error) {
+	return q.getBatch(context.Background(), futex.Forever, true, max, fn)
+}
+
+// TryGetBatch is GetBatch without waiting: no message is ErrEmpty.
+func (q *Queue) TryGetBatch(max int, fn func(msg []byte)) (int, error) {
+	return q.getBatch(context.Background(), 0, false, max, fn)
+}
+
+// GetBatchContext is GetBatch bounded by ctx.
+func (q *Queue) GetBatchContext(ctx context.Context, max int, fn func(msg []byte)) (int, error) {
+	return q.getBatch(ctx, futex.Forever, true, max, fn)
+}
+
+// GetBatchTimeout is GetBatch bounded by d (ErrTimeout, ErrEmpty).
+func (q *Queue) GetBatchTimeout(max int, fn func(msg []byte), d time.Duration) (int, error) {
+	return q.getBatch(context.Background(), d, true, max, fn)
+}
+
+func (q *Queue) getBatch(ctx context.Context, timeout time.Duration, block bool, max int, fn func(msg []byte)) (n int, err error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	if timeout < 0 && timeout != futex.Forever {
+		timeout = 0
+	}
+	pos, k, err := q.claimGet(ctx, timeout, block, max, -1)
+	if err != nil {
+		return 0, err
+	}
+	released := false
+	defer func() {
+		if !released {
+			_ = q.release(pos, k)
+		}
+	}()
+	for i := range k {
+		msg, ok := q.read(pos + uint64(i))
+		if !ok {
+			if err == nil {
+				err = q.corrupt("get batch", pos+uint64(i))
+			}
+			continue
+		}
+		fn(msg)
+	}
+	released = true
+	if rerr := q.release(pos, k); err == nil {
+		err = rerr
+	}
+	return k, err
+}

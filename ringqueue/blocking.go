@@ -1,0 +1,304 @@
+package ringqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+	_ "unsafe" // go:linkname
+
+	"github.com/multiproc-go/multiproc/internal/futex"
+)
+
+// Blocking: spin, then park on a futex gate.
+//
+// A put that finds the ring full, or a get that finds it empty, first
+// spins: by default (WaitYield) it re-checks a few times a short pause
+// apart, then yields the CPU with sched_yield between checks for up to
+// spinFor, then parks. Why this shape, measured on the 2-vCPU VM this was
+// built on (BASELINES.md and BenchmarkWaitPolicy):
+//
+//   - Waking a halted vCPU costs 15-35 µs. A side that parks as soon as
+//     the ring is empty turns every hand-off into a wake-up; spinning for
+//     about as long as a wake-up costs makes the wake-up rare and costs at
+//     most twice the optimum (the ski-rental argument).
+//   - A tight load loop is the slowest way to spin: the waiter keeps
+//     pulling the line the other side is writing, and both fall into
+//     lock-step, one message per cache-line round trip.
+//   - With two cores, the spinner competes with the very process it waits
+//     for whenever a third runnable thread exists. sched_yield gives the
+//     core to another process; runtime.Gosched gives it only to another
+//     goroutine of this process. So the spin yields with sched_yield, and
+//     also calls Gosched every few rounds so that a producer goroutine in
+//     the same process (GOMAXPROCS=1) is not starved either.
+//
+// Parking uses a gate: a futex word (seq) and a count of sleepers, one
+// pair per side (consumers wait on GetSeq, producers on PutSeq). The
+// protocol is the Dekker pairing of internal/futex:
+//
+//	sleeper: seq := load(Seq); sleepers++; if try() succeeds { sleepers--; done }
+//	         futex_wait(Seq, seq); sleepers--; loop
+//	waker:   change the ring (publish / release / close); if load(sleepers) != 0 { Seq++; futex_wake }
+//
+// Go's atomics are sequentially consistent: either the waker's load sees
+// the sleeper counted, or the sleeper's try sees the waker's change. If
+// the waker bumps Seq before the sleeper enters futex_wait, the kernel
+// sees Seq != seq and returns at once. So a wake-up is never lost, and
+// while nobody sleeps a put or get costs one load of a read-mostly line
+// and no system call. Unlike futex.Gate.Signal, the waker does not bump Seq
+// unless somebody sleeps: an atomic add per message on a shared line is
+// what lock-step is made of.
+//
+// A sleeper that gives up (timeout, cancelled context) may have absorbed
+// a wake-up meant for another: if Seq moved while it slept it passes one
+// wake-up on. A process killed while asleep leaves its count behind; from
+// then on every signal on that side pays for a futex wake with nobody to
+// wake (~0.3 µs): slower, never wrong.
+//
+// A sleeper held up by a claim rather than a full or empty ring sleeps at
+// most claimCheckAfter at a time, to check the claimant (recover.go).
+
+// WaitPolicy says how a handle's blocking calls wait for room or for a
+// message before they park on the futex. Every policy parks in the end,
+// so a blocked call never burns a core for long.
+type WaitPolicy int32
+
+const (
+	// WaitYield (the default) re-checks a few times, then yields the CPU
+	// with sched_yield between checks for up to spinFor, then parks. Best
+	// throughput: the waiting side leaves the other side the core and lets
+	// messages pile up, then takes them in a run.
+	WaitYield WaitPolicy = iota
+	// WaitSpin busy-waits (with the CPU's pause instruction) for up to
+	// spinFor, then parks. Lowest latency (a cross-process round trip well
+	// under a microsecond when both sides have a core), at the price of a
+	// core while waiting and of lock-step in a stream.
+	WaitSpin
+	// WaitPark parks at once: least CPU, and every hand-off to a sleeping
+	// side costs a futex wake-up (15-35 µs on a KVM guest).
+	WaitPark
+)
+
+func (p WaitPolicy) String() string {
+	switch p {
+	case WaitYield:
+		return "yield"
+	case WaitSpin:
+		return "spin"
+	case WaitPark:
+		return "park"
+	}
+	return fmt.Sprintf("WaitPolicy(%d)", int32(p))
+}
+
+// SetWaitPolicy sets how this handle's blocking calls wait (default
+// WaitYield). It applies to this handle only, from its next wait on.
+func (q *Queue) SetWaitPolicy(p WaitPolicy) { q.policy.Store(int32(p)) }
+
+// Spin tuning (see BenchmarkWaitPolicy).
+const (
+	// spinFor bounds the spin before parking: about as long as a futex
+	// wake-up of a halted vCPU costs.
+	spinFor = 50 * time.Microsecond
+	// yieldChecks is how many re-checks WaitYield makes, a pause apart,
+	// before it starts yielding.
+	yieldChecks = 4
+	// pauseCycles is the pause between two checks: procyield(n) runs the
+	// PAUSE instruction n times (tens of cycles each), which keeps the
+	// waiter off the line the other side is writing for a while without
+	// a system call.
+	pauseCycles = 20
+)
+
+//go:linkname procyield runtime.procyield
+func procyield(cycles uint32)
+
+func schedYield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// spin re-runs try according to the handle's policy and reports whether
+// it succeeded before the spin budget ran out.
+func (q *Queue) spin(try func() (bool, blocker)) bool {
+	policy := WaitPolicy(q.policy.Load())
+	if policy == WaitPark {
+		return false
+	}
+	check := func() bool {
+		done, b := try()
+		if !done && q.knownDead(b) {
+			q.reclaim(b)
+		}
+		return done
+	}
+	if policy == WaitYield {
+		for range yieldChecks {
+			procyield(pauseCycles)
+			if check() {
+				return true
+			}
+		}
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		if policy == WaitSpin {
+			procyield(pauseCycles)
+		} else {
+			// RawSyscall: sched_yield returns at once; the runtime need
+			// not hand this thread's P to anyone meanwhile.
+			schedYield()
+			if i&7 == 0 {
+				runtime.Gosched() // and let this process's other goroutines run
+			}
+		}
+		if check() {
+			return true
+		}
+		if i&15 == 0 && time.Since(start) > spinFor {
+			return false
+		}
+	}
+}
+
+// gate is a futex word and its sleepers count in the queue's wait lines.
+type gate struct{ seq, sleepers *uint32 }
+
+func (q *Queue) getGate() gate { return gate{&q.lay.Wait.GetSeq, &q.lay.Wait.GetSleepers} }
+func (q *Queue) putGate() gate { return gate{&q.lay.Wait.PutSeq, &q.lay.Wait.PutSleepers} }
+
+// signal wakes up to n sleepers; with none it is a single load.
+func (g gate) signal(n int) {
+	if atomic.LoadUint32(g.sleepers) != 0 {
+		g.wake(n)
+	}
+}
+
+func (g gate) signalAll() { g.signal(1 << 30) }
+
+func (g gate) wake(n int) {
+	atomic.AddUint32(g.seq, 1)
+	_, _ = futex.Wake(g.seq, n)
+}
+
+// errTimedOut is await's timeout; callers turn it into their error.
+var errTimedOut = errors.New("timed out")
+
+// await calls try until it reports done, spinning and then parking on g.
+// try returns done and, when not done, what held it up. await returns nil
+// once try is done, errTimedOut after timeout (< 0: none), or ctx's error.
+func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try func() (bool, blocker)) error {
+	var deadline time.Time
+	if timeout >= 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if ctx == nil { // (internal callers may pass nil for "no context")
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if timeout != 0 && q.spin(try) {
+		return nil
+	}
+	var watch claimWatch
+	for {
+		seq := atomic.LoadUint32(g.seq)
+		atomic.AddUint32(g.sleepers, 1)
+		done, b := try()
+		if done {
+			atomic.AddUint32(g.sleepers, ^uint32(0))
+			return nil
+		}
+		wait := futex.Forever
+		now := time.Time{}
+		if timeout >= 0 {
+			now = time.Now()
+			wait = deadline.Sub(now)
+			if wait <= 0 {
+				atomic.AddUint32(g.sleepers, ^uint32(0))
+				return errTimedOut
+			}
+		}
+		if b.ctrl != nil {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if (q.knownDead(b) || watch.due(b, now)) && q.reclaim(b) {
+				atomic.AddUint32(g.sleepers, ^uint32(0))
+				continue
+			}
+			if wait < 0 || wait > claimCheckAfter {
+				wait = claimCheckAfter
+			}
+		}
+		err := futex.WaitContext(ctx, g.seq, seq, wait)
+		atomic.AddUint32(g.sleepers, ^uint32(0))
+		if err != nil && err != futex.ErrTimeout {
+			if atomic.LoadUint32(g.seq) != seq {
+				g.signal(1) // pass on a wake-up we may have absorbed
+			}
+			return err
+		}
+	}
+}
+
+// claimPut claims up to max positions, waiting as the call form asks:
+// block false is a Try form (no wait), else ctx and timeout (< 0: none)
+// bound the wait.
+func (q *Queue) claimPut(ctx context.Context, timeout time.Duration, block bool, max int) (uint64, int, error) {
+	pos, k, b, err := q.tryClaimPut(max)
+	if err != errWouldBlock {
+		return pos, k, err
+	}
+	if !block {
+		if q.tryRecover(b) {
+			if pos, k, _, err = q.tryClaimPut(max); err != errWouldBlock {
+				return pos, k, err
+			}
+		}
+		return 0, 0, q.errFull
+	}
+	werr := q.await(ctx, timeout, q.putGate(), func() (bool, blocker) {
+		pos, k, b, err = q.tryClaimPut(max)
+		return err != errWouldBlock, b
+	})
+	if werr != nil {
+		return 0, 0, q.waitErr("put", werr)
+	}
+	return pos, k, err
+}
+
+// claimGet is claimPut for consumers; bufLen as in tryClaimGet.
+func (q *Queue) claimGet(ctx context.Context, timeout time.Duration, block bool, max, bufLen int) (uint64, int, error) {
+	pos, k, b, err := q.tryClaimGet(max, bufLen)
+	if err != errWouldBlock {
+		return pos, k, err
+	}
+	if !block {
+		if q.tryRecover(b) {
+			if pos, k, _, err = q.tryClaimGet(max, bufLen); err != errWouldBlock {
+				return pos, k, err
+			}
+		}
+		return 0, 0, q.errEmpty
+	}
+	werr := q.await(ctx, timeout, q.getGate(), func() (bool, blocker) {
+		pos, k, b, err = q.tryClaimGet(max, bufLen)
+		return err != errWouldBlock, b
+	})
+	if werr != nil {
+		return 0, 0, q.waitErr("get", werr)
+	}
+	return pos, k, err
+}
+
+func (q *Queue) waitErr(op string, err error) error {
+	if err == errTimedOut {
+		if op == "put" {
+			return q.errPutTimeout
+		}
+		return q.errGetTimeout
+	}
+	return q.errf(op, err)
+}

@@ -1,0 +1,108 @@
+// Package ringqueue is a bounded ring queue of messages in shared memory:
+// producers and consumers in any processes that map the segment move
+// messages through it with atomics on shared words, no system call while
+// nobody waits, and no allocation. It is multiproc's Queue (Python's
+// multiprocessing.Queue), at memory speed.
+//
+// This file documents the byte-level queue (Queue): messages are byte
+// strings of 0..SlotSize bytes. Typed[T] and JoinableQueue (typed.go,
+// joinable.go) build on it. LAYOUT.md gives the memory layout precisely
+// enough to write a reader in another language.
+//
+// # Modes
+//
+// A queue's mode is fixed at creation (Options.Mode):
+//
+//   - MPMC: any number of producers and consumers, in any processes. Each
+//     slot has a control word (lap, claimant tag, state); producers and
+//     consumers claim slots with one CAS on that word, and the Tail and Head
+//     indices follow the claims (mpmc.go states the protocol and why it is
+//     right).
+//   - SPSC: one producer and one consumer at a time. No control words: the
+//     producer publishes by storing Tail after writing the payload, the
+//     consumer frees by storing Head, and each caches the other's index,
+//     so a run of messages costs one index update per batch (spsc.go).
+//     The roles are held by processes and pass on when their holder
+//     detaches or dies.
+//
+// Capacity is a power of two and the slot size is fixed at creation. A
+// message longer than a slot is refused with ErrTooLarge naming both sizes
+// (messages are never split across slots: a split message could be torn
+// by a crash between its parts, and every slot would pay for the
+// bookkeeping).
+//
+// # Calls
+//
+// Put/Get copy; TryX never blocks; XContext and XTimeout bound the wait
+// (a timeout's error is ErrTimeout and also ErrFull or ErrEmpty). Reserve
+// and Take hand out the slot's own bytes (zero-copy) until Commit and
+// Release. PutBatch, PutBatchFunc and GetBatch move many messages per
+// index update and per wake-up. Len, Cap, SlotSize, Empty and Full read the
+// indices. Close is queue-wide: later puts fail with ErrClosed, consumers
+// drain what is left and then get ErrClosed, and everyone asleep in the
+// queue is woken.
+//
+// # Blocking
+//
+// A call that must wait spins, then parks on a futex with a count of
+// sleepers, so a blocked consumer uses no CPU and a put or get that
+// nobody waits for makes no system call (blocking.go). How it spins is
+// the handle's WaitPolicy: WaitYield (default) yields the CPU with
+// sched_yield for up to ~50 µs — on a small VM a tight spin is the
+// slowest choice, because the spinner keeps stealing the line the other
+// side writes and both fall into lock-step, while sched_yield hands the
+// core to the other process and lets messages pile up into runs; WaitSpin
+// busy-waits with the CPU's pause instruction for the lowest latency
+// (round trips under a microsecond); WaitPark sleeps at once.
+//
+// # Crashes
+//
+// A process may die anywhere (SIGKILL). What survives, MPMC:
+//
+//   - A producer killed between claiming a slot and publishing it: the
+//     claim names it, so the consumer (or producer) it holds up checks,
+//     after claimCheckAfter (10 ms), whether it runs; if not, the slot is
+//     skipped. The half-written message is never delivered: a message is
+//     whole or absent.
+//   - A consumer killed holding a message (mid-Get, a Take not released,
+//     inside GetBatch's callback): the message is dropped — at most once —
+//     and its slot reclaimed the same way when producers need it.
+//   - No message is ever delivered twice: a slot's states never recur.
+//
+// SPSC: a producer killed mid-put leaves nothing visible (publication is
+// the Tail store after the payload); a consumer killed before storing
+// Head leaves its messages to the next consumer, which takes the role over:
+// a message copied out by a Get that never returned is delivered to the
+// next consumer, and so is one handed to a Take or GetBatch whose consumer
+// died before releasing it (at least once, for those).
+//
+// A process killed while asleep in the queue leaves the sleepers count
+// one too high: later signals then pay for a futex wake with nobody to
+// wake (~0.3 µs each) — slower, never wrong.
+//
+// Shared memory is input: Open validates the header (magic, version,
+// mode, capacity a power of two, slot size, stride, offsets, indices, and
+// that the object holds Capacity×Stride bytes) and returns an error
+// wrapping shm.ErrCorrupt (shm.ErrVersion for another layout version);
+// a length or control word that no run of the protocol can produce is an
+// error too, never an access outside the queue.
+//
+// # Lifetime
+//
+// New creates a queue by name in a segment; Open opens it by name in any
+// process that has the segment attached; a *Queue passed as a procs
+// argument re-opens itself in the child (GobEncode/GobDecode). The queue's
+// memory belongs to its segment: nobody unlinks a queue, whoever created
+// a named segment unlinks it (shm.Unlink), and the memory goes when the
+// last process unmaps it. Detach gives up a handle (its SPSC roles and a
+// segment attached for it by GobDecode).
+//
+// # Python → ringqueue
+//
+//	q = Queue(maxsize)            q, _ := ringqueue.New(seg, "q", ringqueue.Options{Capacity: n})
+//	q.put(b) / q.put_nowait(b)    q.Put(b) / q.TryPut(b)          (ErrFull for queue.Full)
+//	q.put(b, timeout=t)           q.PutTimeout(b, t)
+//	q.get() / q.get_nowait()      q.Get(buf) / q.TryGet(buf)      (ErrEmpty for queue.Empty)
+//	q.qsize(), empty(), full()    q.Len(), q.Empty(), q.Full()
+//	q.close()                     q.Close()                       (queue-wide, wakes everyone)
+package ringqueue

@@ -1,0 +1,83 @@
+package ringqueue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
+)
+
+// Put copies msg (0..SlotSize bytes) into the queue, waiting while it is
+// full. It fails with ErrClosed once the queue is closed, and with
+// ErrTooLarge, queueing nothing, for a message longer than a slot.
+func (q *Queue) Put(msg []byte) error { return q.put(context.Background(), futex.Forever, true, msg) }
+
+// TryPut is Put without waiting: ErrFull when no slot is free.
+func (q *Queue) TryPut(msg []byte) error { return q.put(context.Background(), 0, false, msg) }
+
+// PutContext is Put that gives up when ctx ends, returning its error
+// (wrapped); the message is then not queued.
+func (q *Queue) PutContext(ctx context.Context, msg []byte) error {
+	return q.put(ctx, futex.Forever, true, msg)
+}
+
+// PutTimeout is Put that gives up after d with an error that is both
+// ErrTimeout and ErrFull; the message is then not queued.
+func (q *Queue) PutTimeout(msg []byte, d time.Duration) error {
+	return q.put(context.Background(), max(d, 0), true, msg)
+}
+
+func (q *Queue) put(ctx context.Context, timeout time.Duration, block bool, msg []byte) error {
+	if len(msg) > q.g.slotSize {
+		return q.tooLarge("put", len(msg))
+	}
+	pos, _, err := q.claimPut(ctx, timeout, block, 1)
+	if err != nil {
+		return err
+	}
+	q.write(pos, msg)
+	return q.publish(pos, 1)
+}
+
+// Get copies the next message into buf and returns its length, waiting
+// while the queue is empty. Once the queue is closed and drained it fails
+// with ErrClosed. If buf is shorter than the message it fails with
+// ErrShortBuffer and leaves the message queued: a buffer of SlotSize bytes
+// always suffices.
+func (q *Queue) Get(buf []byte) (int, error) {
+	return q.get(context.Background(), futex.Forever, true, buf)
+}
+
+// TryGet is Get without waiting: ErrEmpty when no message is ready.
+func (q *Queue) TryGet(buf []byte) (int, error) { return q.get(context.Background(), 0, false, buf) }
+
+// GetContext is Get that gives up when ctx ends, returning its error (wrapped).
+func (q *Queue) GetContext(ctx context.Context, buf []byte) (int, error) {
+	return q.get(ctx, futex.Forever, true, buf)
+}
+
+// GetTimeout is Get that gives up after d with an error that is both
+// ErrTimeout and ErrEmpty.
+func (q *Queue) GetTimeout(buf []byte, d time.Duration) (int, error) {
+	return q.get(context.Background(), max(d, 0), true, buf)
+}
+
+func (q *Queue) get(ctx context.Context, timeout time.Duration, block bool, buf []byte) (int, error) {
+	pos, n, err := q.claimGet(ctx, timeout, block, 1, len(buf))
+	if err != nil {
+		if err == errShort {
+			return 0, fmt.Errorf("ringqueue %q: get: %w: message of %d bytes, buffer of %d", q.name, ErrShortBuffer, n, len(buf))
+		}
+		return 0, err
+	}
+	msg, ok := q.read(pos)
+	n = copy(buf, msg)
+	if !ok {
+		err = q.corrupt("get", pos)
+	}
+	if rerr := q.release(pos, 1); err == nil {
+		err = rerr
+	}
+	return n, err
+}
