@@ -20,6 +20,7 @@ func plotThroughput(res *Results, file string) (bool, error) {
 	lines := map[string][]point{}
 	var systems []string
 	var sizes []float64
+	top := 0.0
 	for _, r := range res.Rows {
 		if r.Group != "Throughput" || r.Unit != "msgs/s" || r.Median <= 0 {
 			continue
@@ -32,6 +33,7 @@ func plotThroughput(res *Results, file string) (bool, error) {
 			systems = append(systems, r.System)
 		}
 		lines[r.System] = append(lines[r.System], point{x, r.Median, r.Min, r.Max})
+		top = max(top, r.Max)
 		if !slices.Contains(sizes, x) {
 			sizes = append(sizes, x)
 		}
@@ -53,6 +55,9 @@ func plotThroughput(res *Results, file string) (bool, error) {
 	p.X.Tick.Marker = ticks
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.X.Min, p.X.Max = sizes[0]/1.5, sizes[len(sizes)-1]*1.5
+	// Two decades of headroom above the fastest point: the legend, top
+	// right, then covers no data.
+	p.Y.Max = top * 100
 	p.Legend.Top = true
 	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
