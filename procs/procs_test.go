@@ -63,7 +63,9 @@ var (
 			return 0, err
 		}
 		atomic.StoreUint32(obj.Uint32(0), 1)
-		select {}
+		for {
+			time.Sleep(time.Hour) // until killed; a bare select{} could trip the deadlock detector
+		}
 	})
 
 	// startDaemonAndBlock starts a daemon grandchild, publishes its pid,
@@ -79,9 +81,15 @@ var (
 		}
 		atomic.StoreUint32(obj.Uint32(4), uint32(g.Pid()))
 		atomic.StoreUint32(obj.Uint32(0), 1)
-		select {}
+		for {
+			time.Sleep(time.Hour) // until killed; a bare select{} could trip the deadlock detector
+		}
 	})
-	blockForever = procs.Register("block-forever", func(struct{}) (int, error) { select {} })
+	blockForever = procs.Register("block-forever", func(struct{}) (int, error) {
+		for {
+			time.Sleep(time.Hour) // until killed
+		}
+	})
 )
 
 func segName(t testing.TB) string {

@@ -84,6 +84,9 @@ func (s *Segment) Create(spec Spec, init func(mem []byte) error) (Object, error)
 		return Object{}, fmt.Errorf("shm: create object %q: %w: %d", spec.Name, ErrInvalidSize, spec.Size)
 	}
 	m := s.m
+	if m.readOnly {
+		return Object{}, fmt.Errorf("shm: create object %q: %w", spec.Name, ErrReadOnly)
+	}
 	idx, obj, err := m.reserve(spec)
 	if err != nil {
 		return Object{}, fmt.Errorf("shm: create object %q: %w", spec.Name, err)

@@ -28,6 +28,8 @@ var (
 	// ErrTooManyParticipants: every slot of the participant table belongs to
 	// a live process.
 	ErrTooManyParticipants = errors.New("participant table is full")
+	// ErrReadOnly: a write through a read-only view (OpenView).
+	ErrReadOnly = errors.New("segment is mapped read-only")
 )
 
 // Errors from the object directory and the allocator.

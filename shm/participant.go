@@ -114,7 +114,7 @@ func (s *Segment) Self() uint32 { return s.m.self }
 // paths only (a waiter that has slept a while checking on a lock's holder).
 func (s *Segment) Alive(tag uint32) bool {
 	m := s.m
-	if tag == m.self {
+	if tag != 0 && tag == m.self {
 		return true
 	}
 	i := tag & idxMask

@@ -33,8 +33,8 @@ import (
 // Segment().Lookup). That segment is not registered in the process, has no
 // participant tag (Self is 0), and closing it neither unmaps the view nor
 // stops it working; but its memory is read-only: creating an object in
-// it, or using it with any call that writes (locking, putting), faults.
-// Use it for reading only.
+// it returns ErrReadOnly, and using it with any other call that writes
+// (locking, putting) faults. Use it for reading only.
 
 // A View is a read-only mapping of a named segment. Its methods only load.
 type View struct {
@@ -113,7 +113,8 @@ func mapView(f *os.File, name string) (*View, error) {
 		id: h.ID, name: name, file: f, mem: mem,
 		size: h.Size, tableOff: h.TableOff, dirOff: h.DirOff, heapOff: h.HeapOff,
 		participants: h.Participants, dirEntries: h.DirEntries,
-		refs: viewRefs, // see viewRefs; self stays 0: a view is nobody
+		refs:     viewRefs, // see viewRefs; self stays 0: a view is nobody
+		readOnly: true,
 	}
 	v := &View{seg: &Segment{m: m}, mode: fi.Mode(), modTime: fi.ModTime(), uid: -1}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {

@@ -126,6 +126,9 @@ func TestViewObjectSegmentCloseIsHarmless(t *testing.T) {
 	obj, err := v.Lookup("msg")
 	require.NoError(t, err)
 	assert.Zero(t, obj.Segment().Self(), "a view has no tag")
+	assert.False(t, obj.Segment().Alive(0), "tag 0 is nobody, even for a view")
+	_, err = obj.Segment().Create(shm.Spec{Name: "x", Kind: shm.KindBytes, Size: 8}, nil)
+	assert.ErrorIs(t, err, shm.ErrReadOnly)
 	require.NoError(t, obj.Segment().Close())
 	assert.Len(t, obj.Bytes(), 16) // still mapped
 	_, err = v.Lookup("msg")

@@ -37,7 +37,8 @@ type mapping struct {
 	size, tableOff, dirOff, heapOff uint64
 	participants, dirEntries        uint32
 
-	self uint32 // this process's participant tag
+	self     uint32 // this process's participant tag; 0 for a read-only view
+	readOnly bool   // mapped PROT_READ by OpenView: every store would fault
 
 	refs int // handles open, guarded by registry.mu
 }

@@ -220,7 +220,9 @@ var (
 		}
 		atomic.StoreUint32(obj.Uint32(4), s.Self())
 		atomic.StoreUint32(obj.Uint32(0), 1)
-		select {}
+		for {
+			time.Sleep(time.Hour) // until killed; a bare select{} could trip the deadlock detector
+		}
 	})
 
 	attachAndReport = procs.Register("shm-attach-and-report", func(s *shm.Segment) (uint32, error) {
