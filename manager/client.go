@@ -222,11 +222,19 @@ func (c *client) write(frame []byte) error {
 func (c *client) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 32<<10)
 	for {
+		// As the server does: idle as long as need be, but a frame once
+		// begun must arrive within FrameTimeout.
+		if _, err := br.Peek(1); err != nil {
+			c.close(err)
+			return
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.FrameTimeout))
 		f, err := protocol.ReadFrame(br, c.opts.MaxFrame)
 		if err != nil {
 			c.close(err)
 			return
 		}
+		_ = c.nc.SetReadDeadline(time.Time{})
 		var r reply
 		switch f.Type {
 		case protocol.TypeReply:
@@ -265,7 +273,7 @@ func (c *client) close(why error) {
 	case errors.Is(why, io.EOF), errors.Is(why, io.ErrUnexpectedEOF):
 		c.err = fmt.Errorf("%w: the server hung up", ErrClosed)
 	default:
-		c.err = fmt.Errorf("%w: %v", ErrClosed, why)
+		c.err = fmt.Errorf("%w: %w", ErrClosed, why)
 	}
 	close(c.done)
 	c.nc.Close()

@@ -18,8 +18,9 @@ type Options struct {
 	// HandshakeTimeout bounds the authentication exchange (default 10 s).
 	HandshakeTimeout time.Duration
 	// FrameTimeout bounds how long the rest of a frame may take once its
-	// first byte arrived (default 30 s): a client that sends half a frame
-	// and stalls is dropped. Idle time between frames is unbounded.
+	// first byte arrived (default 30 s): a peer that sends half a frame and
+	// stalls is dropped, by a server and by a client alike. Idle time
+	// between frames is unbounded.
 	FrameTimeout time.Duration
 	// WriteTimeout bounds writing one reply (default 30 s): a client that
 	// stops reading is dropped.
