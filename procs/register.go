@@ -54,6 +54,9 @@ func Register[A, R any](name string, fn func(A) (R, error)) *Func[A, R] {
 		}
 		return out.Bytes(), nil
 	}
+	// Pool workers run fn on items in their own encoding (raw bytes for
+	// fixed-size types, not gob per item): pool_codec.go.
+	registerPoolRunner(name, fn)
 	return &Func[A, R]{name: name}
 }
 

@@ -21,6 +21,7 @@ const (
 	KindQueue
 	KindJoinableQueue
 	KindPipe
+	KindPool // a process pool's per-worker state words (procs.Pool)
 	kindEnd
 )
 
@@ -37,6 +38,7 @@ var kindNames = [...]string{
 	KindQueue:         "queue",
 	KindJoinableQueue: "joinable-queue",
 	KindPipe:          "pipe",
+	KindPool:          "pool",
 }
 
 // Valid reports whether k is a known kind.

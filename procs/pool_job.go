@@ -1,0 +1,256 @@
+package procs
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// A job is the scheduler's view of submitted work: items of one function,
+// cut into tasks (ranges of items). Its methods other than finish and
+// canceled are called with the pool's lock held.
+type job interface {
+	funcName() string
+	// encodeTask appends the encoding of items [lo, hi) to dst.
+	encodeTask(dst []byte, lo, hi int) ([]byte, error)
+	// deliver records a task's result payload; fail records its failure.
+	// Both report whether that was the job's last task.
+	deliver(lo, hi int, payload []byte, w workerRef) (finished bool)
+	fail(lo, hi int, err error) (finished bool)
+	// finish runs once, after the last task, without the pool's lock.
+	finish()
+	// canceled reports that nobody wants the results any more: tasks not
+	// yet sent are dropped.
+	canceled() bool
+}
+
+// workerRef names the worker a result came from, for TaskError.
+type workerRef struct {
+	name string
+	pid  int
+}
+
+// mapJob runs a function over items; it serves Apply (one item), Map and
+// each chunk of Imap.
+type mapJob[A, R any] struct {
+	fname    string
+	items    []A
+	results  []R
+	errs     []error // nil until an item fails
+	left     int     // tasks not yet delivered or failed (pool lock)
+	ac       codec[A]
+	rc       codec[R]
+	onFinish func() // set by the creator
+	cancel   atomic.Bool
+	done     atomic.Bool // set before onFinish runs
+}
+
+func newMapJob[A, R any](f *Func[A, R], items []A) *mapJob[A, R] {
+	return &mapJob[A, R]{
+		fname: f.name, items: items, results: make([]R, len(items)),
+		ac: codecFor[A](), rc: codecFor[R](),
+	}
+}
+
+func (j *mapJob[A, R]) funcName() string { return j.fname }
+func (j *mapJob[A, R]) canceled() bool   { return j.cancel.Load() }
+
+func (j *mapJob[A, R]) encodeTask(dst []byte, lo, hi int) ([]byte, error) {
+	return j.ac.encode(dst, j.items[lo:hi])
+}
+
+func (j *mapJob[A, R]) setErr(i int, err error) {
+	if j.errs == nil {
+		j.errs = make([]error, len(j.items))
+	}
+	j.errs[i] = err
+}
+
+func (j *mapJob[A, R]) deliver(lo, hi int, payload []byte, w workerRef) bool {
+	status, fails, values, err := parseResult(payload, hi-lo)
+	if err == nil {
+		if len(fails) == 0 {
+			err = j.rc.decode(values, j.results[lo:hi])
+		} else {
+			// Decode the successful ones, then put them in their places.
+			ok := make([]R, hi-lo-len(fails))
+			if err = j.rc.decode(values, ok); err == nil {
+				k := 0
+				for i, s := range status {
+					if s == itemOK {
+						j.results[lo+i] = ok[k]
+						k++
+					}
+				}
+				for _, f := range fails {
+					j.setErr(lo+f.index, &TaskError{Func: j.fname, Worker: w.name, Pid: w.pid,
+						Message: f.message, Panicked: f.panicked, Stack: f.stack})
+				}
+			}
+		}
+	}
+	if err != nil {
+		return j.fail(lo, hi, fmt.Errorf("procs: %q: result from pool worker %q (pid %d): %w", j.fname, w.name, w.pid, err))
+	}
+	j.left--
+	return j.left == 0
+}
+
+func (j *mapJob[A, R]) fail(lo, hi int, err error) bool {
+	for i := lo; i < hi; i++ {
+		j.setErr(i, err)
+	}
+	j.left--
+	return j.left == 0
+}
+
+func (j *mapJob[A, R]) finish() {
+	j.done.Store(true)
+	if j.onFinish != nil {
+		j.onFinish()
+	}
+}
+
+// firstErr returns the error of the lowest-numbered failed item.
+func (j *mapJob[A, R]) firstErr() error {
+	for _, e := range j.errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// An AsyncResult is the result of ApplyAsync or MapAsync, ready later
+// (Python's AsyncResult). Its methods are safe for concurrent use.
+type AsyncResult[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+func newAsyncResult[T any]() *AsyncResult[T] { return &AsyncResult[T]{done: make(chan struct{})} }
+
+// set records the outcome and, callbacks first, makes it ready.
+func (r *AsyncResult[T]) set(v T, err error, cb callbacks[T]) {
+	r.val, r.err = v, err
+	switch {
+	case err == nil && cb.onResult != nil:
+		cb.onResult(v)
+	case err != nil && cb.onError != nil:
+		cb.onError(err)
+	}
+	close(r.done)
+}
+
+// Get waits for the result and returns it, or the task's error.
+func (r *AsyncResult[T]) Get() (T, error) {
+	<-r.done
+	return r.val, r.err
+}
+
+// GetContext is Get that gives up with ctx.Err() when ctx ends first.
+// The task itself goes on.
+func (r *AsyncResult[T]) GetContext(ctx context.Context) (T, error) {
+	select {
+	case <-r.done:
+		return r.val, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// GetTimeout is Get that gives up after d with ErrTimeout.
+func (r *AsyncResult[T]) GetTimeout(d time.Duration) (T, error) {
+	if !r.WaitTimeout(d) {
+		var zero T
+		return zero, fmt.Errorf("procs: waiting for a pool result: %w", ErrTimeout)
+	}
+	return r.val, r.err
+}
+
+// Wait waits until the result is ready.
+func (r *AsyncResult[T]) Wait() { <-r.done }
+
+// WaitTimeout waits up to d and reports whether the result is ready.
+func (r *AsyncResult[T]) WaitTimeout(d time.Duration) bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Ready reports whether the result is ready.
+func (r *AsyncResult[T]) Ready() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Successful reports whether the task succeeded; before it is ready it
+// returns ErrNotReady.
+func (r *AsyncResult[T]) Successful() (bool, error) {
+	if !r.Ready() {
+		return false, ErrNotReady
+	}
+	return r.err == nil, nil
+}
+
+// Done returns a channel closed when the result is ready.
+func (r *AsyncResult[T]) Done() <-chan struct{} { return r.done }
+
+// An AsyncOption adds a callback to ApplyAsync or MapAsync.
+type AsyncOption interface{ asyncOption() }
+
+type onResultOpt[T any] struct{ fn func(T) }
+type onErrorOpt struct{ fn func(error) }
+
+func (onResultOpt[T]) asyncOption() {}
+func (onErrorOpt) asyncOption()     {}
+
+// OnResult calls fn with the result when the task succeeds (Python's
+// callback). Callbacks run in the parent, one at a time on one goroutine
+// of the pool, before the result is ready (so Get returns after they ran):
+// keep them short. fn must take the result type (for MapAsync, a slice);
+// another type panics when the option is used.
+func OnResult[T any](fn func(T)) AsyncOption { return onResultOpt[T]{fn} }
+
+// OnError calls fn with the error when the task fails (Python's
+// error_callback), in the same way as OnResult.
+func OnError(fn func(error)) AsyncOption { return onErrorOpt{fn} }
+
+type callbacks[T any] struct {
+	onResult func(T)
+	onError  func(error)
+}
+
+func (c callbacks[T]) any() bool { return c.onResult != nil || c.onError != nil }
+
+func collectCallbacks[T any](opts []AsyncOption) callbacks[T] {
+	var c callbacks[T]
+	for _, o := range opts {
+		switch o := o.(type) {
+		case onResultOpt[T]:
+			c.onResult = o.fn
+		case onErrorOpt:
+			c.onError = o.fn
+		default:
+			panic(fmt.Sprintf("procs: %T does not take the result type %T", o, *new(T)))
+		}
+	}
+	return c
+}
