@@ -37,6 +37,12 @@ import (
 // submitted with the package-level generic functions (methods cannot have
 // type parameters): Apply, ApplyAsync, Map, MapAsync, Imap, ImapUnordered,
 // Starmap. A Pool is safe for concurrent use.
+//
+// Task arguments and results are data. A shared object (a queue, a value,
+// a lock) can be a task argument only if its segment has a name, which
+// the worker opens; objects in anonymous segments, and pipe connections,
+// reach the workers through WithInitializer, whose argument crosses like
+// a Start argument.
 type Pool struct {
 	n        int
 	cfg      poolConfig
@@ -103,7 +109,7 @@ type PoolOption func(*poolConfig)
 
 type poolConfig struct {
 	initName    string
-	initArg     []byte
+	initArg     func() ([]byte, error)
 	err         error
 	maxTasks    int
 	taskSlots   int
@@ -113,18 +119,25 @@ type poolConfig struct {
 }
 
 // WithInitializer runs f(arg) in each worker when it starts, before any
-// task (Python's initializer/initargs), e.g. to open what the tasks share.
-// An initializer that fails breaks the pool: pending and later tasks fail
-// with ErrPoolBroken and the initializer's message (rather than restarting
-// workers in a loop, as Python does).
+// task (Python's initializer/initargs), e.g. to keep what the tasks share
+// in a package variable of the worker. arg crosses as a Start argument
+// does, so shared objects in it (queues, values, locks, pipe connections,
+// in anonymous segments too) reach every worker. An initializer that
+// fails breaks the pool: pending and later tasks fail with ErrPoolBroken
+// and the initializer's message (rather than restarting workers in a
+// loop, as Python does).
 func WithInitializer[A, R any](f *Func[A, R], arg A) PoolOption {
 	return func(c *poolConfig) {
-		var b bytes.Buffer
-		if err := gob.NewEncoder(&b).Encode(box[A]{arg}); err != nil {
-			c.err = fmt.Errorf("procs: pool initializer %q: encoding its argument: %w", f.name, err)
-			return
+		c.initName = f.name
+		// Encoded anew for each worker, inside its Start's export, so that
+		// the segments and descriptors the argument names go with it.
+		c.initArg = func() ([]byte, error) {
+			var b bytes.Buffer
+			if err := gob.NewEncoder(&b).Encode(box[A]{arg}); err != nil {
+				return nil, fmt.Errorf("procs: pool initializer %q: encoding its argument: %w", f.name, err)
+			}
+			return b.Bytes(), nil
 		}
-		c.initName, c.initArg = f.name, b.Bytes()
 	}
 }
 
@@ -243,7 +256,7 @@ func (p *Pool) build() error {
 func (p *Pool) spawn(slot, gen uint32) (*Process, error) {
 	arg := workerArg{
 		Tasks: p.workers[slot].tasks, Results: p.results, Slot: slot, Gen: gen,
-		MaxTasks: p.cfg.maxTasks, InitFunc: p.cfg.initName, InitArg: p.cfg.initArg,
+		MaxTasks: p.cfg.maxTasks, InitFunc: p.cfg.initName, InitArg: lazyGob{encode: p.cfg.initArg},
 	}
 	opts := append(append([]Option(nil), p.cfg.procOpts...),
 		WithDaemon(true), WithName(fmt.Sprintf("PoolWorker-%d", poolWorkerCount.Add(1))))

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/multiproc-go/multiproc/procs"
+	"github.com/multiproc-go/multiproc/ringqueue"
+	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,6 +65,15 @@ var (
 	setInit    = procs.Register("pool-set-init", func(v int64) (struct{}, error) { initValue.Store(v); return struct{}{}, nil })
 	readInit   = procs.Register("pool-read-init", func(struct{}) (int64, error) { return initValue.Load(), nil })
 	failedInit = procs.Register("pool-init-fails", func(string) (struct{}, error) { return struct{}{}, errors.New("no database") })
+
+	// A queue handed to every worker by the initializer, from an
+	// anonymous segment: only a Start-like export can get it there.
+	reports    *ringqueue.Typed[int64]
+	setReports = procs.Register("pool-set-reports", func(q *ringqueue.Typed[int64]) (struct{}, error) {
+		reports = q
+		return struct{}{}, nil
+	})
+	report = procs.Register("pool-report", func(x int64) (struct{}, error) { return struct{}{}, reports.Put(x) })
 )
 
 func newPool(t testing.TB, n int, opts ...procs.PoolOption) *procs.Pool {
@@ -265,6 +276,24 @@ func TestPoolInitializerRunsInEachWorker(t *testing.T) {
 	for _, v := range out {
 		assert.Equal(t, int64(77), v)
 	}
+}
+
+func TestPoolInitializerArgumentCarriesSharedObjects(t *testing.T) {
+	seg, err := shm.Anonymous(1 << 20)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = seg.Close() })
+	q, err := ringqueue.NewTyped[int64](seg, "reports", ringqueue.Options{Capacity: 64})
+	require.NoError(t, err)
+	p := newPool(t, 2, procs.WithInitializer(setReports, q))
+	_, err = procs.Map(p, report, []int64{1, 2, 3, 4, 5}, 1)
+	require.NoError(t, err)
+	var sum int64
+	for range 5 {
+		v, err := q.GetTimeout(10 * time.Second)
+		require.NoError(t, err)
+		sum += v
+	}
+	assert.Equal(t, int64(15), sum)
 }
 
 func TestPoolWithAFailingInitializerIsBroken(t *testing.T) {

@@ -39,8 +39,28 @@ type workerArg struct {
 	Tasks, Results *ringqueue.Queue
 	Slot, Gen      uint32
 	MaxTasks       int
-	InitFunc       string // "" for none
-	InitArg        []byte // gob, as Start would send it
+	InitFunc       string  // "" for none
+	InitArg        lazyGob // gob, as Start would send it
+}
+
+// lazyGob is bytes that a function makes while the enclosing value is
+// being encoded, so that handles in them are encoded inside the same
+// shm.ExportFiles as the rest of a Start argument.
+type lazyGob struct {
+	encode func() ([]byte, error) // the parent's side
+	b      []byte                 // the child's side
+}
+
+func (l lazyGob) GobEncode() ([]byte, error) {
+	if l.encode != nil {
+		return l.encode()
+	}
+	return l.b, nil
+}
+
+func (l *lazyGob) GobDecode(b []byte) error {
+	l.b = append([]byte(nil), b...)
+	return nil
 }
 
 var poolWorker = Register("procs.pool-worker", runWorker)
@@ -61,7 +81,7 @@ func runWorker(a workerArg) (struct{}, error) {
 		if !ok {
 			return struct{}{}, fmt.Errorf("pool initializer: no function registered as %q", a.InitFunc)
 		}
-		if _, err, _ := call(run, a.InitArg); err != nil {
+		if _, err, _ := call(run, a.InitArg.b); err != nil {
 			return struct{}{}, fmt.Errorf("pool initializer %q: %w", a.InitFunc, err)
 		}
 	}
