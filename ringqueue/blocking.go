@@ -43,6 +43,9 @@ import (
 //	         futex_wait(Seq, seq); sleepers--; loop
 //	waker:   change the ring (publish / release / close); if load(sleepers) != 0 { Seq++; futex_wake }
 //
+// (sleepers++ and -- are gate.register and unregister, which keep an epoch
+// beside the count; see gate.go.)
+//
 // Go's atomics are sequentially consistent: either the waker's load sees
 // the sleeper counted, or the sleeper's try sees the waker's change. If
 // the waker bumps Seq before the sleeper enters futex_wait, the kernel
@@ -54,9 +57,8 @@ import (
 //
 // A sleeper that gives up (timeout, cancelled context) may have absorbed
 // a wake-up meant for another: if Seq moved while it slept it passes one
-// wake-up on. A process killed while asleep leaves its count behind; from
-// then on every signal on that side pays for a futex wake with nobody to
-// wake (~0.3 µs): slower, never wrong.
+// wake-up on. A process killed while asleep leaves its count behind; the
+// count carries an epoch so that wakers can repair it (gate.go).
 //
 // A sleeper held up by a claim rather than a full or empty ring sleeps at
 // most claimCheckAfter at a time, to check the claimant (recover.go).
@@ -161,26 +163,6 @@ func (q *Queue) spin(try func() (bool, blocker)) bool {
 	}
 }
 
-// gate is a futex word and its sleepers count in the queue's wait lines.
-type gate struct{ seq, sleepers *uint32 }
-
-func (q *Queue) getGate() gate { return gate{&q.lay.Wait.GetSeq, &q.lay.Wait.GetSleepers} }
-func (q *Queue) putGate() gate { return gate{&q.lay.Wait.PutSeq, &q.lay.Wait.PutSleepers} }
-
-// signal wakes up to n sleepers; with none it is a single load.
-func (g gate) signal(n int) {
-	if atomic.LoadUint32(g.sleepers) != 0 {
-		g.wake(n)
-	}
-}
-
-func (g gate) signalAll() { g.signal(1 << 30) }
-
-func (g gate) wake(n int) {
-	atomic.AddUint32(g.seq, 1)
-	_, _ = futex.Wake(g.seq, n)
-}
-
 // errTimedOut is await's timeout; callers turn it into their error.
 var errTimedOut = errors.New("timed out")
 
@@ -204,10 +186,10 @@ func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try fu
 	var watch claimWatch
 	for {
 		seq := atomic.LoadUint32(g.seq)
-		atomic.AddUint32(g.sleepers, 1)
+		epoch := g.register()
 		done, b := try()
 		if done {
-			atomic.AddUint32(g.sleepers, ^uint32(0))
+			g.unregister(epoch)
 			return nil
 		}
 		wait := futex.Forever
@@ -216,16 +198,19 @@ func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try fu
 			now = time.Now()
 			wait = deadline.Sub(now)
 			if wait <= 0 {
-				atomic.AddUint32(g.sleepers, ^uint32(0))
+				g.unregister(epoch)
 				return errTimedOut
 			}
+		}
+		if epoch == notCounted && (wait < 0 || wait > claimCheckAfter) {
+			wait = claimCheckAfter
 		}
 		if b.ctrl != nil {
 			if now.IsZero() {
 				now = time.Now()
 			}
 			if (q.knownDead(b) || watch.due(b, now)) && q.reclaim(b) {
-				atomic.AddUint32(g.sleepers, ^uint32(0))
+				g.unregister(epoch)
 				continue
 			}
 			if wait < 0 || wait > claimCheckAfter {
@@ -233,7 +218,7 @@ func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try fu
 			}
 		}
 		err := futex.WaitContext(ctx, g.seq, seq, wait)
-		atomic.AddUint32(g.sleepers, ^uint32(0))
+		g.unregister(epoch)
 		if err != nil && err != futex.ErrTimeout {
 			if atomic.LoadUint32(g.seq) != seq {
 				g.signal(1) // pass on a wake-up we may have absorbed

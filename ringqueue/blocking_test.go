@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -211,4 +212,40 @@ func TestCloseRacingWithPutsLosesNoAcceptedMessage(t *testing.T) {
 			require.Equal(t, total, <-got, "round %d", round)
 		}
 	}
+}
+
+// A sleeper killed while asleep leaves its count behind; wakers that keep
+// finding nobody repair the count, after which signals make no system
+// call again.
+func TestDeadSleepersCountIsRepairedByWakers(t *testing.T) {
+	for _, m := range modes {
+		q := newQueue(t, Options{Capacity: 4, SlotSize: 8, Mode: m})
+		g := q.getGate()
+		g.register() // a consumer that died asleep
+		g.register()
+		require.Equal(t, 2, g.sleepersNow())
+		buf := make([]byte, 8)
+		for i := 0; i < repairAfter; i++ {
+			require.NoError(t, q.Put([]byte("x")))
+			_, err := q.Get(buf)
+			require.NoError(t, err)
+		}
+		require.Zero(t, g.sleepersNow(), "repaired")
+		require.EqualValues(t, 1, atomic.LoadUint32(g.sleepers)>>16, "in a new epoch")
+	}
+}
+
+// A repair while a live consumer sleeps wakes it; it registers again and is
+// woken by the next put.
+func TestRepairDoesNotLoseALiveSleeper(t *testing.T) {
+	q := newQueue(t, Options{Capacity: 4, SlotSize: 8})
+	g := q.getGate()
+	got := make(chan error, 1)
+	go func() { _, err := q.Get(make([]byte, 8)); got <- err }()
+	waitFor(t, "consumer asleep", func() bool { return g.sleepersNow() == 1 })
+	g.repair()
+	waitFor(t, "consumer asleep again", func() bool { return g.sleepersNow() == 1 })
+	require.NoError(t, q.Put([]byte("x")))
+	require.NoError(t, <-got)
+	require.Zero(t, g.sleepersNow())
 }

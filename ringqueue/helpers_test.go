@@ -45,7 +45,7 @@ func (q *Queue) headTail() (uint64, uint64) {
 	return atomic.LoadUint64(&q.lay.Head.Index), atomic.LoadUint64(&q.lay.Tail.Index)
 }
 
-func (g gate) sleepersNow() uint32 { return atomic.LoadUint32(g.sleepers) }
+func (g gate) sleepersNow() int { return sleepersCount(atomic.LoadUint32(g.sleepers)) }
 
 // waitFor polls cond (a state another goroutine or process changes) until
 // it holds; the deadline is a safety net, not a measurement.

@@ -53,8 +53,8 @@ func Inspect(obj shm.Object) (QueueState, error) {
 		Head:             head,
 		Tail:             tail &^ closedBitOf(g.mode),
 		Closed:           atomic.LoadUint32(&lay.Hdr.Closed) != 0,
-		ProducersWaiting: int(atomic.LoadUint32(&lay.Wait.PutSleepers)),
-		ConsumersWaiting: int(atomic.LoadUint32(&lay.Wait.GetSleepers)),
+		ProducersWaiting: sleepersCount(atomic.LoadUint32(&lay.Wait.PutSleepers)),
+		ConsumersWaiting: sleepersCount(atomic.LoadUint32(&lay.Wait.GetSleepers)),
 		Reclaimed:        atomic.LoadUint64(&lay.Wait.Reclaimed),
 	}
 	st.Len = int(min(max(int64(st.Tail-head), 0), int64(g.capacity)))

@@ -16,12 +16,16 @@ import (
 // Child processes of the cross-process tests. Each is registered at
 // package level so that the re-executed test binary finds it.
 
+// victimBatch is the batch size of victims that put batches.
+const victimBatch = 64
+
 // workArg is what a producer or consumer child gets.
 type workArg struct {
 	Q      *Queue
 	ID     int
 	From   int // first seq (producers)
-	Count  int // messages to put (producers); 0 = until killed
+	Count  int // messages to put (producers); 0 = until killed (or Limit)
+	Limit  int // with Count 0: seq numbers stay below Limit
 	Ledger string
 	// Progress, if set, names a shared word object where the child counts
 	// what it has done, so the parent can act at a chosen point.
@@ -49,14 +53,32 @@ var (
 		}
 		if a.Count == 0 {
 			// Until killed: count progress so the parent can kill at a
-			// random point, mid-put with good odds.
+			// random point. Odd IDs put one message at a time; even IDs
+			// put batches of victimBatch, whose slots stay claimed while
+			// the batch is filled: a kill then lands mid-claim with good
+			// odds.
 			buf := make([]byte, testMsgMax)
-			for s := a.From; ; s++ {
-				m := encodeTestMsg(buf, uint32(a.ID), uint32(s))
-				if err := a.Q.Put(buf[:m]); err != nil {
+			for s := a.From; ; {
+				if s+victimBatch > a.Limit {
+					select {} // the ledger's range is used up: wait to be killed
+				}
+				if a.ID%2 == 1 {
+					m := encodeTestMsg(buf, uint32(a.ID), uint32(s))
+					if err := a.Q.Put(buf[:m]); err != nil {
+						return s - a.From, err
+					}
+					s++
+					atomic.AddUint64(prog, 1)
+					continue
+				}
+				k, err := a.Q.PutBatchFunc(victimBatch, func(i int, slot []byte) int {
+					return encodeTestMsg(slot, uint32(a.ID), uint32(s+i))
+				})
+				s += k
+				atomic.AddUint64(prog, uint64(k))
+				if err != nil {
 					return s - a.From, err
 				}
-				atomic.AddUint64(prog, 1)
 			}
 		}
 		if err := produceTest(a.Q, uint32(a.ID), a.Count); err != nil {

@@ -32,6 +32,9 @@ func (q *Queue) put(ctx context.Context, timeout time.Duration, block bool, msg 
 	if len(msg) > q.g.slotSize {
 		return q.tooLarge("put", len(msg))
 	}
+	if q.g.mode == SPSC && q.spscPutFast(msg) {
+		return nil
+	}
 	pos, _, err := q.claimPut(ctx, timeout, block, 1)
 	if err != nil {
 		return err
@@ -64,6 +67,11 @@ func (q *Queue) GetTimeout(buf []byte, d time.Duration) (int, error) {
 }
 
 func (q *Queue) get(ctx context.Context, timeout time.Duration, block bool, buf []byte) (int, error) {
+	if q.g.mode == SPSC {
+		if n, ok := q.spscGetFast(buf); ok {
+			return n, nil
+		}
+	}
 	pos, n, err := q.claimGet(ctx, timeout, block, 1, len(buf))
 	if err != nil {
 		if err == errShort {

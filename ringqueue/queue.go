@@ -71,6 +71,8 @@ type Queue struct {
 	stuck stuckWatch
 	// policy is this handle's WaitPolicy.
 	policy atomic.Int32
+	// idleGet and idlePut count wakes that found nobody (gate.go).
+	idleGet, idlePut atomic.Uint32
 
 	_    [64]byte
 	prod spscSide // SPSC producer state, touched only by the producing goroutine

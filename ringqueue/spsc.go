@@ -3,6 +3,7 @@ package ringqueue
 import (
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 )
 
 // SPSC protocol.
@@ -147,4 +148,49 @@ func (q *Queue) spscClaimGet(max int, bufLen int) (uint64, int, error) {
 // spscRelease hands positions up to pos+k back to the producer.
 func (q *Queue) spscRelease(pos uint64, k int) {
 	atomic.StoreUint64(&q.lay.Head.Index, pos+uint64(k))
+}
+
+// spscPutFast is Put's common case, in one piece: role held, room known
+// from the cached Head, queue open. It reports false, having published
+// nothing, when any of that does not hold; the general path then decides.
+func (q *Queue) spscPutFast(msg []byte) bool {
+	p := &q.prod
+	if !p.role || p.held {
+		return false
+	}
+	t := atomic.LoadUint64(&q.lay.Tail.Index)
+	// With the closed bit set, t-cached is huge: not taken.
+	if t-p.cached >= q.g.capacity {
+		return false
+	}
+	s := q.slot(t)
+	*(*uint32)(s) = uint32(len(msg))
+	copy(unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)), msg)
+	if !atomic.CompareAndSwapUint64(&q.lay.Tail.Index, t, t+1) {
+		return false // closed meanwhile: the general path reports it
+	}
+	q.getGate().signal(1)
+	return true
+}
+
+// spscGetFast is Get's common case: role held, a message known from the
+// cached Tail, and it fits buf.
+func (q *Queue) spscGetFast(buf []byte) (int, bool) {
+	c := &q.cons
+	if !c.role || c.held {
+		return 0, false
+	}
+	h := atomic.LoadUint64(&q.lay.Head.Index)
+	if c.cached-h-1 >= q.g.capacity { // none cached (or a stale cache)
+		return 0, false
+	}
+	s := q.slot(h)
+	n := *(*uint32)(s)
+	if int(n) > len(buf) || int(n) > q.g.slotSize {
+		return 0, false
+	}
+	copy(buf, unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n))
+	atomic.StoreUint64(&q.lay.Head.Index, h+1)
+	q.putGate().signal(1)
+	return int(n), true
 }

@@ -118,7 +118,7 @@ func TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t *testing.T) {
 	}
 	for v := 0; v < victims; v++ {
 		id := producers + v
-		p := start(t, produceChild, workArg{Q: c.q, ID: id, Progress: "progress"})
+		p := start(t, produceChild, workArg{Q: c.q, ID: id, Limit: perProd, Progress: "progress"})
 		at := uint64(1000 + rand.IntN(20_000))
 		waitFor(t, "victim progress", func() bool { return atomic.LoadUint64(c.prog(id)) >= at || !p.IsAlive() })
 		require.True(t, p.IsAlive(), "victim %d ended early", v)
@@ -135,14 +135,35 @@ func TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t *testing.T) {
 	for v := 0; v < victims; v++ {
 		id := uint32(producers + v)
 		done := int(atomic.LoadUint64(c.prog(int(id))))
-		// Every message the victim finished putting was delivered; the one
-		// it was putting when killed may or may not have been.
+		// Every message the victim finished putting was delivered; those
+		// it was putting when killed (one, or a batch) may or may not have
+		// been.
 		require.Zero(t, c.l.missing(id, done), "victim %d lost a published message", v)
-		require.LessOrEqual(t, perProd-c.l.missing(id, perProd), done+1, "victim %d", v)
+		require.LessOrEqual(t, perProd-c.l.missing(id, perProd), done+victimBatch, "victim %d", v)
 	}
 	require.Zero(t, atomic.LoadUint32(c.l.dups), "duplicates")
 	require.Zero(t, atomic.LoadUint32(c.l.bad), "torn or bad messages")
 	require.Zero(t, c.q.Len())
+	t.Logf("claims of killed producers reclaimed: %d", inspect(t, c.q).Reclaimed)
+}
+
+// A consumer killed while asleep in Get leaves its sleeper count behind;
+// producers' wakes find nobody and repair it, so puts stop making system
+// calls again.
+func TestProcessesConsumerKilledAsleepHasItsCountRepaired(t *testing.T) {
+	c := newCross(t, Options{Capacity: 4, SlotSize: 16}, 1, 1)
+	p := start(t, blockedGet, workArg{Q: c.q})
+	waitFor(t, "consumer asleep", func() bool { return inspect(t, c.q).ConsumersWaiting == 1 })
+	require.NoError(t, p.Kill())
+	require.Error(t, p.JoinTimeout(30*time.Second))
+	require.Equal(t, 1, inspect(t, c.q).ConsumersWaiting, "the dead sleeper's count")
+	buf := make([]byte, 16)
+	for i := 0; i < 200 && inspect(t, c.q).ConsumersWaiting != 0; i++ {
+		require.NoError(t, c.q.Put([]byte("x")))
+		_, err := c.q.Get(buf)
+		require.NoError(t, err)
+	}
+	require.Zero(t, inspect(t, c.q).ConsumersWaiting)
 }
 
 // The window the crash design is about: a producer that claimed a slot and
