@@ -208,31 +208,32 @@ func (s *Server) construct(typ string, args [][]byte) (object, error) {
 }
 
 // blocking lists the built-in methods that may wait; every other built-in
-// method runs inline (see serverConn.start).
+// method runs inline (see route).
 var blocking = map[string]bool{
-	"Put": true, "Get": true, "Join": true, // Queue (List.Get and Dict.Get never wait: see inline)
+	"Put": true, "Get": true, "Join": true, // a Queue's (List.Get and Dict.Get never wait: see route)
 	"Lock": true, "Acquire": true, "Wait": true,
 }
 
-// inline reports whether req cannot block: a control call other than a
-// creation (a registered constructor may take its time), or a method of a
-// built-in object that never waits. Registered types' methods never run
-// inline.
-func (s *Server) inline(req protocol.Request) bool {
+// route finds req's object (nil for the control object) and says whether
+// the call can be answered inline, without a goroutine: a control call
+// other than a creation (a registered constructor may take its time), a
+// method of a built-in object that never waits, or a call to a missing
+// object (answered at once). Registered types' methods never run inline.
+func (s *Server) route(req protocol.Request) (e *entry, inline bool, err error) {
 	if req.Object == 0 {
-		return req.Method != ctlCreate && req.Method != ctlOpen && req.Method != ctlShutdown
+		return nil, req.Method != ctlCreate && req.Method != ctlOpen && req.Method != ctlShutdown, nil
 	}
 	s.mu.Lock()
-	e, ok := s.objects[req.Object]
+	e, err = s.lookup(req.Object)
 	s.mu.Unlock()
-	if !ok {
-		return true // answered at once: no such object
+	if err != nil {
+		return nil, true, err
 	}
 	switch e.obj.(type) {
 	case *queueObject, *lockObject, *conditionObject, *semaphoreObject, *eventObject, *barrierObject:
-		return !blocking[req.Method]
+		return e, !blocking[req.Method], nil
 	case *regObject:
-		return false
+		return e, false, nil
 	}
-	return true // dict, list, value, array, namespace: nothing waits
+	return e, true, nil // dict, list, value, array, namespace: nothing waits
 }

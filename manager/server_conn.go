@@ -89,14 +89,15 @@ func (c *serverConn) start(f protocol.Frame) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
+	e, inline, err := c.s.route(req)
 	c.mu.Lock()
 	if _, dup := c.calls[f.ID]; dup {
 		c.mu.Unlock()
 		return fmt.Errorf("request id %d reused while in flight: %w", f.ID, ErrProtocol)
 	}
-	if c.s.inline(req) {
+	if inline {
 		c.mu.Unlock()
-		c.reply(c.life, f.ID, req, nil)
+		c.reply(c.life, f.ID, req, e, err, nil)
 		return nil
 	}
 	if len(c.calls) >= c.s.opts.MaxCallsPerConn || c.bytes+len(f.Body) > c.s.opts.MaxBytesPerConn {
@@ -111,13 +112,13 @@ func (c *serverConn) start(f protocol.Frame) error {
 	c.bytes += len(f.Body)
 	c.wg.Add(1)
 	c.mu.Unlock()
-	go c.run(ctx, cancel, f.ID, req, len(f.Body))
+	go c.run(ctx, cancel, f.ID, req, e, len(f.Body))
 	return nil
 }
 
-func (c *serverConn) run(ctx context.Context, cancel context.CancelFunc, id uint64, req protocol.Request, size int) {
+func (c *serverConn) run(ctx context.Context, cancel context.CancelFunc, id uint64, req protocol.Request, e *entry, size int) {
 	defer c.wg.Done()
-	c.reply(ctx, id, req, func() {
+	c.reply(ctx, id, req, e, nil, func() {
 		// Forgotten before the reply goes out: a client that sends its next
 		// call the moment it reads this reply must find the slot free.
 		c.mu.Lock()
@@ -128,9 +129,13 @@ func (c *serverConn) run(ctx context.Context, cancel context.CancelFunc, id uint
 	})
 }
 
-// reply runs a call, calls finished, and sends the outcome.
-func (c *serverConn) reply(ctx context.Context, id uint64, req protocol.Request, finished func()) {
-	results, err := c.s.dispatch(ctx, caller{conn: c.id, life: c.life}, req)
+// reply runs a call on e (nil: the control object) unless routing it
+// failed (err), calls finished, and sends the outcome.
+func (c *serverConn) reply(ctx context.Context, id uint64, req protocol.Request, e *entry, err error, finished func()) {
+	var results [][]byte
+	if err == nil {
+		results, err = c.s.dispatch(ctx, caller{conn: c.id, life: c.life}, req, e)
+	}
 	if finished != nil {
 		finished()
 	}
@@ -155,7 +160,7 @@ func (c *serverConn) reply(ctx context.Context, id uint64, req protocol.Request,
 
 // dispatch runs one request. A panic in an object's method (a registered
 // type's bug) fails the call, not the server.
-func (s *Server) dispatch(ctx context.Context, c caller, req protocol.Request) (res [][]byte, err error) {
+func (s *Server) dispatch(ctx context.Context, c caller, req protocol.Request, e *entry) (res [][]byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.opts.logf("manager: panic in %s: %v\n%s", req.Method, p, debug.Stack())
@@ -167,14 +172,8 @@ func (s *Server) dispatch(ctx context.Context, c caller, req protocol.Request) (
 		return nil, ErrShutdown // the connection lingers only to deliver answers
 	default:
 	}
-	if req.Object == 0 {
+	if e == nil {
 		return s.control(ctx, c, req.Method, req.Args)
-	}
-	s.mu.Lock()
-	e, err := s.lookup(req.Object)
-	s.mu.Unlock()
-	if err != nil {
-		return nil, err
 	}
 	return e.obj.call(ctx, c, req.Method, req.Args)
 }
