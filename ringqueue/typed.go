@@ -55,7 +55,10 @@ package ringqueue
 // inside itself, which neither trick can see: then every message gets a
 // fresh encoder and a fresh decoder (more allocation, same semantics).
 // The definitions cost bytes in every message: tens of bytes for a small
-// struct, a few hundred for a nested one; size slots with that in mind.
+// struct, a few hundred for a nested one (122 for the five-field struct of
+// the tests); size slots with that in mind. Gob's own rules apply:
+// unexported fields do not travel, and fields holding zero values (empty
+// slices and maps, pointers to zero values) arrive as zero values (nil).
 //
 // # Python mapping
 //
