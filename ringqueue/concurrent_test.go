@@ -56,6 +56,9 @@ func produceTest(q *Queue, p uint32, n int) error {
 	return nil
 }
 
+// consumeBatch is the largest batch consumeTest takes at once.
+const consumeBatch = 32
+
 // consumeTest gets messages until the queue is closed and drained,
 // mixing the get forms, and records them in l.
 func consumeTest(q *Queue, l *ledger, id int) (int, error) {
@@ -86,7 +89,7 @@ func consumeTest(q *Queue, l *ledger, id int) (int, error) {
 			}
 		case 2:
 			var k int
-			k, err = q.GetBatch(32, func(msg []byte) {
+			k, err = q.GetBatch(consumeBatch, func(msg []byte) {
 				if rerr := l.record(msg); rerr != nil && bad == nil {
 					bad = rerr
 				}

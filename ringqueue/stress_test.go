@@ -147,6 +147,42 @@ func TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t *testing.T) {
 	t.Logf("claims of killed producers reclaimed: %d", inspect(t, c.q).Reclaimed)
 }
 
+// Consumers killed with SIGKILL at random points while others run: what
+// a killed consumer held (at most one GetBatch's worth) is lost; nothing
+// is delivered twice or torn, and the rest arrives.
+func TestProcessesConsumersKilledAtRandomPointsLoseOnlyWhatTheyHeld(t *testing.T) {
+	const producers, consumers, perProd, victims = 2, 2, 100_000, 4
+	c := newCross(t, Options{Capacity: 256, SlotSize: testMsgMax}, producers, perProd)
+	var cons, prods []*procs.Process
+	for i := 0; i < consumers; i++ {
+		cons = append(cons, start(t, consumeChild, workArg{Q: c.q, ID: i, Ledger: "ledger"}))
+	}
+	for i := 0; i < producers; i++ {
+		prods = append(prods, start(t, produceChild, workArg{Q: c.q, ID: i, Count: perProd}))
+	}
+	for v := 0; v < victims; v++ {
+		p := start(t, consumeChild, workArg{Q: c.q, ID: consumers + v, Ledger: "ledger"})
+		before := atomic.LoadUint64(c.l.received)
+		at := before + uint64(500+rand.IntN(10_000))
+		waitFor(t, "traffic", func() bool {
+			return atomic.LoadUint64(c.l.received) >= at || !p.IsAlive() || !prods[0].IsAlive() && !prods[1].IsAlive()
+		})
+		require.NoError(t, p.Kill())
+		_ = p.JoinTimeout(30 * time.Second)
+	}
+	joinAll(t, prods)
+	require.NoError(t, c.q.Close())
+	joinAll(t, cons)
+	lost := 0
+	for p := 0; p < producers; p++ {
+		lost += c.l.missing(uint32(p), perProd)
+	}
+	require.LessOrEqual(t, lost, victims*consumeBatch, "more lost than the victims can have held")
+	require.Zero(t, atomic.LoadUint32(c.l.dups), "duplicates")
+	require.Zero(t, atomic.LoadUint32(c.l.bad), "torn or bad messages")
+	t.Logf("lost with killed consumers: %d; reclaimed: %d", lost, inspect(t, c.q).Reclaimed)
+}
+
 // A consumer killed while asleep in Get leaves its sleeper count behind;
 // producers' wakes find nobody and repair it, so puts stop making system
 // calls again.
@@ -331,5 +367,6 @@ func TestSoakProcesses(t *testing.T) {
 		TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t)
 		TestProcesses4x4MoveOneMillionMessagesExactlyOnce(t)
 		TestProcessesProducerKilledBetweenClaimAndPublishIsSkipped(t)
+		TestProcessesConsumersKilledAtRandomPointsLoseOnlyWhatTheyHeld(t)
 	}
 }
