@@ -245,7 +245,7 @@ func TestLargeMessagesCrossWhole(t *testing.T) {
 	require.NoError(t, <-errc)
 }
 
-func TestConcurrentSendersNeverInterleaveFrames(t *testing.T) {
+func TestConcurrentSenderGoroutinesNeverInterleaveFrames(t *testing.T) {
 	a, b := newPipe(t, true)
 	const senders, each = 4, 500
 	var wg sync.WaitGroup

@@ -368,7 +368,7 @@ func TestPoolTerminateFailsPendingTasks(t *testing.T) {
 	assert.ErrorIs(t, err, procs.ErrPoolClosed)
 }
 
-func TestPoolServesConcurrentCallers(t *testing.T) {
+func TestPoolServesConcurrentCallerGoroutines(t *testing.T) {
 	p := newPool(t, 2)
 	var wg sync.WaitGroup
 	for g := range 8 {
