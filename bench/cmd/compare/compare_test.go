@@ -186,7 +186,7 @@ func TestWriteResultsWritesJSONMarkdownRawAndPlots(t *testing.T) {
 }
 
 func TestPublishResultsUsesStableNames(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "results-published") // created as needed
 	written, err := publishResults(dir, fixtureResults(t), []byte("raw"))
 	require.NoError(t, err)
 	for _, name := range []string{"results.json", "results.md", "results.txt", "throughput.png", "throughput.svg"} {
@@ -239,6 +239,23 @@ func TestRunRendersASavedOutput(t *testing.T) {
 	require.Equal(t, 2, res.Rounds)
 	require.NotEmpty(t, res.Machine.CPU)
 	require.FileExists(t, filepath.Join(out, "latest.md"))
+}
+
+func TestRunRerendersASavedJSONKeepingItsDetails(t *testing.T) {
+	dir := t.TempDir()
+	saved := fixtureResults(t)
+	saved.Mode, saved.Rows = "full", nil
+	_, err := writeResults(dir, saved, []byte("round: 1\n"))
+	require.NoError(t, err)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run([]string{"-input", filepath.Join(dir, "latest.json"), "-out", out}, &stdout, &stderr))
+	res, err := readResults(filepath.Join(out, "latest.json"))
+	require.NoError(t, err)
+	require.Equal(t, "full", res.Mode)
+	require.Equal(t, saved.Machine, res.Machine)
+	require.Equal(t, summarize(saved.Samples), res.Rows)
+	require.FileExists(t, filepath.Join(out, "latest.txt"))
 }
 
 func TestSpecArgsRunOnlyBenchmarksOnce(t *testing.T) {

@@ -17,8 +17,9 @@
 // of the same round. Rounds interleave the systems in time, so that a load
 // change on the machine hits every system rather than one.
 //
-// -input FILE re-renders a saved raw output (bench/results/*.txt) without
-// running anything.
+// -input FILE re-renders saved results without running anything: a JSON
+// result set (bench/results/*.json, keeping its machine and run details,
+// with the raw output beside it if there) or a raw benchmark output (*.txt).
 package main
 
 import (
@@ -54,8 +55,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	outDir := fs.String("out", "", "where results go (default bench/results under the module root)")
 	publish := fs.Bool("publish", false, "also write the results to bench/results-published/ (committed; the README shows them)")
 	python := fs.String("python", "", "Python interpreter for the Python comparisons (default python3 on $PATH)")
-	input := fs.String("input", "", "parse this saved benchmark output instead of running the benchmarks")
+	input := fs.String("input", "", "re-render saved results (a .json result set or a raw .txt output) instead of running the benchmarks")
 	quiet := fs.Bool("q", false, "do not echo the benchmark output while it runs")
+	var notes []string
+	fs.Func("note", "a note on the conditions of the run, shown with the table (repeatable)", func(s string) error {
+		notes = append(notes, s)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,13 +84,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 	res := &Results{Version: resultsVersion, Started: time.Now(), Notes: configNotes}
 	res.Machine = probeMachine(root, pyPath)
 	var raw []byte
-	if *input != "" {
+	var samples []Sample
+	switch {
+	case strings.HasSuffix(*input, ".json"):
+		saved, err := readResults(*input)
+		if err != nil {
+			return err
+		}
+		// Keep how and where it was measured; recompute the rows.
+		saved.Notes = configNotes
+		res, samples = saved, saved.Samples
+		if b, err := os.ReadFile(strings.TrimSuffix(*input, ".json") + ".txt"); err == nil {
+			raw = b
+		}
+	case *input != "":
 		raw, err = os.ReadFile(*input)
 		if err != nil {
 			return err
 		}
 		res.Mode, res.Commands = "input", []string{"parsed " + *input}
-	} else {
+	default:
 		p := fullPlan
 		res.Mode = "full"
 		if *quick {
@@ -133,9 +152,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		raw = buf.Bytes()
 	}
-	samples, err := parse(bytes.NewReader(raw), "benchmark output")
-	if err != nil {
-		return err
+	if samples == nil {
+		if samples, err = parse(bytes.NewReader(raw), "benchmark output"); err != nil {
+			return err
+		}
 	}
 	if len(samples) == 0 {
 		return errors.New("no benchmark results in the output")
@@ -145,9 +165,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			res.Rounds = max(res.Rounds, s.Round)
 		}
 	}
+	res.Notes = append(notes, res.Notes...)
 	res.Samples = samples
 	res.Rows = summarize(samples)
-	res.Finished = time.Now()
+	if res.Finished.IsZero() {
+		res.Finished = time.Now()
+	}
 
 	if err := writeMarkdown(stdout, res); err != nil {
 		return err
@@ -170,6 +193,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 // publishResults writes the result set under the stable names the README
 // links to: results.md, results.json, results.txt, throughput.png/.svg.
 func publishResults(dir string, res *Results, raw []byte) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	written, err := writeSet(dir, "results", res, raw)
 	if err != nil {
 		return written, err
