@@ -134,7 +134,7 @@ func fixtureResults(t *testing.T) *Results {
 		Version: resultsVersion, Mode: "input", Rounds: 2, Benchtime: "20ms",
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Finished: time.Date(2026, 1, 2, 3, 5, 5, 0, time.UTC),
 		Machine: Machine{CPU: "Test CPU", Cores: 2, GOMAXPROCS: 2, Kernel: "6.1", Go: "go1.26", Python: "Python 3.11.7"},
-		Notes:   []string{"a note"},
+		Notes:   []string{"a note"}, Conditions: []string{"a loaded machine"},
 		Samples: s, Rows: summarize(s),
 	}
 }
@@ -153,6 +153,7 @@ func TestWriteMarkdownShowsMachineTablesAndVerdicts(t *testing.T) {
 		"| 2 | – | 10.0M (0.50×) |",
 		"| Other/thing | ns/op | 43.0 | [42.0–44.0] |",
 		"- a note",
+		"> a loaded machine",
 	} {
 		require.Contains(t, md, want)
 	}

@@ -165,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			res.Rounds = max(res.Rounds, s.Round)
 		}
 	}
-	res.Notes = append(notes, res.Notes...)
+	res.Conditions = append(res.Conditions, notes...)
 	res.Samples = samples
 	res.Rows = summarize(samples)
 	if res.Finished.IsZero() {

@@ -19,8 +19,11 @@ type Results struct {
 	Commands  []string  `json:"commands"` // how the benchmarks were run
 	Machine   Machine   `json:"machine"`
 	Notes     []string  `json:"notes"`
-	Rows      []Row     `json:"rows"`
-	Samples   []Sample  `json:"samples"` // every figure of every round: the raw data
+	// Conditions are the runner's remarks on the run (-note), shown
+	// under the table's header.
+	Conditions []string `json:"conditions,omitempty"`
+	Rows       []Row    `json:"rows"`
+	Samples    []Sample `json:"samples"` // every figure of every round: the raw data
 }
 
 const resultsVersion = 1

@@ -23,6 +23,9 @@ func writeMarkdown(w io.Writer, res *Results) error {
 		fmt.Fprintf(&b, " Commit %s.", m.Commit)
 	}
 	b.WriteString("\n\n")
+	for _, c := range res.Conditions {
+		fmt.Fprintf(&b, "> %s\n\n", c)
+	}
 
 	rows := slices.Clone(res.Rows)
 	sortRows(rows)
