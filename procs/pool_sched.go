@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -294,7 +295,15 @@ func (p *Pool) collect() {
 		}
 		p.dispatchLocked()
 		p.maybeFinishLocked()
+		woke := len(p.finished) > 0
 		p.unlockAndFinish()
+		if woke {
+			// Finishing a job readied the goroutines waiting on it, into
+			// this P's run-next slot. Left there they would wait while
+			// this goroutine spins in GetBatch (tens of µs); yielding runs
+			// them now, on this thread, with no thread to wake.
+			runtime.Gosched()
+		}
 		if cap(arena) > 4<<20 {
 			arena = nil
 		}
