@@ -74,10 +74,11 @@ const (
 	// throughput: the waiting side leaves the other side the core and lets
 	// messages pile up, then takes them in a run.
 	WaitYield WaitPolicy = iota
-	// WaitSpin busy-waits (with the CPU's pause instruction) for up to
-	// spinFor, then parks. Lowest latency (a cross-process round trip well
-	// under a microsecond when both sides have a core), at the price of a
-	// core while waiting and of lock-step in a stream.
+	// WaitSpin busy-waits (with the CPU's pause instruction) for a few
+	// microseconds, then yields like WaitYield, up to spinFor, then parks.
+	// Lowest latency (a cross-process round trip under a microsecond when
+	// both sides have a core), at the price of a core while waiting and
+	// of lock-step in a stream.
 	WaitSpin
 	// WaitPark parks at once: least CPU, and every hand-off to a sleeping
 	// side costs a futex wake-up (15-35 µs on a KVM guest).
@@ -105,6 +106,8 @@ const (
 	// spinFor bounds the spin before parking: about as long as a futex
 	// wake-up of a halted vCPU costs.
 	spinFor = 50 * time.Microsecond
+	// spinPureFor is how long WaitSpin busy-waits before it yields too.
+	spinPureFor = 5 * time.Microsecond
 	// yieldChecks is how many re-checks WaitYield makes, a pause apart,
 	// before it starts yielding.
 	yieldChecks = 4
@@ -143,8 +146,9 @@ func (q *Queue) spin(try func() (bool, blocker)) bool {
 		}
 	}
 	start := time.Now()
+	yield := policy == WaitYield
 	for i := 1; ; i++ {
-		if policy == WaitSpin {
+		if !yield {
 			procyield(pauseCycles)
 		} else {
 			// RawSyscall: sched_yield returns at once; the runtime need
@@ -157,8 +161,15 @@ func (q *Queue) spin(try func() (bool, blocker)) bool {
 		if check() {
 			return true
 		}
-		if i&15 == 0 && time.Since(start) > spinFor {
-			return false
+		if i&15 == 0 {
+			el := time.Since(start)
+			if el > spinFor {
+				return false
+			}
+			// WaitSpin turns to yielding after spinPureFor: if the other
+			// side has not answered by then, it probably has no core, and
+			// a busy spin would keep it from getting one.
+			yield = yield || el > spinPureFor
 		}
 	}
 }

@@ -52,8 +52,9 @@
 // slowest choice, because the spinner keeps stealing the line the other
 // side writes and both fall into lock-step, while sched_yield hands the
 // core to the other process and lets messages pile up into runs; WaitSpin
-// busy-waits with the CPU's pause instruction for the lowest latency
-// (round trips under a microsecond); WaitPark sleeps at once.
+// busy-waits with the CPU's pause instruction for a few microseconds
+// first, for the lowest latency (round trips under a microsecond when both
+// sides have a core); WaitPark sleeps at once.
 //
 // # Crashes
 //
