@@ -40,11 +40,13 @@ func BenchmarkPipeThroughput(b *testing.B) {
 		}
 		b.Run(name+"/procs-oneway", func(b *testing.B) { benchPipeThroughput(b, size, false) })
 		b.Run(name+"/procs-duplex", func(b *testing.B) { benchPipeThroughput(b, size, true) })
-		b.Run(name+"/python", func(b *testing.B) {
-			rate := pythonFigure(b, pyPipeThroughput, b.N, size)
-			b.ReportMetric(rate, "msgs/s")
-			b.ReportMetric(1e9/rate, "ns/op")
-		})
+		for _, duplex := range []int{0, 1} {
+			b.Run(name+"/python-"+[]string{"oneway", "duplex"}[duplex], func(b *testing.B) {
+				rate := pythonFigure(b, pyPipeThroughput, b.N, size, duplex)
+				b.ReportMetric(rate, "msgs/s")
+				b.ReportMetric(1e9/rate, "ns/op")
+			})
+		}
 	}
 }
 
@@ -133,8 +135,8 @@ def sink(r, n):
         r.recv_bytes()
 if __name__ == "__main__":
     mp.set_start_method("fork")
-    n, size = int(sys.argv[1]), int(sys.argv[2])
-    r, w = mp.Pipe(duplex=False)
+    n, size, duplex = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+    r, w = mp.Pipe(duplex=duplex)
     p = mp.Process(target=sink, args=(r, n))
     p.start()
     msg = b"x" * size
