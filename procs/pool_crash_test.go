@@ -1,6 +1,7 @@
 package procs_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -199,4 +200,50 @@ func shmFiles(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+var echoBlob = procs.Register("pool-echo-blob", func(b []byte) ([]byte, error) {
+	end := time.Now().Add(100 * time.Microsecond)
+	for time.Now().Before(end) {
+	}
+	return b, nil
+})
+
+// The soak: many tasks, some spanning many slots each way, while workers
+// are killed over and over. MULTIPROC_SOAK=1 go test ./procs -run Soak
+func TestPoolSoakKillsDuringFragmentedTraffic(t *testing.T) {
+	if os.Getenv("MULTIPROC_SOAK") == "" {
+		t.Skip("set MULTIPROC_SOAK=1 to run the soak")
+	}
+	p := newPool(t, 3, procs.WithSlotSize(512), procs.WithQueueSizes(16, 32))
+	const n = 20000
+	items := make([][]byte, n)
+	for i := range items {
+		size := 8
+		if i%10 == 0 {
+			size = 5000 + i%3000 // ten slots or more each way
+		}
+		items[i] = bytes.Repeat([]byte{byte(i)}, size)
+	}
+	kills, died, seen := 0, 0, 0
+	for r, err := range procs.Imap(p, echoBlob, slices.Values(items), 1) {
+		switch {
+		case err == nil:
+			require.Equal(t, items[seen], r, "item %d", seen)
+		case errors.Is(err, procs.ErrWorkerDied):
+			died++
+		default:
+			t.Fatalf("item %d: unexpected error: %v", seen, err)
+		}
+		seen++
+		if seen%97 == 0 {
+			if ws := p.Processes(); len(ws) > 0 {
+				_ = ws[seen%len(ws)].Kill()
+				kills++
+			}
+		}
+	}
+	assert.Equal(t, n, seen)
+	assert.LessOrEqual(t, died, kills)
+	t.Logf("%d items, %d kills, %d tasks died with their worker", n, kills, died)
 }

@@ -165,10 +165,27 @@ func (p *Pool) dispatchLocked() {
 			p.backlog.pushFront(rest[1:])
 			continue
 		}
+		// sendSlow works on copies: once this worker dies its tasks may be
+		// sent elsewhere (new id, new encoding) while it is still unwinding.
+		slow := make([]slowTask, len(rest))
+		for i, t := range rest {
+			slow[i] = slowTask{t: t, job: t.job, lo: t.lo, hi: t.hi, id: t.id, enc: t.enc, encErr: t.encErr}
+			t.enc, t.encErr = nil, nil
+		}
 		w.busy = true
 		p.bg.Add(1)
-		go p.sendSlow(w, w.gen, w.ctx, append([]*task(nil), rest...))
+		go p.sendSlow(w, w.gen, w.ctx, slow)
 	}
+}
+
+// slowTask is what sendSlow needs of a task, copied under the lock.
+type slowTask struct {
+	t      *task // for identity only
+	job    job
+	lo, hi int
+	id     uint64
+	enc    []byte
+	encErr error
 }
 
 var errCanceled = errors.New("procs: pool: result no longer wanted")
@@ -207,14 +224,14 @@ func fillTask(t *task, gen uint32, slot []byte) int {
 // makes room, until done or the worker dies (ctx). It runs on its own
 // goroutine so that nothing waits for it: while w.busy, nobody else puts
 // to w's queue.
-func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []*task) {
+func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []slowTask) {
 	defer p.bg.Done()
 	slotSize := w.tasks.SlotSize()
 	msg := make([]byte, 0, slotSize)
-	for _, t := range ts {
-		enc, err := t.enc, t.encErr
+	for _, st := range ts {
+		enc, err := st.enc, st.encErr
 		if enc == nil && err == nil {
-			enc, err = t.job.encodeTask(nil, t.lo, t.hi)
+			enc, err = st.job.encodeTask(nil, st.lo, st.hi) // items never change: no lock needed
 		}
 		if err != nil {
 			// Never sent: take it out of the list before a later result
@@ -222,9 +239,9 @@ func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []*tas
 			p.mu.Lock()
 			if w.gen == gen {
 				for i, x := range w.inflight {
-					if x == t {
+					if x == st.t && x.id == st.id {
 						w.inflight = append(w.inflight[:i], w.inflight[i+1:]...)
-						p.failTaskLocked(t, err)
+						p.failTaskLocked(x, err)
 						break
 					}
 				}
@@ -232,9 +249,8 @@ func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []*tas
 			p.unlockAndFinish()
 			continue
 		}
-		t.enc = nil
-		name := t.job.funcName()
-		h := taskHdr{id: t.id, total: uint64(len(enc)), gen: gen, count: uint32(t.hi - t.lo), flags: fragFirst, nlen: uint8(len(name))}
+		name := st.job.funcName()
+		h := taskHdr{id: st.id, total: uint64(len(enc)), gen: gen, count: uint32(st.hi - st.lo), flags: fragFirst, nlen: uint8(len(name))}
 		for off := 0; ; {
 			msg = append(msg[:0], make([]byte, taskHeader)...)
 			if off == 0 {
