@@ -41,4 +41,15 @@
 //	p.daemon = True                        procs.WithDaemon(true)
 //	current_process(), parent_process()    procs.Current()
 //	active_children()                      procs.ActiveChildren()
+//	Pipe(duplex)                           procs.Pipe(duplex)
+//	conn.send(x), conn.recv()              c.Send(x), c.Recv(&x) / procs.RecvValue[T](c)
+//	conn.send_bytes, recv_bytes(_into)     c.SendBytes, c.RecvBytes, c.RecvBytesInto
+//	conn.poll(t), connection.wait(cs, t)   c.Poll(t), procs.Wait(cs, t)
+//	Pool(n, initializer, maxtasksperchild) procs.NewPool(n, procs.WithInitializer(f, x), procs.WithMaxTasksPerChild(k))
+//	pool.apply(f, (x,))                    procs.Apply(pool, f, x)
+//	pool.apply_async(f, (x,), callback)    procs.ApplyAsync(pool, f, x, procs.OnResult(cb)) → *AsyncResult
+//	pool.map / map_async(f, xs, chunk)     procs.Map / procs.MapAsync(pool, f, xs, chunk)
+//	pool.imap / imap_unordered             procs.Imap / procs.ImapUnordered (iter.Seq in, iter.Seq2 out)
+//	pool.starmap(f, [(a, b), ...])         procs.Starmap(pool, f2, []procs.Args2[A, B]{...}), f2 from procs.Register2
+//	pool.close(), join(), terminate()      pool.Close(), pool.Join(), pool.Terminate()
 package procs
