@@ -279,9 +279,12 @@ func validate(h *header, objSize uint64) (geometry, error) {
 	return g, nil
 }
 
-// checkIndices checks that head and tail are within a ring of each other.
-// In MPMC, head may run ahead of tail by the few positions whose claims
-// were skipped after their producer died before moving tail.
+// checkIndices checks a pair of indices that held at one instant. SPSC:
+// Head <= Tail <= Head+Capacity. MPMC: Tail may run up to two rings ahead
+// of Head (consumers claim a batch of messages before moving Head, and
+// producers may fill the slots those free), and Head ahead of Tail by the
+// positions whose claims were skipped after their producer died before
+// moving Tail (at most a ring).
 func checkIndices(g geometry, head, tail uint64) error {
 	if g.mode == SPSC {
 		tail &^= spscClosedBit
@@ -290,8 +293,8 @@ func checkIndices(g geometry, head, tail uint64) error {
 		}
 		return nil
 	}
-	if d := tail - head; d > g.capacity && -d > g.capacity {
-		return fmt.Errorf("%w: queue head %d and tail %d are more than %d apart", shm.ErrCorrupt, head, tail, g.capacity)
+	if d := tail - head; d > 2*g.capacity && -d > g.capacity {
+		return fmt.Errorf("%w: queue head %d and tail %d are too far apart for %d slots", shm.ErrCorrupt, head, tail, g.capacity)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ var (
 			buf := make([]byte, testMsgMax)
 			for s := a.From; ; {
 				if s+victimBatch > a.Limit {
-					select {} // the ledger's range is used up: wait to be killed
+					waitToBeKilled() // the ledger's range is used up
 				}
 				if a.ID%2 == 1 {
 					m := encodeTestMsg(buf, uint32(a.ID), uint32(s))
@@ -113,7 +113,8 @@ var (
 		clear(r.Bytes()[n/2:])
 		atomic.AddUint64(prog, 1)
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
+		waitToBeKilled()
+		return 0, nil
 	})
 
 	// dieMidGet takes a message without releasing it, reports its seq in
@@ -133,7 +134,8 @@ var (
 		}
 		atomic.StoreUint64(prog, uint64(seq)+1)
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
+		waitToBeKilled()
+		return 0, nil
 	})
 
 	// blockedGet blocks in Get on an empty queue and reports what it got.
@@ -185,7 +187,8 @@ var (
 			return 0, err
 		}
 		atomic.StoreUint64(prog, 1)
-		select {}
+		waitToBeKilled()
+		return 0, nil
 	})
 )
 
@@ -197,5 +200,14 @@ func errString(err error) string {
 		return "closed"
 	default:
 		return fmt.Sprintf("other: %v", err)
+	}
+}
+
+// waitToBeKilled blocks until the process is killed. (A bare select{}
+// would not do: with every goroutine blocked the runtime reports a
+// deadlock and exits.)
+func waitToBeKilled() {
+	for {
+		time.Sleep(time.Hour)
 	}
 }

@@ -162,8 +162,18 @@ func validateObject(obj shm.Object) (geometry, error) {
 	if err != nil {
 		return geometry{}, err
 	}
-	head, tail := atomic.LoadUint64(&lay.Head.Index), atomic.LoadUint64(&lay.Tail.Index)
-	return g, checkIndices(g, head, tail)
+	// The indices move while others use the queue: check a pair that was
+	// true at one instant (Head unchanged across the load of Tail). A
+	// queue so busy that no such pair turns up is not corrupt enough to
+	// matter here: the protocol checks every word it uses anyway.
+	for range 8 {
+		head := atomic.LoadUint64(&lay.Head.Index)
+		tail := atomic.LoadUint64(&lay.Tail.Index)
+		if atomic.LoadUint64(&lay.Head.Index) == head {
+			return g, checkIndices(g, head, tail)
+		}
+	}
+	return g, nil
 }
 
 func (q *Queue) init(seg *shm.Segment, obj shm.Object, g geometry) {

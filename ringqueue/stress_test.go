@@ -362,11 +362,10 @@ func TestSoakProcesses(t *testing.T) {
 		t.Skip("set MULTIPROC_SOAK=1 to soak")
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for i := 0; time.Now().Before(deadline); i++ {
-		t.Logf("round %d", i)
-		TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t)
-		TestProcesses4x4MoveOneMillionMessagesExactlyOnce(t)
-		TestProcessesProducerKilledBetweenClaimAndPublishIsSkipped(t)
-		TestProcessesConsumersKilledAtRandomPointsLoseOnlyWhatTheyHeld(t)
+	for i := 0; time.Now().Before(deadline) && !t.Failed(); i++ {
+		t.Run("ProducersKilled", TestProcessesProducerKilledAtRandomPointsLosesNothingElse)
+		t.Run("ConsumersKilled", TestProcessesConsumersKilledAtRandomPointsLoseOnlyWhatTheyHeld)
+		t.Run("KilledMidClaim", TestProcessesProducerKilledBetweenClaimAndPublishIsSkipped)
+		t.Run("4x4", TestProcesses4x4MoveOneMillionMessagesExactlyOnce)
 	}
 }
