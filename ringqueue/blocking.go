@@ -16,9 +16,8 @@ import (
 // Blocking: spin, then park on a futex gate.
 //
 // A put that finds the ring full, or a get that finds it empty, first
-// spins: by default (WaitYield) it re-checks a few times a short pause
-// apart, then yields the CPU with sched_yield between checks for up to
-// spinFor, then parks. Why this shape, measured on the 2-vCPU VM this was
+// spins: by default (WaitYield) it yields the CPU with sched_yield between
+// re-checks for up to spinFor, then parks. Why this shape, measured on the 2-vCPU VM this was
 // built on (BASELINES.md and BenchmarkWaitPolicy):
 //
 //   - Waking a halted vCPU costs 15-35 µs. A side that parks as soon as
@@ -69,8 +68,8 @@ import (
 type WaitPolicy int32
 
 const (
-	// WaitYield (the default) re-checks a few times, then yields the CPU
-	// with sched_yield between checks for up to spinFor, then parks. Best
+	// WaitYield (the default) yields the CPU with sched_yield between
+	// re-checks for up to spinFor, then parks. Best
 	// throughput: the waiting side leaves the other side the core and lets
 	// messages pile up, then takes them in a run.
 	WaitYield WaitPolicy = iota
@@ -108,9 +107,6 @@ const (
 	spinFor = 50 * time.Microsecond
 	// spinPureFor is how long WaitSpin busy-waits before it yields too.
 	spinPureFor = 5 * time.Microsecond
-	// yieldChecks is how many re-checks WaitYield makes, a pause apart,
-	// before it starts yielding.
-	yieldChecks = 4
 	// pauseCycles is the pause between two checks: procyield(n) runs the
 	// PAUSE instruction n times (tens of cycles each), which keeps the
 	// waiter off the line the other side is writing for a while without
@@ -137,14 +133,9 @@ func (q *Queue) spin(try func() (bool, blocker)) bool {
 		}
 		return done
 	}
-	if policy == WaitYield {
-		for range yieldChecks {
-			procyield(pauseCycles)
-			if check() {
-				return true
-			}
-		}
-	}
+	// WaitYield yields from the first re-check on: quick re-checks (a few
+	// pauses apart) measured no better for throughput and made the
+	// lock-step regime more likely (BenchmarkWaitPolicy).
 	start := time.Now()
 	yield := policy == WaitYield
 	for i := 1; ; i++ {
