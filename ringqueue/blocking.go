@@ -33,6 +33,11 @@ import (
 //     goroutine of this process. So the spin yields with sched_yield, and
 //     also calls Gosched every few rounds so that a producer goroutine in
 //     the same process (GOMAXPROCS=1) is not starved either.
+//   - Measured here, cross-process, SPSC 64 B stream on a 16384-slot ring
+//     (noisy: other jobs shared the VM): yield 33-43 M msgs/s, spin
+//     34-48 M (and a core burnt while waiting), park 15-24 M. Round trip:
+//     spin 0.7 µs at the median, yield 0.7-3 µs, park 5.5-6 µs. So yield is
+//     the default and spin an opt-in for latency.
 //
 // Parking uses a gate: a futex word (seq) and a count of sleepers, one
 // pair per side (consumers wait on GetSeq, producers on PutSeq). The
