@@ -3,6 +3,7 @@ package ringqueue
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/multiproc-go/multiproc/internal/futex"
@@ -51,6 +52,11 @@ func (r Reservation) Commit(n int) error {
 			return q.errf("commit", ErrNotHeld)
 		}
 		q.prod.held = false
+	} else if atomic.LoadUint64(slotCtrl(q.slot(r.pos))) != ctrlWord(q.lap(r.pos), q.self, stateWriting) {
+		// Committed already, and the slot may be another's by now: do not
+		// touch its length. (Only this claim's owner moves the slot on from
+		// here, so the check cannot go stale before the write below.)
+		return q.errf("commit", ErrNotHeld)
 	}
 	*q.slotLen(q.slot(r.pos)) = uint32(n)
 	return q.publish(r.pos, 1)

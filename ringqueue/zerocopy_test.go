@@ -28,6 +28,25 @@ func TestReserveCommitPublishesInPlace(t *testing.T) {
 	}
 }
 
+func TestSecondCommitAfterTheSlotMovedOnLeavesItAlone(t *testing.T) {
+	q := newQueue(t, Options{Capacity: 1, SlotSize: 8})
+	r, err := q.Reserve(2)
+	require.NoError(t, err)
+	copy(r.Bytes(), "ab")
+	require.NoError(t, r.Commit(2))
+	_, err = q.Get(make([]byte, 8))
+	require.NoError(t, err)
+	r2, err := q.Reserve(8) // the same slot, a lap on
+	require.NoError(t, err)
+	copy(r2.Bytes(), "12345678")
+	require.ErrorIs(t, r.Commit(2), ErrNotHeld)
+	require.NoError(t, r2.Commit(8))
+	buf := make([]byte, 8)
+	n, err := q.Get(buf)
+	require.NoError(t, err)
+	require.Equal(t, "12345678", string(buf[:n]), "the stale commit did not touch the length")
+}
+
 func TestCommitOfMoreThanReservedIsInvalid(t *testing.T) {
 	q := newQueue(t, Options{Capacity: 4, SlotSize: 16})
 	r, err := q.Reserve(4)
