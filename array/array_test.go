@@ -11,17 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/multiproc-go/multiproc/array"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
-func newSegment(t testing.TB) *shm.Segment {
-	t.Helper()
-	seg, err := shm.Anonymous(1 << 20)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
-	return seg
-}
+func newSegment(t testing.TB) *shm.Segment { return testutil.Anonymous(t, 1<<20) }
 
 type point struct {
 	X, Y int32

@@ -3,27 +3,18 @@ package array_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/multiproc-go/multiproc/array"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	if left := procs.ActiveChildren(); len(left) > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "array tests left %d children running\n", len(left))
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 type (
 	bulkArgs struct {
@@ -96,7 +87,7 @@ var (
 				s[i]++
 			}
 			a.Ready.Store(0, 1)
-			select {}
+			testutil.BlockForever()
 		})
 	})
 
@@ -127,39 +118,15 @@ func incrementAll(a *array.Array[int64], useLock bool) error {
 	return a.Unlock()
 }
 
-// waitFlag waits until another process sets element i. The flag is the
-// synchronization; the deadline is a safety net.
+// waitFlag waits in a child until another process sets element i. The
+// flag is the synchronization; the deadline is a safety net.
 func waitFlag(f *array.RawArray[uint32], i int) bool {
-	deadline := time.Now().Add(30 * time.Second)
-	for f.Load(i) == 0 {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-	return true
+	return testutil.Eventually(func() bool { return f.Load(i) != 0 })
 }
 
 func waitChildFlag(t *testing.T, f *array.RawArray[uint32], i int, p *procs.Process) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for f.Load(i) == 0 {
-		if !p.IsAlive() {
-			t.Fatalf("child ended before it was ready: %v", p.Join())
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("child never became ready")
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
-func start[A, R any](t *testing.T, f *procs.Func[A, R], arg A) *procs.Process {
-	t.Helper()
-	p, err := procs.Start(f, arg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
-	return p
+	testutil.WaitChild(t, p, func() bool { return f.Load(i) != 0 })
 }
 
 func TestLockedBulkUpdatesFromProcessesSumExactly(t *testing.T) {
@@ -171,7 +138,7 @@ func TestLockedBulkUpdatesFromProcessesSumExactly(t *testing.T) {
 			const procsN, m = 3, 2000
 			var ps []*procs.Process
 			for range procsN {
-				ps = append(ps, start(t, bulkIncrements, bulkArgs{A: a, N: m, UseLock: useLock}))
+				ps = append(ps, testutil.Start(t, bulkIncrements, bulkArgs{A: a, N: m, UseLock: useLock}))
 			}
 			for range m {
 				require.NoError(t, incrementAll(a, useLock))
@@ -193,7 +160,7 @@ func TestLockFreeAddFromProcessesSumsExactly(t *testing.T) {
 	const procsN, m = 3, 5000
 	var ps []*procs.Process
 	for range procsN {
-		ps = append(ps, start(t, lockFreeAdds, addArgs{A: a, N: m}))
+		ps = append(ps, testutil.Start(t, lockFreeAdds, addArgs{A: a, N: m}))
 	}
 	for range m {
 		for i := range a.Len() {
@@ -214,7 +181,7 @@ func TestViewsSeeOtherProcessesWrites(t *testing.T) {
 	require.NoError(t, err)
 	flags, err := array.NewRaw[uint32](seg, "flags", 2)
 	require.NoError(t, err)
-	p := start(t, writeAndRead, viewArgs{A: a, Flags: flags})
+	p := testutil.Start(t, writeAndRead, viewArgs{A: a, Flags: flags})
 	waitChildFlag(t, flags, 0, p)
 	require.Equal(t, []int32{0, 10, 20, 30}, a.Slice())
 	a.Slice()[3] = -1
@@ -231,7 +198,7 @@ func TestHolderKilledInsideUpdateNextUpdateGetsErrOwnerDead(t *testing.T) {
 	require.NoError(t, err)
 	ready, err := array.NewRaw[uint32](seg, "ready", 1)
 	require.NoError(t, err)
-	p := start(t, dieInsideUpdate, hangArgs{A: a, Ready: ready})
+	p := testutil.Start(t, dieInsideUpdate, hangArgs{A: a, Ready: ready})
 	waitChildFlag(t, ready, 0, p)
 	require.NoError(t, p.Kill())
 	require.Error(t, p.Join())

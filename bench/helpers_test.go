@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/require"
 )
@@ -135,7 +136,7 @@ func TestPassedFileNilCrossesAsNil(t *testing.T) {
 }
 
 func TestGateInProcessReadyStartDone(t *testing.T) {
-	seg := anonSeg(t, 4096)
+	seg := testutil.Anonymous(t, 4096)
 	g, err := newGate(seg, "gate")
 	require.NoError(t, err)
 	const kids = 3
@@ -166,7 +167,7 @@ func TestGateInProcessReadyStartDone(t *testing.T) {
 }
 
 func TestGateWaitGivesUpWhenCheckFails(t *testing.T) {
-	g, err := newGate(anonSeg(t, 4096), "gate")
+	g, err := newGate(testutil.Anonymous(t, 4096), "gate")
 	require.NoError(t, err)
 	boom := errors.New("child died")
 	calls := 0
@@ -180,7 +181,7 @@ func TestGateWaitGivesUpWhenCheckFails(t *testing.T) {
 }
 
 func TestOpenGateRefusesAnObjectTooSmall(t *testing.T) {
-	seg := anonSeg(t, 4096)
+	seg := testutil.Anonymous(t, 4096)
 	_, err := seg.Create(shm.Spec{Name: "small", Kind: shm.KindBytes, Size: 64}, nil)
 	require.NoError(t, err)
 	_, err = openGate(seg, "small")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/ringqueue"
 )
@@ -87,7 +88,7 @@ func ringLatencyRound(b testing.TB, n int, policy ringqueue.WaitPolicy) []int64 
 	if err != nil {
 		b.Fatal(err)
 	}
-	seg := anonSeg(b, 2*qsize+4*gateSize)
+	seg := testutil.Anonymous(b, 2*qsize+4*gateSize)
 	q, err := ringqueue.New(seg, "ping", o)
 	if err != nil {
 		b.Fatal(err)
@@ -157,7 +158,7 @@ var streamEcho = procs.Register("bench-stream-echo", func(a streamArg) (int, err
 // their durations in ns.
 func socketLatencyRound(b testing.TB, n int) []int64 {
 	stopTimer(b)
-	seg := anonSeg(b, 4*gateSize)
+	seg := testutil.Anonymous(b, 4*gateSize)
 	g, err := newGate(seg, "gate")
 	if err != nil {
 		b.Fatal(err)

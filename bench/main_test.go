@@ -7,19 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
-	"github.com/multiproc-go/multiproc/shm"
 )
 
-func TestMain(m *testing.M) {
-	procs.Main() // in a child: run its registered function and exit
-	code := m.Run()
-	if left := procs.ActiveChildren(); len(left) > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "bench: %d children left running\n", len(left))
-		code = 1
-	}
-	os.Exit(code)
-}
+// In a child: run its registered function and exit.
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // A msgSize is one message size of the Throughput benchmarks, with the ring
 // (and channel) capacity used for it: every ring gets slots of exactly the
@@ -45,17 +38,6 @@ const latencySize = 64
 // joinLimit bounds the wait for a child after its run: far beyond a normal
 // exit, it turns a wedged child into an error.
 const joinLimit = time.Minute
-
-// anonSeg makes an anonymous segment with heap bytes, closed after b.
-func anonSeg(b testing.TB, heap int) *shm.Segment {
-	b.Helper()
-	seg, err := shm.Anonymous(heap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = seg.Close() })
-	return seg
-}
 
 // A crew is the children of one timed run.
 type crew []*procs.Process

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/ringqueue"
 )
@@ -83,7 +84,7 @@ func scaleRound(b testing.TB, n, np, nc int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	seg := anonSeg(b, qsize+4*gateSize)
+	seg := testutil.Anonymous(b, qsize+4*gateSize)
 	q, err := ringqueue.New(seg, "q", o)
 	if err != nil {
 		b.Fatal(err)

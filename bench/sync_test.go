@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
@@ -45,7 +46,7 @@ func BenchmarkSync(b *testing.B) {
 }
 
 func benchMutex(b *testing.B) {
-	m, err := semaphore.NewMutex(anonSeg(b, 4096), "m")
+	m, err := semaphore.NewMutex(testutil.Anonymous(b, 4096), "m")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func benchSyncMutex(b *testing.B) {
 }
 
 func benchValueAdd(b *testing.B) {
-	v, err := value.New[int64](anonSeg(b, 4096), "v", 0)
+	v, err := value.New[int64](testutil.Anonymous(b, 4096), "v", 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -192,7 +193,7 @@ var sharedWork = procs.Register("bench-shared-work", func(a sharedArg) (int, err
 // checks the count.
 func sharedRound(b testing.TB, n int, op string) {
 	stopTimer(b)
-	seg := anonSeg(b, 1<<16)
+	seg := testutil.Anonymous(b, 1<<16)
 	g, err := newGate(seg, "gate")
 	if err != nil {
 		b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/ringqueue"
 )
@@ -72,7 +73,7 @@ func ringRound(b testing.TB, n int, mode ringqueue.Mode, sz msgSize, batch int) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	seg := anonSeg(b, qsize+4*gateSize)
+	seg := testutil.Anonymous(b, qsize+4*gateSize)
 	q, err := ringqueue.New(seg, "q", o)
 	if err != nil {
 		b.Fatal(err)

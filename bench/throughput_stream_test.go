@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 )
@@ -67,7 +68,7 @@ var streamKinds = []streamKind{
 // streamRound runs one round of a stream throughput benchmark: n frames.
 func streamRound(b testing.TB, n int, k streamKind, sz msgSize) {
 	stopTimer(b)
-	seg := anonSeg(b, 4*gateSize)
+	seg := testutil.Anonymous(b, 4*gateSize)
 	g, err := newGate(seg, "gate")
 	if err != nil {
 		b.Fatal(err)

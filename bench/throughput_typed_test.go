@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/ringqueue"
 )
@@ -128,7 +129,7 @@ func typedRound[T stamped](b testing.TB, n int, child *procs.Func[typedArg[T], i
 	if err != nil {
 		b.Fatal(err)
 	}
-	seg := anonSeg(b, qsize+4*gateSize)
+	seg := testutil.Anonymous(b, qsize+4*gateSize)
 	q, err := ringqueue.NewTyped[T](seg, "q", o)
 	if err != nil {
 		b.Fatal(err)

@@ -3,18 +3,16 @@ package manager
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/multiproc-go/multiproc/procs"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
-func TestMain(m *testing.M) {
-	procs.Main() // children run their function here and exit
-	os.Exit(m.Run())
-}
+// Children run their function here and exit; no child or segment may
+// outlive the run.
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // testServer is an in-process server for one test, on a fresh abstract
 // unix socket (or TCP loopback), shut down at the test's end.
@@ -68,11 +66,5 @@ func (ts *testServer) connect(t testing.TB) *Manager {
 // a generous safety net: it is a synchronization, not a measurement.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitUntil(t, cond, "waiting for %s", what)
 }

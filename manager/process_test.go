@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,7 +72,8 @@ var hang = procs.Register("manager.test.hang", func(j hangJob) (struct{}, error)
 		_, err := j.Q.Get()
 		return struct{}{}, fmt.Errorf("Get returned: %v", err)
 	}
-	select {}
+	testutil.BlockForever()
+	return struct{}{}, nil
 })
 
 // connectJob is an unrelated program: it knows an address, a key and a

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/multiproc-go/multiproc/internal/futex"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +29,7 @@ var (
 		switch x {
 		case -1:
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
+			testutil.BlockForever() // the signal is on its way
 		case -2:
 			os.Exit(3)
 		case -3:
@@ -106,7 +107,7 @@ func TestPoolWorkerExitingMidTaskNamesItsExitCode(t *testing.T) {
 }
 
 func TestPoolWorkerKilledFromOutsideWhileBlocked(t *testing.T) {
-	name := fmt.Sprintf("procs-pool-kill-%d", os.Getpid())
+	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = seg.Close(); _ = shm.Unlink(name) })

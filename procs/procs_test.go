@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
@@ -27,12 +27,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envBareExit) != "" {
 		os.Exit(0) // the os/exec baseline of BenchmarkStartJoin
 	}
-	code := m.Run()
-	if left := procs.ActiveChildren(); len(left) > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "procs tests left %d children running\n", len(left))
-		code = 1
-	}
-	os.Exit(code)
+	os.Exit(testutil.Run(m))
 }
 
 var (
@@ -63,9 +58,8 @@ var (
 			return 0, err
 		}
 		atomic.StoreUint32(obj.Uint32(0), 1)
-		for {
-			time.Sleep(time.Hour) // until killed; a bare select{} could trip the deadlock detector
-		}
+		testutil.BlockForever()
+		return 0, nil
 	})
 
 	// startDaemonAndBlock starts a daemon grandchild, publishes its pid,
@@ -81,20 +75,14 @@ var (
 		}
 		atomic.StoreUint32(obj.Uint32(4), uint32(g.Pid()))
 		atomic.StoreUint32(obj.Uint32(0), 1)
-		for {
-			time.Sleep(time.Hour) // until killed; a bare select{} could trip the deadlock detector
-		}
+		testutil.BlockForever()
+		return 0, nil
 	})
 	blockForever = procs.Register("block-forever", func(struct{}) (int, error) {
-		for {
-			time.Sleep(time.Hour) // until killed
-		}
+		testutil.BlockForever()
+		return 0, nil
 	})
 )
-
-func segName(t testing.TB) string {
-	return fmt.Sprintf("procs-test-%d-%s", os.Getpid(), strings.NewReplacer("/", "_").Replace(t.Name()))
-}
 
 func TestRunReturnsTheResult(t *testing.T) {
 	n, err := procs.Run(square, 7)
@@ -163,7 +151,7 @@ func TestAnonymousSegmentCrossesAsInheritedDescriptor(t *testing.T) {
 }
 
 func TestNamedSegmentCrosses(t *testing.T) {
-	name := segName(t)
+	name := testutil.Name(t)
 	s, err := shm.Create(name, 4096)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close(); _ = shm.Unlink(name) })
@@ -171,22 +159,6 @@ func TestNamedSegmentCrosses(t *testing.T) {
 	require.NoError(t, err)
 	_, err = procs.Run(writeSegment, s)
 	require.NoError(t, err)
-}
-
-// waitWord waits, without sleeping on a guess, until a word another process
-// writes becomes non-zero: it polls with a generous deadline as a safety net.
-func waitWord(t *testing.T, p *uint32, child *procs.Process) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for atomic.LoadUint32(p) == 0 {
-		if !child.IsAlive() {
-			t.Fatalf("child ended before it was ready: %v", child.Join())
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("child never became ready")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 func TestKilledChildReportsMinusNine(t *testing.T) {
@@ -197,7 +169,7 @@ func TestKilledChildReportsMinusNine(t *testing.T) {
 	require.NoError(t, err)
 	p, err := procs.Start(blockAfterReady, s)
 	require.NoError(t, err)
-	waitWord(t, ready.Uint32(0), p)
+	testutil.WaitWord(t, ready.Uint32(0), p)
 	assert.True(t, p.IsAlive())
 	assert.Contains(t, pids(procs.ActiveChildren()), p.Pid())
 	require.NoError(t, p.Kill())
@@ -250,7 +222,7 @@ func TestDaemonDiesWhenItsParentIsKilled(t *testing.T) {
 	require.NoError(t, err)
 	p, err := procs.Start(startDaemonAndBlock, s)
 	require.NoError(t, err)
-	waitWord(t, ready.Uint32(0), p)
+	testutil.WaitWord(t, ready.Uint32(0), p)
 	grandchild := int(atomic.LoadUint32(ready.Uint32(4)))
 	pidfd, err := unix.PidfdOpen(grandchild, 0)
 	require.NoError(t, err)

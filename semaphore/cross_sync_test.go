@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/require"
@@ -172,8 +173,8 @@ func TestCrossProcessConditionProducersConsumersLoseNothing(t *testing.T) {
 	const each = 2000
 	var ps []*procs.Process
 	for range 2 {
-		ps = append(ps, start(t, consume, condArg{Seg: seg, Cond: cond, N: each}))
-		ps = append(ps, start(t, produce, condArg{Seg: seg, Cond: cond, N: each}))
+		ps = append(ps, testutil.Start(t, consume, condArg{Seg: seg, Cond: cond, N: each}))
+		ps = append(ps, testutil.Start(t, produce, condArg{Seg: seg, Cond: cond, N: each}))
 	}
 	for _, p := range ps {
 		require.Equal(t, each, joinResult[int](t, p))
@@ -189,7 +190,7 @@ func TestCrossProcessBarrierRoundsWithAction(t *testing.T) {
 	actions := rawObject(t, seg, "actions", 8).Uint32(0)
 	var ps []*procs.Process
 	for range parties {
-		ps = append(ps, start(t, barrierRounds, barrierArg{Seg: seg, B: b, Rounds: rounds}))
+		ps = append(ps, testutil.Start(t, barrierRounds, barrierArg{Seg: seg, B: b, Rounds: rounds}))
 	}
 	perRound := make([][]int, rounds)
 	for _, p := range ps {
@@ -214,14 +215,14 @@ func TestCrossProcessBarrierDeadParticipantBreaksIt(t *testing.T) {
 	require.NoError(t, err)
 	// Round 1: the parent and two children; one child then stays around
 	// as a member until it is killed.
-	stay := start(t, barrierRounds, barrierArg{Seg: seg, B: b, Rounds: 1, Never: never})
-	other := start(t, barrierRounds, barrierArg{Seg: seg, B: b, Rounds: 1})
+	stay := testutil.Start(t, barrierRounds, barrierArg{Seg: seg, B: b, Rounds: 1, Never: never})
+	other := testutil.Start(t, barrierRounds, barrierArg{Seg: seg, B: b, Rounds: 1})
 	_, err = b.Wait()
 	require.NoError(t, err)
 	joinResult[[]int](t, other)
 	killJoin(t, stay)
 	// Round 2: a new child and the parent wait for the dead member.
-	next := start(t, barrierOnce, barrierArg{Seg: seg, B: b})
+	next := testutil.Start(t, barrierOnce, barrierArg{Seg: seg, B: b})
 	start := time.Now()
 	_, err = b.WaitTimeout(joinWait)
 	require.ErrorIs(t, err, ErrBrokenBarrier)
@@ -234,13 +235,13 @@ func TestCrossProcessBarrierAbortAndTimeout(t *testing.T) {
 	seg := newSeg(t)
 	b, err := NewBarrier(seg, "b", 3, nil)
 	require.NoError(t, err)
-	p := start(t, barrierOnce, barrierArg{Seg: seg, B: b})
+	p := testutil.Start(t, barrierOnce, barrierArg{Seg: seg, B: b})
 	require.Eventually(t, func() bool { return b.NWaiting() == 1 }, joinWait, time.Millisecond)
 	b.Abort()
 	require.Contains(t, joinResult[string](t, p), ErrBrokenBarrier.Error())
 
 	b.Reset()
-	p = start(t, barrierOnce, barrierArg{Seg: seg, B: b})
+	p = testutil.Start(t, barrierOnce, barrierArg{Seg: seg, B: b})
 	require.Eventually(t, func() bool { return b.NWaiting() == 1 }, joinWait, time.Millisecond)
 	_, err = b.WaitTimeout(10 * time.Millisecond)
 	require.ErrorIs(t, err, ErrTimeout)
@@ -255,7 +256,7 @@ func TestCrossProcessBoundedSemaphoreBoundsConcurrency(t *testing.T) {
 	rawObject(t, seg, "inside", 8)
 	var ps []*procs.Process
 	for range 4 {
-		ps = append(ps, start(t, semaphoreSection, semArg{Seg: seg, Sem: sem, N: 3000}))
+		ps = append(ps, testutil.Start(t, semaphoreSection, semArg{Seg: seg, Sem: sem, N: 3000}))
 	}
 	for _, p := range ps {
 		require.LessOrEqual(t, joinResult[uint32](t, p), uint32(2))
@@ -274,7 +275,7 @@ func TestCrossProcessEventWakesChildren(t *testing.T) {
 		d, err := NewEvent(seg, fmt.Sprintf("done-%d", i))
 		require.NoError(t, err)
 		done = append(done, d)
-		ps = append(ps, start(t, waitEvent, holdArg{Ready: d, Never: gate}))
+		ps = append(ps, testutil.Start(t, waitEvent, holdArg{Ready: d, Never: gate}))
 	}
 	gate.Set()
 	for i, p := range ps {
@@ -292,7 +293,7 @@ func TestCrossProcessConditionNotifyNWakesExactlyN(t *testing.T) {
 	woken := rawObject(t, seg, "woken", 8).Uint32(0)
 	var ps []*procs.Process
 	for range 4 {
-		ps = append(ps, start(t, condWaitOnce, condArg{Seg: seg, Cond: cond}))
+		ps = append(ps, testutil.Start(t, condWaitOnce, condArg{Seg: seg, Cond: cond}))
 	}
 	waiting := func() uint32 { return condWaiting(t, seg, "cond") }
 	require.Eventually(t, func() bool { return waiting() == 4 }, joinWait, time.Millisecond)

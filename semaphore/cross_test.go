@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/require"
@@ -18,30 +19,10 @@ import (
 // procs. Children synchronize with the parent through the primitives
 // themselves (an Event set when a child is ready), never through sleeps.
 
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	if left := procs.ActiveChildren(); len(left) > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "semaphore tests left %d children running\n", len(left))
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // joinWait bounds every Join: a safety net, not a measurement.
 const joinWait = 60 * time.Second
-
-// start starts a child and makes sure it is gone when the test ends.
-func start[A, R any](t *testing.T, f *procs.Func[A, R], arg A) *procs.Process {
-	t.Helper()
-	p, err := procs.Start(f, arg)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = p.Kill()
-		_ = p.JoinTimeout(joinWait)
-	})
-	return p
-}
 
 func joinResult[R any](t *testing.T, p *procs.Process) R {
 	t.Helper()
@@ -166,7 +147,7 @@ func TestCrossProcessLockedIncrementsAreExact(t *testing.T) {
 	const n, m = 4, 5000
 	var ps []*procs.Process
 	for range n {
-		ps = append(ps, start(t, lockedIncrements, counterArg{Seg: seg, Mu: mu, N: m}))
+		ps = append(ps, testutil.Start(t, lockedIncrements, counterArg{Seg: seg, Mu: mu, N: m}))
 	}
 	for _, p := range ps {
 		require.Equal(t, m, joinResult[int](t, p))
@@ -184,8 +165,8 @@ func TestCrossProcessNamedSegmentMutex(t *testing.T) {
 	mu, err := NewMutex(seg, "mu")
 	require.NoError(t, err)
 	counter := rawObject(t, seg, "counter", 8).Uint64(0)
-	a := start(t, lockedIncrements, counterArg{Seg: seg, Mu: mu, N: 3000})
-	b := start(t, lockedIncrements, counterArg{Seg: seg, Mu: mu, N: 3000})
+	a := testutil.Start(t, lockedIncrements, counterArg{Seg: seg, Mu: mu, N: 3000})
+	b := testutil.Start(t, lockedIncrements, counterArg{Seg: seg, Mu: mu, N: 3000})
 	for range 3000 {
 		require.NoError(t, mu.Lock())
 		atomic.StoreUint64(counter, atomic.LoadUint64(counter)+1)
@@ -205,7 +186,7 @@ func holdAndKill(t *testing.T, seg *shm.Segment, arg holdArg, waitersFirst func(
 	require.NoError(t, err)
 	arg.Never, err = NewEvent(seg, fmt.Sprintf("never-%d", time.Now().UnixNano()))
 	require.NoError(t, err)
-	p := start(t, holdUntilKilled, arg)
+	p := testutil.Start(t, holdUntilKilled, arg)
 	require.NoError(t, arg.Ready.WaitTimeout(joinWait))
 	if waitersFirst != nil {
 		waitersFirst()
@@ -227,7 +208,7 @@ func TestCrossProcessHolderKilledNextLockerGetsErrOwnerDead(t *testing.T) {
 	require.NoError(t, mu.MarkConsistent())
 	require.NoError(t, mu.Unlock())
 	// Recovered: another process locks it normally.
-	require.Equal(t, "ok", joinResult[string](t, start(t, lockReport, lockArg{Mu: mu})))
+	require.Equal(t, "ok", joinResult[string](t, testutil.Start(t, lockReport, lockArg{Mu: mu})))
 }
 
 func TestCrossProcessTryLockTakesOverFromKilledHolder(t *testing.T) {
@@ -239,7 +220,7 @@ func TestCrossProcessTryLockTakesOverFromKilledHolder(t *testing.T) {
 	// Unlock without MarkConsistent: unusable for everyone, in every process.
 	require.NoError(t, mu.Unlock())
 	require.ErrorIs(t, mu.Lock(), ErrNotRecoverable)
-	require.Equal(t, "not-recoverable", joinResult[string](t, start(t, lockReport, lockArg{Mu: mu})))
+	require.Equal(t, "not-recoverable", joinResult[string](t, testutil.Start(t, lockReport, lockArg{Mu: mu})))
 }
 
 func TestCrossProcessWaiterParkedOnKilledHolderWakesInBoundedTime(t *testing.T) {
@@ -251,7 +232,7 @@ func TestCrossProcessWaiterParkedOnKilledHolderWakesInBoundedTime(t *testing.T) 
 	var killed time.Time
 	holdAndKill(t, seg, holdArg{Mu: mu}, func() {
 		// One waiter in another process, one here; kill once both sleep.
-		waiter = start(t, lockReport, lockArg{Mu: mu})
+		waiter = testutil.Start(t, lockReport, lockArg{Mu: mu})
 		go func() { local <- mu.Lock() }()
 		require.Eventually(t, func() bool {
 			obj, _ := seg.Lookup("mu")
@@ -300,7 +281,7 @@ func TestCrossProcessUnlockByAnotherProcessIsNotOwner(t *testing.T) {
 	o := NewOwner()
 	require.NoError(t, mu.Lock())
 	require.NoError(t, rl.Lock(o))
-	got := joinResult[string](t, start(t, foreignUnlock, holdArg{Mu: mu, RL: rl}))
+	got := joinResult[string](t, testutil.Start(t, foreignUnlock, holdArg{Mu: mu, RL: rl}))
 	require.Equal(t, "mutex:not-owner mark:not-owner rlock:not-owner trylock:would-block", got)
 	require.True(t, mu.HeldBySelf())
 	require.NoError(t, mu.Unlock())

@@ -3,18 +3,13 @@ package semaphore
 import (
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/require"
 )
 
 // newSeg makes an anonymous segment closed at the end of the test.
-func newSeg(t testing.TB) *shm.Segment {
-	t.Helper()
-	seg, err := shm.Anonymous(1 << 20)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
-	return seg
-}
+func newSeg(t testing.TB) *shm.Segment { return testutil.Anonymous(t, 1<<20) }
 
 // deadTag is a participant tag that names no live process: this process's
 // slot with another generation.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/require"
@@ -77,7 +78,7 @@ func killWritersAtRandom(t *testing.T, kills int) {
 	const writers = 3
 	ps := make([]*procs.Process, writers)
 	for i := range ps {
-		ps[i] = start(t, tornWriter, tornArg{Seg: seg, Mu: mu})
+		ps[i] = testutil.Start(t, tornWriter, tornArg{Seg: seg, Mu: mu})
 	}
 	for range kills {
 		// Let the writers make progress (synchronizing on the data, not on
@@ -87,7 +88,7 @@ func killWritersAtRandom(t *testing.T, kills int) {
 			joinWait, 100*time.Microsecond)
 		i := rand.IntN(writers)
 		killJoin(t, ps[i])
-		ps[i] = start(t, tornWriter, tornArg{Seg: seg, Mu: mu})
+		ps[i] = testutil.Start(t, tornWriter, tornArg{Seg: seg, Mu: mu})
 	}
 	for _, p := range ps {
 		killJoin(t, p)

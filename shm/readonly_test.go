@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
@@ -141,7 +142,7 @@ func TestViewObjectSegmentCloseIsHarmless(t *testing.T) {
 }
 
 func TestViewOfWhatIsNoSegment(t *testing.T) {
-	dir := func(t *testing.T) string { return filepath.Join(shm.Dir, newName(t)) }
+	dir := func(t *testing.T) string { return filepath.Join(shm.Dir, testutil.Name(t)) }
 	write := func(t *testing.T, b []byte) string {
 		p := dir(t)
 		require.NoError(t, os.WriteFile(p, b, 0o600))
@@ -155,7 +156,7 @@ func TestViewOfWhatIsNoSegment(t *testing.T) {
 		return b
 	}
 	t.Run("missing", func(t *testing.T) {
-		_, err := shm.OpenView(newName(t))
+		_, err := shm.OpenView(testutil.Name(t))
 		assert.ErrorIs(t, err, shm.ErrNotFound)
 	})
 	t.Run("foreign", func(t *testing.T) {
@@ -219,7 +220,7 @@ func TestViewSeesKilledParticipantAsDead(t *testing.T) {
 	p, err := procs.Start(attachAndBlock, s)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
-	waitReady(t, ready.Uint32(0), p)
+	testutil.WaitWord(t, ready.Uint32(0), p)
 	victim := atomic.LoadUint32(ready.Uint32(4))
 
 	v, err := shm.OpenView(name)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
@@ -18,33 +18,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const testPrefix = "shm-test-"
-
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	// Nothing may be left behind: no segment of ours, no child.
-	if left, _ := filepath.Glob(filepath.Join(shm.Dir, fmt.Sprintf("%s%d-*", testPrefix, os.Getpid()))); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "shm tests leaked segments: %v\n", left)
-		code = max(code, 1)
-	}
-	if n := len(procs.ActiveChildren()); n > 0 {
-		fmt.Fprintf(os.Stderr, "shm tests left %d children\n", n)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
-
-// newName returns a segment name unique to this test and process, and
-// unlinks it when the test ends.
-func newName(t *testing.T) string {
-	name := fmt.Sprintf("%s%d-%s", testPrefix, os.Getpid(), strings.ReplaceAll(t.Name(), "/", "_"))
-	t.Cleanup(func() { _ = shm.Unlink(name) })
-	return name
-}
+// Nothing may be left behind: no segment of ours, no child.
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 func create(t *testing.T, heap int, opts ...shm.Option) (*shm.Segment, string) {
-	name := newName(t)
+	name := testutil.Name(t)
 	s, err := shm.Create(name, heap, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
@@ -58,9 +36,9 @@ func TestCreateTwiceFailsWithErrExists(t *testing.T) {
 }
 
 func TestOpenMissingIsErrNotFound(t *testing.T) {
-	_, err := shm.Open(newName(t))
+	_, err := shm.Open(testutil.Name(t))
 	assert.ErrorIs(t, err, shm.ErrNotFound)
-	assert.ErrorIs(t, shm.Unlink(newName(t)+"x"), shm.ErrNotFound)
+	assert.ErrorIs(t, shm.Unlink(testutil.Name(t)+"x"), shm.ErrNotFound)
 }
 
 func TestInvalidNamesAndSizes(t *testing.T) {
@@ -82,8 +60,7 @@ func TestNamedSegmentIsPrivateByDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 
-	name2 := newName(t) + "-shared"
-	t.Cleanup(func() { _ = shm.Unlink(name2) })
+	name2 := testutil.Name(t, "shared")
 	s, err := shm.Create(name2, 1024, shm.WithMode(0o640))
 	require.NoError(t, err)
 	defer s.Close()
@@ -220,9 +197,8 @@ var (
 		}
 		atomic.StoreUint32(obj.Uint32(4), s.Self())
 		atomic.StoreUint32(obj.Uint32(0), 1)
-		for {
-			time.Sleep(time.Hour) // until killed; a bare select{} could trip the deadlock detector
-		}
+		testutil.BlockForever()
+		return 0, nil
 	})
 
 	attachAndReport = procs.Register("shm-attach-and-report", func(s *shm.Segment) (uint32, error) {
@@ -231,7 +207,7 @@ var (
 )
 
 func TestSegmentCreatedByAnotherProcessOpensByName(t *testing.T) {
-	name := newName(t)
+	name := testutil.Name(t)
 	id, err := procs.Run(createAndFill, name)
 	require.NoError(t, err)
 	s, err := shm.Open(name)
@@ -246,18 +222,6 @@ func TestSegmentCreatedByAnotherProcessOpensByName(t *testing.T) {
 	assert.False(t, info.CreatorAlive, "the creator has exited")
 }
 
-func waitReady(t *testing.T, word *uint32, p *procs.Process) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for atomic.LoadUint32(word) == 0 {
-		if !p.IsAlive() {
-			t.Fatalf("child ended early: %v", p.Join())
-		}
-		require.True(t, time.Now().Before(deadline), "child never became ready")
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // A killed participant reads as dead, its slot is taken over only when the
 // table is full, and its old tag stays dead afterwards.
 func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
@@ -270,7 +234,7 @@ func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
 	p, err := procs.Start(attachAndBlock, s)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
-	waitReady(t, ready.Uint32(0), p)
+	testutil.WaitWord(t, ready.Uint32(0), p)
 	victim := atomic.LoadUint32(ready.Uint32(4))
 	assert.NotEqual(t, s.Self(), victim)
 	assert.True(t, s.Alive(victim))

@@ -6,25 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/multiproc-go/multiproc/value"
 )
 
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	if left := procs.ActiveChildren(); len(left) > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "value tests left %d children running\n", len(left))
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // Arguments of the child functions: shared values cross as handles.
 type (
@@ -102,7 +94,8 @@ var (
 		}
 		a.V.Store(a.V.Load() + 1000)
 		a.Ready.Store(1)
-		select {}
+		testutil.BlockForever()
+		return 0, nil
 	})
 
 	storeForever = procs.Register("value-store-forever", func(a storeArgs) (int, error) {
@@ -135,39 +128,15 @@ func increment(v *value.Value[int64], useLock bool) error {
 	return v.Unlock()
 }
 
-// waitFlag waits until another process sets a flag. It polls: the flag is
-// the synchronization, the deadline only a safety net.
+// waitFlag waits in a child until another process sets a flag: the flag
+// is the synchronization, the deadline only a safety net.
 func waitFlag(f *value.RawValue[uint32]) bool {
-	deadline := time.Now().Add(30 * time.Second)
-	for f.Load() == 0 {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-	return true
+	return testutil.Eventually(func() bool { return f.Load() != 0 })
 }
 
 func waitChildFlag(t *testing.T, f *value.RawValue[uint32], p *procs.Process) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for f.Load() == 0 {
-		if !p.IsAlive() {
-			t.Fatalf("child ended before it was ready: %v", p.Join())
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("child never became ready")
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
-func start[A, R any](t *testing.T, f *procs.Func[A, R], arg A) *procs.Process {
-	t.Helper()
-	p, err := procs.Start(f, arg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
-	return p
+	testutil.WaitChild(t, p, func() bool { return f.Load() != 0 })
 }
 
 func TestLockedIncrementsFromProcessesSumExactly(t *testing.T) {
@@ -179,7 +148,7 @@ func TestLockedIncrementsFromProcessesSumExactly(t *testing.T) {
 			const procsN, m = 3, 3000
 			var ps []*procs.Process
 			for range procsN {
-				ps = append(ps, start(t, lockedIncrements, incArgs{V: v, N: m, UseLock: useLock}))
+				ps = append(ps, testutil.Start(t, lockedIncrements, incArgs{V: v, N: m, UseLock: useLock}))
 			}
 			// The parent takes part too.
 			for range m {
@@ -201,7 +170,7 @@ func TestLockFreeAddFromProcessesSumsExactly(t *testing.T) {
 	const procsN, m = 3, 50000
 	var ps []*procs.Process
 	for range procsN {
-		ps = append(ps, start(t, lockFreeAdds, addArgs{V: v, N: m}))
+		ps = append(ps, testutil.Start(t, lockFreeAdds, addArgs{V: v, N: m}))
 	}
 	for range m {
 		v.Add(1)
@@ -218,7 +187,7 @@ func TestHolderKilledInsideLockNextUpdateGetsErrOwnerDead(t *testing.T) {
 	require.NoError(t, err)
 	ready, err := value.NewRaw[uint32](seg, "ready", 0)
 	require.NoError(t, err)
-	p := start(t, lockAndHang, hangArgs{V: v, Ready: ready})
+	p := testutil.Start(t, lockAndHang, hangArgs{V: v, Ready: ready})
 	waitChildFlag(t, ready, p)
 	require.True(t, v.Mutex().Locked())
 	require.NoError(t, p.Kill())
@@ -247,7 +216,7 @@ func TestHolderKilledInsideLockNextLockGetsErrOwnerDeadAndMustMarkConsistent(t *
 			require.NoError(t, err)
 			ready, err := value.NewRaw[uint32](seg, "ready", 0)
 			require.NoError(t, err)
-			p := start(t, lockAndHang, hangArgs{V: v, Ready: ready})
+			p := testutil.Start(t, lockAndHang, hangArgs{V: v, Ready: ready})
 			waitChildFlag(t, ready, p)
 			require.NoError(t, p.Kill())
 			require.Error(t, p.Join())
@@ -282,7 +251,7 @@ func TestWriterKilledMidStoreLeavesWholeValueAndStoresGoOn(t *testing.T) {
 		require.NoError(t, err)
 		ready, err := value.NewRaw[uint32](seg, "ready", 0)
 		require.NoError(t, err)
-		p := start(t, storeForever, storeArgs{V: v, Ready: ready})
+		p := testutil.Start(t, storeForever, storeArgs{V: v, Ready: ready})
 		waitChildFlag(t, ready, p)
 		// Let it store a while: until the value has moved on some.
 		for v.Load()[0] < uint64(1000*(i+1)) {
@@ -323,7 +292,7 @@ func TestOpenRawOfLockedAndBackIsKindMismatch(t *testing.T) {
 // A value in a named segment crosses too: the child attaches the segment
 // by name. Nothing is left in /dev/shm.
 func TestValueInNamedSegmentCrossesToAChild(t *testing.T) {
-	name := fmt.Sprintf("value-test-%d-%s", os.Getpid(), t.Name())
+	name := testutil.Name(t)
 	seg, err := shm.Create(name, 1<<16)
 	require.NoError(t, err)
 	t.Cleanup(func() {

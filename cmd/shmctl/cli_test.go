@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/multiproc-go/multiproc/cmd/shmctl/internal/report"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
@@ -49,22 +49,17 @@ func inspectJSON(t *testing.T, name string) report.Segment {
 // blocked on its queue. inspect names the holder and shows it dead; gc
 // --dry-run removes nothing; gc removes the segment.
 func TestKilledHolderShowsDeadAndGcRemovesTheSegment(t *testing.T) {
-	name := testName(t, "crashed")
+	name := testutil.Name(t, "crashed")
 	holder := start(t, populate, populateArgs{Name: name, Ready: control(t)})
 	consumer := start(t, consume, populateArgs{Name: name, Ready: control(t)})
 
 	// The consumer has opened the queue; wait until it is counted asleep
 	// (polling a state, not guessing a delay).
-	deadline := time.Now().Add(30 * time.Second)
 	var s report.Segment
-	for {
+	testutil.WaitUntil(t, func() bool {
 		s = inspectJSON(t, name)
-		if detail[report.Queue](t, object(t, s, "empty")).ConsumersWaiting == 1 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "consumer never slept on the queue")
-		time.Sleep(time.Millisecond)
-	}
+		return detail[report.Queue](t, object(t, s, "empty")).ConsumersWaiting == 1
+	}, "consumer never slept on the queue")
 	assert.Equal(t, report.StatusSegment, s.Status)
 	assert.Equal(t, &report.Process{Pid: holder.Pid(), Alive: true}, s.Creator)
 	assert.ElementsMatch(t, []int{holder.Pid(), consumer.Pid()}, pids(s.Participants))
@@ -92,17 +87,17 @@ func TestKilledHolderShowsDeadAndGcRemovesTheSegment(t *testing.T) {
 	assert.Equal(t, consumer.Pid(), q.Consumer.Pid)
 	assert.False(t, q.Consumer.Alive)
 
-	code, out, _ := shmctl(t, "ls", testPattern(t))
+	code, out, _ := shmctl(t, "ls", testutil.Pattern(t))
 	assert.Equal(t, exitOK, code)
 	assert.Regexp(t, `(?m)^`+name+`\s.*\sdead\s+`+strconv.Itoa(holder.Pid())+` \(dead\)\s+13\s`, out)
 
-	code, out, _ = shmctl(t, "gc", "--dry-run", testPattern(t))
+	code, out, _ = shmctl(t, "gc", "--dry-run", testutil.Pattern(t))
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "would remove")
 	assert.True(t, exists(name), "--dry-run removes nothing")
 
 	var outs []outcome
-	require.Equal(t, exitOK, shmctlJSON(t, &outs, "gc", testPattern(t)))
+	require.Equal(t, exitOK, shmctlJSON(t, &outs, "gc", testutil.Pattern(t)))
 	require.Len(t, outs, 1)
 	assert.Equal(t, outcome{Name: name, Action: actionRemoved, Reason: "creator pid " + strconv.Itoa(holder.Pid()) + " dead, 2 participant(s) dead"}, outs[0])
 	assert.False(t, exists(name))
@@ -118,7 +113,7 @@ func pids(ps []report.Participant) []int {
 
 // Every kind of object is described with its state.
 func TestInspectDescribesEveryKind(t *testing.T) {
-	name := testName(t, "kinds")
+	name := testutil.Name(t, "kinds")
 	p := start(t, populate, populateArgs{Name: name, Ready: control(t)})
 	s := inspectJSON(t, name)
 	assert.Equal(t, 13, s.ObjectCount)
@@ -175,7 +170,7 @@ func TestInspectDescribesEveryKind(t *testing.T) {
 // Looking is not touching: ls, inspect and gc --dry-run leave every byte
 // of a segment as it was, and join no participant table.
 func TestReadingLeavesTheSegmentUntouched(t *testing.T) {
-	name := testName(t, "untouched")
+	name := testutil.Name(t, "untouched")
 	p := start(t, populate, populateArgs{Name: name, Ready: control(t)})
 	kill(t, p)
 	path := filepath.Join(shm.Dir, name)
@@ -183,8 +178,8 @@ func TestReadingLeavesTheSegmentUntouched(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, args := range [][]string{
-		{"ls", testPattern(t)}, {"ls", "--json", "-a"}, {"inspect", name}, {"inspect", "--json", path},
-		{"gc", "-n", testPattern(t)},
+		{"ls", testutil.Pattern(t)}, {"ls", "--json", "-a"}, {"inspect", name}, {"inspect", "--json", path},
+		{"gc", "-n", testutil.Pattern(t)},
 	} {
 		code, _, errOut := shmctl(t, args...)
 		assert.Equal(t, exitOK, code, "%v: %s", args, errOut)
@@ -197,25 +192,25 @@ func TestReadingLeavesTheSegmentUntouched(t *testing.T) {
 // gc keeps a segment while its creator lives, while a participant lives,
 // and while a process maps it without being in the table; then removes it.
 func TestGcKeepsSegmentsInUse(t *testing.T) {
-	byUs := testName(t, "ours")
+	byUs := testutil.Name(t, "ours")
 	seg, err := shm.Create(byUs, 4096)
 	require.NoError(t, err)
 	defer seg.Close()
 
-	attached := testName(t, "attached")
+	attached := testutil.Name(t, "attached")
 	_, err = procs.Run(createAndExit, attached)
 	require.NoError(t, err)
 	other, err := shm.Open(attached)
 	require.NoError(t, err)
 
-	mapped := testName(t, "mapped")
+	mapped := testutil.Name(t, "mapped")
 	_, err = procs.Run(createAndExit, mapped)
 	require.NoError(t, err)
 	mapper := start(t, mapAndBlock, populateArgs{Name: mapped, Ready: control(t)})
 
 	gc := func(args ...string) map[string]outcome {
 		var outs []outcome
-		require.Equal(t, exitOK, shmctlJSON(t, &outs, append([]string{"gc", testPattern(t)}, args...)...))
+		require.Equal(t, exitOK, shmctlJSON(t, &outs, append([]string{"gc", testutil.Pattern(t)}, args...)...))
 		m := map[string]outcome{}
 		for _, o := range outs {
 			m[o.Name] = o
@@ -251,25 +246,25 @@ func TestGcKeepsSegmentsInUse(t *testing.T) {
 
 // Foreign and corrupt files are reported as such and never collected.
 func TestForeignAndCorruptFilesAreReportedAndNeverCollected(t *testing.T) {
-	foreign := testName(t, "foreign")
+	foreign := testutil.Name(t, "foreign")
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, foreign), []byte("not ours"), 0o600))
-	good := testName(t, "good")
+	good := testutil.Name(t, "good")
 	_, err := procs.Run(createAndExit, good)
 	require.NoError(t, err)
 	img, err := os.ReadFile(filepath.Join(shm.Dir, good))
 	require.NoError(t, err)
-	corrupt := testName(t, "corrupt")
+	corrupt := testutil.Name(t, "corrupt")
 	bad := append([]byte(nil), img...)
 	bad[24] ^= 0xff // a byte of the id: the header checksum no longer matches
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, corrupt), bad, 0o600))
-	version := testName(t, "version")
+	version := testutil.Name(t, "version")
 	bad = append([]byte(nil), img...)
 	bad[8] = 99
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, version), bad, 0o600))
-	truncated := testName(t, "truncated")
+	truncated := testutil.Name(t, "truncated")
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, truncated), img[:200], 0o600))
 
-	code, out, _ := shmctl(t, "ls", testPattern(t))
+	code, out, _ := shmctl(t, "ls", testutil.Pattern(t))
 	assert.Equal(t, exitOK, code)
 	assert.NotContains(t, out, foreign, "foreign files show with -a only")
 	assert.Regexp(t, `(?m)^`+corrupt+`\s.*\scorrupt\s+-\s+-\s+segment is corrupt: header checksum`, out)
@@ -277,12 +272,12 @@ func TestForeignAndCorruptFilesAreReportedAndNeverCollected(t *testing.T) {
 	assert.Regexp(t, `(?m)^`+truncated+`\s.*\scorrupt\s+.*shorter than a header`, out)
 	assert.Regexp(t, `(?m)^`+good+`\s.*\sdead\s`, out)
 
-	code, out, _ = shmctl(t, "ls", "-a", testPattern(t))
+	code, out, _ = shmctl(t, "ls", "-a", testutil.Pattern(t))
 	assert.Equal(t, exitOK, code)
 	assert.Regexp(t, `(?m)^`+foreign+`\s.*\sforeign\s+-\s+-\s+not a multiproc segment$`, out)
 
 	var outs []outcome
-	require.Equal(t, exitOK, shmctlJSON(t, &outs, "gc", "-a", testPattern(t)))
+	require.Equal(t, exitOK, shmctlJSON(t, &outs, "gc", "-a", testutil.Pattern(t)))
 	require.Len(t, outs, 5)
 	for _, o := range outs {
 		if o.Name == good {
@@ -299,17 +294,17 @@ func TestForeignAndCorruptFilesAreReportedAndNeverCollected(t *testing.T) {
 }
 
 func TestRmRemovesOnlyWhatIsSafeUnlessForced(t *testing.T) {
-	dead := testName(t, "dead")
+	dead := testutil.Name(t, "dead")
 	_, err := procs.Run(createAndExit, dead)
 	require.NoError(t, err)
-	live := testName(t, "live")
+	live := testutil.Name(t, "live")
 	seg, err := shm.Create(live, 4096)
 	require.NoError(t, err)
 	defer seg.Close()
-	foreign := testName(t, "foreign")
+	foreign := testutil.Name(t, "foreign")
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, foreign), []byte("x"), 0o600))
 
-	code, out, errOut := shmctl(t, "rm", dead, live, foreign, testName(t, "missing"))
+	code, out, errOut := shmctl(t, "rm", dead, live, foreign, testutil.Name(t, "missing"))
 	assert.Equal(t, exitFail, code)
 	assert.Equal(t, "removed "+dead+"\n", out)
 	assert.Contains(t, errOut, live+": kept: in use, creator pid "+strconv.Itoa(os.Getpid())+" is alive")
@@ -344,17 +339,17 @@ func TestCommandLine(t *testing.T) {
 	code, _, errOut = shmctl(t, "ls", "[")
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "syntax error in pattern")
-	code, _, errOut = shmctl(t, "inspect", testName(t, "missing"))
+	code, _, errOut = shmctl(t, "inspect", testutil.Name(t, "missing"))
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "no such file in /dev/shm")
 
 	// Flags may follow the names; "--" ends them.
-	name := testName(t, "flags")
+	name := testutil.Name(t, "flags")
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
 	defer seg.Close()
 	var segs []report.Segment
-	require.Equal(t, exitOK, shmctlJSON(t, &segs, "ls", testPattern(t), "-a"))
+	require.Equal(t, exitOK, shmctlJSON(t, &segs, "ls", testutil.Pattern(t), "-a"))
 	require.Len(t, segs, 1)
 	assert.Equal(t, name, segs[0].Name)
 	code, out, _ = shmctl(t, "ls", "--", "--json")

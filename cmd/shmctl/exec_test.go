@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/multiproc-go/multiproc/cmd/shmctl/internal/report"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +29,7 @@ func TestBuiltBinaryInspectsALiveSegment(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 
-	name := testName(t, "exec")
+	name := testutil.Name(t, "exec")
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
 	defer seg.Close()
@@ -50,7 +51,7 @@ func TestBuiltBinaryInspectsALiveSegment(t *testing.T) {
 	assert.Equal(t, seg.Self(), l.Holder.Tag)
 	assert.True(t, l.Holder.Alive)
 
-	out, err = exec.Command(bin, "ls", testPattern(t)).Output()
+	out, err = exec.Command(bin, "ls", testutil.Pattern(t)).Output()
 	require.NoError(t, err)
 	assert.Contains(t, string(out), name)
 	assert.Contains(t, string(out), "live")

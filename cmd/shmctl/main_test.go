@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/multiproc-go/multiproc/array"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/ringqueue"
 	"github.com/multiproc-go/multiproc/semaphore"
@@ -20,35 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testPrefix = "shmctl-test-"
-
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	if left, _ := filepath.Glob(filepath.Join(shm.Dir, fmt.Sprintf("%s%d-*", testPrefix, os.Getpid()))); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "shmctl tests leaked files: %v\n", left)
-		code = max(code, 1)
-	}
-	if n := len(procs.ActiveChildren()); n > 0 {
-		fmt.Fprintf(os.Stderr, "shmctl tests left %d children\n", n)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
-
-// testName returns a name in /dev/shm unique to this test, process and
-// suffix, removed when the test ends whatever it is by then.
-func testName(t *testing.T, suffix string) string {
-	t.Helper()
-	name := fmt.Sprintf("%s%d-%s-%s", testPrefix, os.Getpid(), strings.ReplaceAll(t.Name(), "/", "_"), suffix)
-	t.Cleanup(func() { _ = os.Remove(filepath.Join(shm.Dir, name)) })
-	return name
-}
-
-// testPattern matches every name testName gives in this test.
-func testPattern(t *testing.T) string {
-	return fmt.Sprintf("%s%d-%s-*", testPrefix, os.Getpid(), strings.ReplaceAll(t.Name(), "/", "_"))
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 func exists(name string) bool {
 	_, err := os.Lstat(filepath.Join(shm.Dir, name))
@@ -93,7 +64,7 @@ var populate = procs.Register("shmctl-test-populate", func(a populateArgs) (int,
 		return 0, err
 	}
 	a.Ready.Set()
-	blockForever()
+	testutil.BlockForever()
 	return 0, nil
 })
 
@@ -195,7 +166,7 @@ var mapAndBlock = procs.Register("shmctl-test-map-and-block", func(a populateArg
 	}
 	defer v.Close()
 	a.Ready.Set()
-	blockForever()
+	testutil.BlockForever()
 	return 0, nil
 })
 
@@ -215,9 +186,7 @@ func control(t *testing.T) *semaphore.Event {
 // for it to raise its ready event (or to end early, which fails the test).
 func start(t *testing.T, f *procs.Func[populateArgs, int], a populateArgs) *procs.Process {
 	t.Helper()
-	p, err := procs.Start(f, a)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
+	p := testutil.Start(t, f, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go func() {
@@ -243,14 +212,5 @@ func kill(t *testing.T, ps ...*procs.Process) {
 	for _, p := range ps {
 		require.NoError(t, p.Kill())
 		_ = p.Join()
-	}
-}
-
-// blockForever blocks until the process is killed. A bare select{} would
-// not do: with every goroutine parked, the runtime reports a deadlock and
-// exits, and the process would die before it is killed.
-func blockForever() {
-	for {
-		time.Sleep(time.Hour)
 	}
 }

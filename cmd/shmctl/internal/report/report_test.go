@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
@@ -18,27 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testPrefix = "shmctl-report-test-"
-
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	if left, _ := filepath.Glob(filepath.Join(shm.Dir, fmt.Sprintf("%s%d-*", testPrefix, os.Getpid()))); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "report tests leaked files: %v\n", left)
-		code = max(code, 1)
-	}
-	if n := len(procs.ActiveChildren()); n > 0 {
-		fmt.Fprintf(os.Stderr, "report tests left %d children\n", n)
-		code = max(code, 1)
-	}
-	os.Exit(code)
-}
-
-func testName(t *testing.T) string {
-	name := fmt.Sprintf("%s%d-%s", testPrefix, os.Getpid(), strings.ReplaceAll(t.Name(), "/", "_"))
-	t.Cleanup(func() { _ = os.Remove(filepath.Join(shm.Dir, name)) })
-	return name
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 func objectNamed(t *testing.T, s Segment, name string) Object {
 	t.Helper()
@@ -70,14 +51,14 @@ var lockAndBlock = procs.Register("shmctl-report-lock-and-block", func(a lockArg
 		return 0, err
 	}
 	a.Ready.Set()
-	blockForever()
+	testutil.BlockForever()
 	return 0, nil
 })
 
 // A lock taken over from a killed holder shows inconsistent until marked
 // consistent; released while inconsistent, it shows not recoverable.
 func TestLockTakenOverFromDeadHolderShowsInconsistentThenNotRecoverable(t *testing.T) {
-	name := testName(t)
+	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
 	defer seg.Close()
@@ -133,7 +114,7 @@ func TestLockTakenOverFromDeadHolderShowsInconsistentThenNotRecoverable(t *testi
 // An object whose own header is garbage is reported with its error; the
 // rest of the segment is still described.
 func TestCorruptObjectIsAnErrorNotACrash(t *testing.T) {
-	name := testName(t)
+	name := testutil.Name(t)
 	seg, err := shm.Create(name, 1<<16)
 	require.NoError(t, err)
 	defer seg.Close()
@@ -164,7 +145,7 @@ func TestSegmentTruncatedUnderTheMappingIsCorrupt(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's atomics fault where no panic can be recovered")
 	}
-	name := testName(t)
+	name := testutil.Name(t)
 	seg, err := shm.Create(name, 1<<16)
 	require.NoError(t, err)
 	_, err = semaphore.NewMutex(seg, "lock")
@@ -222,7 +203,7 @@ func TestCollectable(t *testing.T) {
 }
 
 func TestListFiltersByPatternAndLoadReportsMissing(t *testing.T) {
-	name := testName(t)
+	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
 	defer seg.Close()
@@ -237,13 +218,4 @@ func TestListFiltersByPatternAndLoadReportsMissing(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Load(name+"-missing", Options{})
 	assert.True(t, errors.Is(err, ErrNoSuchSegment), "%v", err)
-}
-
-// blockForever blocks until the process is killed. A bare select{} would
-// not do: with every goroutine parked, the runtime reports a deadlock and
-// exits, and the process would die before it is killed.
-func blockForever() {
-	for {
-		time.Sleep(time.Hour)
-	}
 }
