@@ -164,25 +164,37 @@ func Inherit(fd uintptr) (*Segment, error) {
 }
 
 func mapFile(f *os.File, name string) (*Segment, error) {
-	fi, err := f.Stat()
+	mem, _, err := mapWhole(f, mmap.RDWR)
 	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() < 8 {
-		_ = f.Close()
-		return nil, ErrNotSegment
-	}
-	if fi.Size() > 1<<41 {
-		_ = f.Close()
-		return nil, fmt.Errorf("%w: %d bytes", ErrCorrupt, fi.Size())
-	}
-	mem, err := mmap.MapRegion(f, int(fi.Size()), mmap.RDWR, 0, 0)
-	if err != nil {
-		_ = f.Close()
 		return nil, err
 	}
 	return attach(f, mem, name)
+}
+
+// mapWhole maps all of f with prot (mmap.RDWR or mmap.RDONLY), after the
+// checks that need no mapping: f must be a regular file (not a FIFO or a
+// device left in /dev/shm) at least 8 bytes long, and of a sane size. It
+// returns f's stat too. On error it closes f; on success f is the caller's.
+func mapWhole(f *os.File, prot int) (mmap.MMap, os.FileInfo, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() < 8 {
+		_ = f.Close()
+		return nil, nil, ErrNotSegment
+	}
+	if fi.Size() > 1<<41 {
+		_ = f.Close()
+		return nil, nil, fmt.Errorf("%w: %d bytes", ErrCorrupt, fi.Size())
+	}
+	mem, err := mmap.MapRegion(f, int(fi.Size()), prot, 0, 0)
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	return mem, fi, nil
 }
 
 // Unlink removes a named segment from /dev/shm. Processes that have it

@@ -85,22 +85,8 @@ func OpenView(name string) (*View, error) {
 // is turned into ErrCorrupt (runtime/debug.SetPanicOnFault) and the mapping
 // is released. Later reads through the view are the caller's to guard.
 func mapView(f *os.File, name string) (*View, error) {
-	fi, err := f.Stat()
+	mem, fi, err := mapWhole(f, mmap.RDONLY)
 	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() < 8 {
-		_ = f.Close()
-		return nil, ErrNotSegment
-	}
-	if fi.Size() > 1<<41 {
-		_ = f.Close()
-		return nil, fmt.Errorf("%w: %d bytes", ErrCorrupt, fi.Size())
-	}
-	mem, err := mmap.MapRegion(f, int(fi.Size()), mmap.RDONLY, 0, 0)
-	if err != nil {
-		_ = f.Close()
 		return nil, err
 	}
 	h, err := validateGuarded(mem)
