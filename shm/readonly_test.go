@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/multiproc-go/multiproc/internal/testutil"
-	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -217,9 +216,7 @@ func TestViewSeesKilledParticipantAsDead(t *testing.T) {
 	s, name := create(t, 4096)
 	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
-	p, err := procs.Start(attachAndBlock, s)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
+	p := testutil.Start(t, attachAndBlock, s)
 	testutil.WaitWord(t, ready.Uint32(0), p)
 	victim := atomic.LoadUint32(ready.Uint32(4))
 

@@ -231,9 +231,7 @@ func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
 	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
 
-	p, err := procs.Start(attachAndBlock, s)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
+	p := testutil.Start(t, attachAndBlock, s)
 	testutil.WaitWord(t, ready.Uint32(0), p)
 	victim := atomic.LoadUint32(ready.Uint32(4))
 	assert.NotEqual(t, s.Self(), victim)

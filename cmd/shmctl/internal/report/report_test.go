@@ -70,9 +70,7 @@ func TestLockTakenOverFromDeadHolderShowsInconsistentThenNotRecoverable(t *testi
 	ready, err := semaphore.NewEvent(ctl, "ready")
 	require.NoError(t, err)
 
-	p, err := procs.Start(lockAndBlock, lockArgs{Name: name, Ready: ready})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
+	p := testutil.Start(t, lockAndBlock, lockArgs{Name: name, Ready: ready})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go func() {
