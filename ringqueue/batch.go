@@ -85,20 +85,18 @@ func (q *Queue) putBatch(ctx context.Context, timeout time.Duration, block bool,
 			}
 			return done, err
 		}
-		for i := range k {
-			s := q.slot(pos + uint64(i))
-			m := fill(done+i, q.payload(s))
-			if m < 0 || m > q.g.slotSize {
-				if i > 0 {
-					if err := q.publish(pos, i); err != nil {
-						q.abandon(pos+uint64(i), k-i)
-						return done, err
-					}
+		bad, badLen := q.fillChunk(pos, k, done, fill)
+		if bad >= 0 {
+			// Publish the messages before the bad one; give it and the
+			// rest up.
+			if bad > 0 {
+				if err := q.publish(pos, bad); err != nil {
+					q.abandon(pos+uint64(bad), k-bad)
+					return done, err
 				}
-				q.abandon(pos+uint64(i), k-i)
-				return done + i, q.tooLarge("put batch", m)
 			}
-			*q.slotLen(s) = uint32(m)
+			q.abandon(pos+uint64(bad), k-bad)
+			return done + bad, q.tooLarge("put batch", badLen)
 		}
 		if err := q.publish(pos, k); err != nil {
 			return done, err
@@ -106,6 +104,40 @@ func (q *Queue) putBatch(ctx context.Context, timeout time.Duration, block bool,
 		done += k
 	}
 	return done, nil
+}
+
+// fillChunk fills claimed positions [pos, pos+k) with messages done,
+// done+1, ... through fill. It returns the chunk index of the first message
+// whose length is out of range, and that length, or -1. If fill panics,
+// the chunk's claims are given up before the panic goes on: a live
+// process's claims are never reclaimed, so they would hold the ring up
+// for good.
+func (q *Queue) fillChunk(pos uint64, k, done int, fill func(i int, slot []byte) int) (bad, badLen int) {
+	// SPSC: a Put from fill would write the positions being filled.
+	spsc := q.g.mode == SPSC
+	if spsc {
+		q.prod.held, q.prod.heldPos = true, ^uint64(0)
+	}
+	finished := false
+	defer func() {
+		if spsc {
+			q.prod.held = false
+		}
+		if !finished {
+			q.abandon(pos, k)
+		}
+	}()
+	for i := range k {
+		s := q.slot(pos + uint64(i))
+		m := fill(done+i, q.payload(s))
+		if m < 0 || m > q.g.slotSize {
+			finished = true
+			return i, m
+		}
+		*q.slotLen(s) = uint32(m)
+	}
+	finished = true
+	return -1, 0
 }
 
 // GetBatch waits for at least one message, then hands up to max messages
@@ -143,9 +175,18 @@ func (q *Queue) getBatch(ctx context.Context, timeout time.Duration, block bool,
 	if err != nil {
 		return 0, err
 	}
+	// SPSC: the messages stay at Head until released, so a Get from fn
+	// (or a panic's recovery) must not see them again: hold the side.
+	spsc := q.g.mode == SPSC
+	if spsc {
+		q.cons.held, q.cons.heldPos = true, ^uint64(0)
+	}
 	released := false
 	defer func() {
 		if !released {
+			if spsc {
+				q.cons.held = false
+			}
 			_ = q.release(pos, k)
 		}
 	}()
@@ -160,6 +201,9 @@ func (q *Queue) getBatch(ctx context.Context, timeout time.Duration, block bool,
 		fn(msg)
 	}
 	released = true
+	if spsc {
+		q.cons.held = false
+	}
 	if rerr := q.release(pos, k); err == nil {
 		err = rerr
 	}

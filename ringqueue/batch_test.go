@@ -98,3 +98,38 @@ func TestGetBatchReleasesItsSlotsWhenFnPanics(t *testing.T) {
 		require.NoError(t, err, "both slots were freed")
 	}
 }
+
+func TestPutBatchFuncGivesUpItsClaimsWhenFillPanics(t *testing.T) {
+	for _, m := range modes {
+		q := newQueue(t, Options{Capacity: 4, SlotSize: 4, Mode: m})
+		func() {
+			defer func() { require.NotNil(t, recover()) }()
+			_, _ = q.PutBatchFunc(3, func(i int, slot []byte) int {
+				if i == 1 {
+					panic("producer bug")
+				}
+				return copy(slot, "a")
+			})
+		}()
+		require.NoError(t, q.Put([]byte("b")), "the ring is not held up")
+		buf := make([]byte, 4)
+		n, err := q.TryGet(buf)
+		require.NoError(t, err)
+		require.Equal(t, "b", string(buf[:n]))
+	}
+}
+
+func TestSPSCGetFromInsideGetBatchIsRefused(t *testing.T) {
+	q := newQueue(t, Options{Capacity: 4, SlotSize: 4, Mode: SPSC})
+	_, err := q.PutBatch([][]byte{{1}, {2}})
+	require.NoError(t, err)
+	var inner error
+	n, err := q.GetBatch(1, func([]byte) { _, inner = q.TryGet(make([]byte, 4)) })
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.ErrorIs(t, inner, ErrInvalid)
+	buf := make([]byte, 4)
+	k, err := q.TryGet(buf)
+	require.NoError(t, err)
+	require.Equal(t, []byte{2}, buf[:k])
+}
