@@ -3,22 +3,19 @@ package futex_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/multiproc-go/multiproc/internal/futex"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestMain(m *testing.M) {
-	procs.Main()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 func TestWaitReturnsAtOnceWhenTheWordDiffers(t *testing.T) {
 	var w uint32 = 1
@@ -45,16 +42,6 @@ func newGate() (futex.Gate, *[2]uint32) {
 	return futex.NewGate(&words[0], &words[1]), words
 }
 
-// waitUntil polls a condition that another goroutine or process makes true.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "condition never became true")
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
 func TestGateSignalWakesASleeper(t *testing.T) {
 	g, _ := newGate()
 	var ready atomic.Bool
@@ -68,7 +55,7 @@ func TestGateSignalWakesASleeper(t *testing.T) {
 		}
 		done <- nil
 	}()
-	waitUntil(t, func() bool { return g.Sleepers() == 1 })
+	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
 	ready.Store(true)
 	g.Signal(1)
 	require.NoError(t, <-done)
@@ -87,7 +74,7 @@ func TestWaitContextReturnsPromptlyWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- g.Wait(ctx, g.Load(), futex.Forever) }()
-	waitUntil(t, func() bool { return g.Sleepers() == 1 })
+	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
 	cancel()
 	select {
 	case err := <-done:
@@ -131,10 +118,8 @@ func TestGateWakesASleeperInAnotherProcess(t *testing.T) {
 	obj, err := s.Create(shm.Spec{Name: "gate", Kind: shm.KindBytes, Size: 128}, nil)
 	require.NoError(t, err)
 	g := futex.NewGate(obj.Uint32(0), obj.Uint32(64))
-	p, err := procs.Start(sleepOnGate, s)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill(); _ = p.Join() })
-	waitUntil(t, func() bool { return g.Sleepers() == 1 || !p.IsAlive() })
+	p := testutil.Start(t, sleepOnGate, s)
+	testutil.WaitChild(t, p, func() bool { return g.Sleepers() == 1 })
 	g.Signal(1)
 	require.NoError(t, p.Join())
 	var seq uint32
