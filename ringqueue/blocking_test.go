@@ -191,11 +191,13 @@ func TestCloseRacingWithPutsLosesNoAcceptedMessage(t *testing.T) {
 				}()
 			}
 			got := make(chan int)
+			var end error
 			go func() {
 				n := 0
 				buf := make([]byte, 8)
 				for {
 					if _, err := q.Get(buf); err != nil {
+						end = err
 						got <- n
 						return
 					}
@@ -209,7 +211,8 @@ func TestCloseRacingWithPutsLosesNoAcceptedMessage(t *testing.T) {
 			for _, c := range counts {
 				total += c
 			}
-			require.Equal(t, total, <-got, "round %d", round)
+			require.Equal(t, total, <-got, "%s round %d: consumer ended with %v", m, round, end)
+			require.ErrorIs(t, end, ErrClosed)
 		}
 	}
 }

@@ -172,6 +172,11 @@ func ctrlState(c uint64) uint64 { return c & stateMask }
 // between laps a few apart, so the sign is always right.
 func lapDiff(l, L uint64) int64 { return int64((l-L)<<lapShift) >> lapShift }
 
+// skipLen in an MPMC slot's Len marks a published message that is not to
+// be delivered (an aborted reservation, a claim abandoned at Close, a dead
+// producer's claim): consumers claim it, free it and pass on.
+const skipLen = ^uint32(0)
+
 // spscClosedBit is set in an SPSC queue's Tail by Close: the producer
 // publishes with a CAS on Tail, so a publication and a Close are ordered
 // by that one word and a consumer that sees the queue empty and closed

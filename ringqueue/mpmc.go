@@ -16,9 +16,13 @@ import (
 // (lap, tag, state). Every transition of a slot either keeps its lap or
 // raises it by one, and no state ever recurs:
 //
-//	free(L) --producer CAS--> writing(L,tag) --store--> full(L)
-//	full(L) --consumer CAS--> reading(L,tag) --store--> free(L+1)
-//	writing(L,tag), reading(L,tag) --anyone, once tag is dead--> free(L+1)
+//	free(L) --producer CAS--> writing(L,tag) --CAS--> full(L)
+//	full(L) --consumer CAS--> reading(L,tag) --CAS--> free(L+1)
+//
+// and, for claims whose claimant is dead (recover.go):
+//
+//	writing(L,dead) --CAS--> writing(L,self) --CAS--> full(L) marked skipped
+//	reading(L,dead) --CAS--> free(L+1)
 //
 // Claims are made on the slot word itself, with one CAS that writes the
 // claimant's participant tag: from the first instant, the claim names who
@@ -28,16 +32,20 @@ import (
 //   - A producer loads Tail = p and the slot's word c.
 //     c = free(L): CAS it to writing(L,self); the winner owns p, and then
 //     moves Tail from p to p+1 (CAS; failing means a helper already did).
-//     c at lap L but not free, or at a later lap: p is already claimed,
-//     Tail is stale: help, CAS Tail p -> p+1, and retry.
+//     c at lap L but not free, or free(L+1): p is already claimed (and
+//     maybe done with), Tail is stale: help, CAS Tail p -> p+1, and retry.
 //     c at lap L-1: the message of position p-Capacity is still there
 //     (full) or still being written or read: the queue is full at p.
 //   - A consumer loads Head = p and the slot's word c.
 //     c = full(L): CAS it to reading(L,self); the winner owns the message,
-//     then moves Head p -> p+1.
-//     c = reading(L) or at a later lap: Head is stale: help and retry.
+//     then moves Head p -> p+1. A message marked skipped (Len = skipLen)
+//     is released at once and passed over.
+//     c = reading(L), or lap L+1 other than reading: p is taken or done
+//     with, Head is stale: help and retry.
 //     c = writing(L): a producer is writing p: wait for it.
 //     c = free(L), or at lap L-1: nothing has been claimed at p: empty.
+//   - Any other word, with the index unchanged since it was loaded, is
+//     corrupt: an error, never a loop over 2^42 laps.
 //
 // Why this is right:
 //   - An index moves past p only once p's slot shows a claim at lap L (or
@@ -49,31 +57,36 @@ import (
 //   - A consumer reads the payload only in reading(L,self), which it
 //     entered from full(L), which the producer stored after writing the
 //     payload (Go's atomics are sequentially consistent: the payload
-//     writes happen before the store, the store before the consumer's
-//     CAS). No producer writes the slot again before the consumer stores
-//     free(L+1). So a message is read whole.
+//     writes happen before the publishing CAS, that CAS before the
+//     consumer's). No producer writes the slot again before the consumer
+//     frees it. So a message is read whole.
+//   - A slot becomes free for lap L+1 only through a consumer's claim at
+//     lap L, so producers never run more than a ring (plus the claims
+//     consumers have not yet moved Head over) ahead of Head. That is why a
+//     message that will not be delivered is published marked skipped
+//     rather than freed: freeing it at the tail would let Tail run round
+//     the ring past a Head that no consumer moved.
 //   - A stale load is harmless: a CAS on a word or an index that moved on
 //     fails, and the loop reloads. Stale laps are compared modulo 2^42
 //     (lapDiff), safe while a thread is less than 2^41 laps behind.
 //
 // A dead claimant (recover.go): whoever waits behind a writing or reading
-// claim checks, after claimCheckAfter, whether its tag is alive; if not, it
-// CASes the word to free(L+1). A dead producer's half-written message is
-// thereby skipped (it was never published: absent, never torn), and a dead
-// consumer's message is dropped (it held it: at most once). The reclaim
-// is the same transition as a normal release, so the indices' rules above
-// need nothing new: a slot at lap L+1 reads as "done" to both sides. If
-// the dead producer had not yet moved Tail, Head may pass Tail by the
-// skipped positions until the next producer helps Tail along; Len clamps.
+// claim checks, after claimCheckAfter, whether its tag is alive. A dead
+// producer's claim is taken over and published marked skipped: its
+// half-written message is never delivered (absent, never torn), and
+// consumers pass the slot as usual. A dead consumer's claim is freed: the
+// message it held is dropped (at most once). If the dead producer had not
+// yet moved Tail, Head may pass Tail by the skipped positions until the
+// next producer helps Tail along; Len clamps.
 //
-// Close (close.go) and MPMC: a producer checks Closed after its claim, not
-// before. A producer that claimed and then sees Closed abandons its claim
-// (writing -> free(L+1)) and returns ErrClosed; one that sees it open
-// publishes. A consumer that finds the queue empty loads Closed, then
-// looks again: if Closed was set before its second look, any producer that
-// will still publish claimed before Close, so the second look sees its
-// claim (writing) and waits for it. Hence after a consumer's ErrClosed no
-// message can appear.
+// Close (close.go) and MPMC: a producer checks Closed after its claim (and,
+// to waste no positions, before). A producer that claimed and then sees
+// Closed publishes its claim marked skipped and returns ErrClosed; one
+// that sees it open publishes. A consumer that finds the queue empty loads
+// Closed, then looks again: if Closed was set before its second look, any
+// producer that will still publish claimed before Close, so the second
+// look sees its claim (writing) and waits for it. Hence after a consumer's
+// ErrClosed no message can appear.
 
 func (q *Queue) slot(pos uint64) unsafe.Pointer {
 	return unsafe.Add(q.slots, (pos&q.mask)*q.g.stride)
@@ -180,11 +193,22 @@ func (q *Queue) mpmcPublish(pos uint64) bool {
 	return atomic.CompareAndSwapUint64(slotCtrl(q.slot(pos)), ctrlWord(L, q.self, stateWriting), ctrlWord(L, 0, stateFull))
 }
 
-// mpmcRelease ends a claim on pos (writing: abandoned, the message is
-// skipped; reading: consumed), making the slot free for the next lap.
-func (q *Queue) mpmcRelease(pos uint64, state uint64) bool {
+// mpmcSkip publishes this process's claim on pos as a skipped message:
+// consumers pass over it, nothing is delivered. (The claim is ours, so
+// nobody else writes Len meanwhile.)
+func (q *Queue) mpmcSkip(pos uint64) bool {
+	s := q.slot(pos)
+	if atomic.LoadUint64(slotCtrl(s)) != ctrlWord(q.lap(pos), q.self, stateWriting) {
+		return false
+	}
+	*q.slotLen(s) = skipLen
+	return q.mpmcPublish(pos)
+}
+
+// mpmcRelease frees this process's reading claim on pos for the next lap.
+func (q *Queue) mpmcRelease(pos uint64) bool {
 	L := q.lap(pos)
-	return atomic.CompareAndSwapUint64(slotCtrl(q.slot(pos)), ctrlWord(L, q.self, state), ctrlWord(L+1, 0, stateFree))
+	return atomic.CompareAndSwapUint64(slotCtrl(q.slot(pos)), ctrlWord(L, q.self, stateReading), ctrlWord(L+1, 0, stateFree))
 }
 
 // mpmcClaimGet claims up to max consecutive published messages and
@@ -207,14 +231,19 @@ func (q *Queue) mpmcClaimGet(max int, bufLen int) (uint64, int, blocker, error) 
 				// Speculative: if the CAS below would fail, this length
 				// may be another message's; it is only used if the word
 				// still reads full(L), when it is this message's.
-				if n := int(atomic.LoadUint32(q.slotLen(s))); n > bufLen && atomic.LoadUint64(slotCtrl(s)) == c {
-					return pos, n, blocker{}, errShort
+				n := atomic.LoadUint32(q.slotLen(s))
+				if n != skipLen && int(n) > bufLen && atomic.LoadUint64(slotCtrl(s)) == c {
+					return pos, int(n), blocker{}, errShort
 				}
 			}
 			if !atomic.CompareAndSwapUint64(slotCtrl(s), c, ctrlWord(L, q.self, stateReading)) {
 				continue
 			}
-			k := 1
+			if *q.slotLen(s) == skipLen {
+				q.passSkipped(pos)
+				continue
+			}
+			k, end := 1, uint64(1)
 			for k < max {
 				p := pos + uint64(k)
 				sk := q.slot(p)
@@ -222,13 +251,22 @@ func (q *Queue) mpmcClaimGet(max int, bufLen int) (uint64, int, blocker, error) 
 				if !atomic.CompareAndSwapUint64(slotCtrl(sk), ctrlWord(Lk, 0, stateFull), ctrlWord(Lk, q.self, stateReading)) {
 					break
 				}
+				if *q.slotLen(sk) == skipLen {
+					// Not part of the batch: free it, and move Head past it
+					// with the rest.
+					q.mpmcRelease(p)
+					q.putGate().signal(1)
+					end++
+					break
+				}
 				k++
+				end++
 			}
-			advance(head, pos, pos+uint64(k))
+			advance(head, pos, pos+end)
 			return pos, k, blocker{}, nil
-		case (d == 0 && ctrlState(c) == stateReading) || (d == 1 && ctrlState(c) != stateReading):
-			// Claimed by a consumer, or consumed or skipped (and maybe
-			// written again for the next lap): Head is stale. Help it on.
+		case d == 0 && ctrlState(c) == stateReading, d == 1 && ctrlState(c) != stateReading:
+			// Claimed by a consumer, or consumed (and maybe written again
+			// for the next lap): Head is stale. Help it on.
 			atomic.CompareAndSwapUint64(head, pos, pos+1)
 		case d == 0 && ctrlState(c) == stateWriting:
 			return 0, 0, blocker{slotCtrl(s), c}, errWouldBlock
@@ -243,6 +281,14 @@ func (q *Queue) mpmcClaimGet(max int, bufLen int) (uint64, int, blocker, error) 
 			}
 		}
 	}
+}
+
+// passSkipped frees a skipped message this consumer just claimed at pos
+// and moves Head past it.
+func (q *Queue) passSkipped(pos uint64) {
+	q.mpmcRelease(pos)
+	advance(&q.lay.Head.Index, pos, pos+1)
+	q.putGate().signal(1)
 }
 
 // corruptSlot is the error for a control word that no run of the

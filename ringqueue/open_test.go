@@ -33,8 +33,8 @@ func TestOpenRefusesCorruptHeaders(t *testing.T) {
 		{"closed", func(l *layout) { l.Hdr.Closed = 7 }, shm.ErrCorrupt},
 		{"aux", func(l *layout) { l.Hdr.AuxSize = 1 << 40 }, shm.ErrCorrupt},
 		{"aux offset", func(l *layout) { l.Hdr.AuxOff = 64 }, shm.ErrCorrupt},
-		{"tail far past head", func(l *layout) { l.Tail.Index = 17 }, shm.ErrCorrupt},
-		{"head far past tail", func(l *layout) { l.Head.Index = 9 }, shm.ErrCorrupt},
+		{"tail far past head", func(l *layout) { l.Tail.Index = 33 }, shm.ErrCorrupt},
+		{"head far past tail", func(l *layout) { l.Head.Index = 17 }, shm.ErrCorrupt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

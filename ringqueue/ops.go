@@ -33,13 +33,19 @@ func (q *Queue) tryClaimPut(max int) (uint64, int, blocker, error) {
 		pos, k, err := q.spscClaimPut(max)
 		return pos, k, blocker{}, err
 	}
+	if q.closed() {
+		// Not needed for exactness (the check after the claim is), but a
+		// producer that keeps putting after Close would otherwise claim
+		// and abandon a position per call.
+		return 0, 0, blocker{}, q.errPutClosed
+	}
 	pos, k, b, err := q.mpmcClaimPut(max)
 	if err == nil {
 		// Claim, then check Closed (see the MPMC protocol): a producer
 		// that sees Closed now gives its claims up.
 		if q.closed() {
 			for i := range k {
-				q.mpmcRelease(pos+uint64(i), stateWriting)
+				q.mpmcSkip(pos + uint64(i))
 			}
 			q.getGate().signalAll()
 			return 0, 0, blocker{}, q.errPutClosed
@@ -77,15 +83,15 @@ func (q *Queue) publish(pos uint64, k int) error {
 	return nil
 }
 
-// abandon gives up claimed positions [pos, pos+k) without publishing:
-// MPMC skips them (consumers pass over them), SPSC simply never
-// publishes.
+// abandon gives up claimed positions [pos, pos+k) without delivering
+// them: MPMC publishes them marked skipped (consumers pass over them), SPSC
+// simply never publishes.
 func (q *Queue) abandon(pos uint64, k int) {
 	if q.g.mode == SPSC {
 		return
 	}
 	for i := range k {
-		q.mpmcRelease(pos+uint64(i), stateWriting)
+		q.mpmcSkip(pos + uint64(i))
 	}
 	// Consumers may wait behind these claims.
 	q.getGate().signal(k)
@@ -135,7 +141,7 @@ func (q *Queue) release(pos uint64, k int) error {
 		q.spscRelease(pos, k)
 	} else {
 		for i := range k {
-			if !q.mpmcRelease(pos+uint64(i), stateReading) {
+			if !q.mpmcRelease(pos + uint64(i)) {
 				return q.errf("get", ErrNotHeld)
 			}
 		}

@@ -3,6 +3,7 @@ package ringqueue
 import (
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Crash recovery (MPMC; SPSC needs none beyond taking a dead holder's
@@ -15,11 +16,12 @@ import (
 // claimCheckAfter while it goes on blocking: a live claimant writing a
 // large message or a consumer holding a zero-copy Message for long is
 // never taken for dead (shm.Alive never reports a live process dead, pid
-// reuse included). A claim of a dead claimant is reclaimed with one CAS
-// from the exact word that was seen, to free at the next lap: the same
-// transition as a normal release, so a race between two reclaimers, or
-// between a reclaimer and a claimant that was not dead after all (which
-// shm rules out), is won by exactly one.
+// reuse included). A claim of a dead claimant is reclaimed with a CAS from
+// the exact word that was seen, so a race between two reclaimers is won by
+// exactly one: a dead consumer's reading claim is freed for the next lap
+// (as its release would have), a dead producer's writing claim is taken
+// over by the reclaimer and published marked skipped (mpmc.go says why it
+// is not simply freed).
 //
 // A participant found dead is remembered per handle (dead), so the other
 // claims it left (a producer killed in PutBatch leaves several) are
@@ -39,14 +41,31 @@ func (q *Queue) reclaim(b blocker) bool {
 		}
 		q.dead.Store(tag)
 	}
-	next := ctrlWord(ctrlLap(b.word)+1, 0, stateFree)
-	if atomic.CompareAndSwapUint64(b.ctrl, b.word, next) {
-		atomic.AddUint64(&q.lay.Wait.Reclaimed, 1)
-		// Consumers may wait behind a skipped message, producers behind a
-		// dropped one: let both look again.
-		q.getGate().signalAll()
-		q.putGate().signalAll()
+	lap := ctrlLap(b.word)
+	switch ctrlState(b.word) {
+	case stateWriting:
+		// Take the claim over, then publish it marked skipped: the half
+		// message is never delivered, and consumers pass the slot as
+		// usual. Only the winner of the takeover writes Len.
+		mine := ctrlWord(lap, q.self, stateWriting)
+		if !atomic.CompareAndSwapUint64(b.ctrl, b.word, mine) {
+			return true // someone else reclaimed it, or it moved on
+		}
+		*(*uint32)(unsafe.Add(unsafe.Pointer(b.ctrl), 8)) = skipLen
+		atomic.CompareAndSwapUint64(b.ctrl, mine, ctrlWord(lap, 0, stateFull))
+	case stateReading:
+		// The consumer held the message: it is dropped, the slot freed.
+		if !atomic.CompareAndSwapUint64(b.ctrl, b.word, ctrlWord(lap+1, 0, stateFree)) {
+			return true
+		}
+	default:
+		return true
 	}
+	atomic.AddUint64(&q.lay.Wait.Reclaimed, 1)
+	// Consumers may wait behind a dead producer's claim, producers behind
+	// a dead consumer's: let both look again.
+	q.getGate().signalAll()
+	q.putGate().signalAll()
 	return true
 }
 

@@ -62,7 +62,9 @@ func (r Reservation) Commit(n int) error {
 	return q.publish(r.pos, 1)
 }
 
-// Abort gives the reservation up: no message is delivered for it.
+// Abort gives the reservation up: no message is delivered for it. (MPMC:
+// the slot is published marked skipped, and holds its place in the ring
+// until a consumer passes over it.)
 func (r Reservation) Abort() error {
 	q := r.q
 	if q == nil {
@@ -75,7 +77,7 @@ func (r Reservation) Abort() error {
 		q.prod.held = false
 		return nil
 	}
-	if !q.mpmcRelease(r.pos, stateWriting) {
+	if !q.mpmcSkip(r.pos) {
 		return q.errf("abort", ErrNotHeld)
 	}
 	q.getGate().signal(1)

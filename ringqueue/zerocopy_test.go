@@ -124,3 +124,27 @@ func TestTakenMessageHoldsItsSlotUntilReleased(t *testing.T) {
 	require.NoError(t, m.Release())
 	require.NoError(t, q.TryPut([]byte("b")))
 }
+
+// Aborted reservations are passed over by consumers, and until then they
+// hold their slots: producers never run round the ring past a Head that
+// no consumer moved.
+func TestAbortedReservationsHoldTheirSlotsUntilConsumersPassThem(t *testing.T) {
+	q := newQueue(t, Options{Capacity: 4, SlotSize: 8})
+	for i := 0; i < 4; i++ {
+		r, err := q.TryReserve(1)
+		require.NoError(t, err)
+		require.NoError(t, r.Abort())
+	}
+	_, err := q.TryReserve(1)
+	require.ErrorIs(t, err, ErrFull)
+	head, tail := q.headTail()
+	require.Equal(t, [2]uint64{0, 4}, [2]uint64{head, tail})
+	_, err = q.TryGet(make([]byte, 8))
+	require.ErrorIs(t, err, ErrEmpty, "all four passed over")
+	for i := 0; i < 4; i++ {
+		require.NoError(t, q.TryPut([]byte{byte(i)}))
+	}
+	n, err := q.TryGetBatch(8, func(b []byte) {})
+	require.NoError(t, err)
+	require.Equal(t, 4, n)
+}
