@@ -207,7 +207,8 @@ func (q *Queue) Cap() int { return int(q.g.capacity) }
 func (q *Queue) SlotSize() int { return q.g.slotSize }
 
 // Len returns the number of messages queued or being written or read
-// right now; by the time it returns, others may have changed it.
+// right now (MPMC: skipped messages that no consumer has passed over yet
+// count too); by the time it returns, others may have changed it.
 func (q *Queue) Len() int {
 	head := atomic.LoadUint64(&q.lay.Head.Index)
 	tail := atomic.LoadUint64(&q.lay.Tail.Index) &^ q.closedBit()
