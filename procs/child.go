@@ -22,7 +22,7 @@ import (
 //	4        the report, written once at the end
 //	5...     segments the argument names (MULTIPROC_SEGMENTS of them)
 //	then     other descriptors the argument holds (MULTIPROC_FILES of
-//	         them, see shm.ExportFiles), in export index order
+//	         them, see shm.Export), in export index order
 const (
 	envFunc     = "MULTIPROC_FUNC"     // registered function to run; its presence marks a child
 	envName     = "MULTIPROC_NAME"     // the process's name
@@ -85,7 +85,7 @@ func runChild(fname string) int {
 			return fail("procs: child: %v", err)
 		}
 	}
-	// Other inherited descriptors (shm.ExportFiles): recorded before the
+	// Other inherited descriptors (shm.Export): recorded before the
 	// argument is decoded, which takes them back by index.
 	nf, err := strconv.Atoi(os.Getenv(envFiles))
 	if err != nil || nf < 0 || nf > 1<<16 {

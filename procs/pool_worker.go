@@ -45,7 +45,7 @@ type workerArg struct {
 
 // lazyGob is bytes that a function makes while the enclosing value is
 // being encoded, so that handles in them are encoded inside the same
-// shm.ExportFiles as the rest of a Start argument.
+// shm.Export as the rest of a Start argument.
 type lazyGob struct {
 	encode func() ([]byte, error) // the parent's side
 	b      []byte                 // the child's side

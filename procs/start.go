@@ -69,10 +69,10 @@ func Start[A, R any](f *Func[A, R], arg A, opts ...Option) (*Process, error) {
 		o.name = "Process-" + strconv.FormatInt(n, 10)
 	}
 	var argBytes bytes.Buffer
-	// ExportFiles, not Export: besides segments, the argument may hold
-	// descriptors of its own (a pipe's Conn registers its socket with
-	// shm.ExportFile); they follow the segments, MULTIPROC_FILES of them.
-	segs, files, err := shm.ExportFiles(func() error { return gob.NewEncoder(&argBytes).Encode(box[A]{arg}) })
+	// Besides segments, the argument may hold descriptors of its own (a
+	// pipe's Conn registers its socket with shm.ExportFile); they follow the
+	// segments, MULTIPROC_FILES of them.
+	segs, files, err := shm.Export(func() error { return gob.NewEncoder(&argBytes).Encode(box[A]{arg}) })
 	if err != nil {
 		return nil, fmt.Errorf("procs: %s: encoding the argument: %w", o.name, err)
 	}

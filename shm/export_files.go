@@ -15,52 +15,54 @@ import (
 // own: the socket behind a pipe connection, say. They cross to a child the
 // way segments do, with no special case in the process layer:
 //
-//   - while ExportFiles runs its encode function, a type's GobEncode calls
+//   - while Export runs its encode function, a type's GobEncode calls
 //     ExportFile(f) and writes the returned index into its bytes;
-//   - ExportFiles returns the recorded files in index order; the process
+//   - Export returns the recorded files in index order; the process
 //     layer passes them to the child after the segments;
 //   - the child, before decoding anything, hands them to InheritFiles; the
 //     type's GobDecode takes its descriptor back with InheritedFile(index).
 //
 // Indexes are positions in one export's list: they mean nothing outside
-// the export that produced them, so ExportFile outside ExportFiles is an
+// the export that produced them, so ExportFile outside Export is an
 // error (ErrNotExporting) rather than bytes that would name the wrong
 // descriptor in the receiver.
 
-// ErrNotExporting: ExportFile was called outside ExportFiles, so there is
+// ErrNotExporting: ExportFile was called outside Export, so there is
 // no process to pass the descriptor to.
 var ErrNotExporting = errors.New("shm: descriptor encoded outside an export (it can cross to a child only as part of a start argument)")
 
-var exportFiles struct {
-	run    sync.Mutex // one ExportFiles at a time
+// exports is the state of the one Export that may run at a time.
+var exports struct {
+	run    sync.Mutex // one Export at a time
 	mu     sync.Mutex // guards the fields below
 	active bool
-	files  []*os.File       // duplicates, in index order, owned by the export
-	index  map[*os.File]int // the same file encoded twice gets one index
+	seen   map[*mapping]bool // segments named by handles encoded meanwhile
+	files  []*os.File        // duplicates, in index order, owned by the export
+	index  map[*os.File]int  // the same file encoded twice gets one index
 }
 
-// ExportFile records f for the surrounding ExportFiles and returns its
-// index in the list of files that ExportFiles will return. It records a
+// ExportFile records f for the surrounding Export and returns its
+// index in the list of files that Export will return. It records a
 // duplicate of the descriptor, so the caller may close f at any time. The
 // child sees the same open file description: offsets, and flags such as
 // O_NONBLOCK, are shared (os/exec puts a passed descriptor in blocking
 // mode, so pass descriptors that are meant to block).
 func ExportFile(f *os.File) (int, error) {
-	exportFiles.mu.Lock()
-	defer exportFiles.mu.Unlock()
-	if !exportFiles.active {
+	exports.mu.Lock()
+	defer exports.mu.Unlock()
+	if !exports.active {
 		return 0, ErrNotExporting
 	}
-	if i, ok := exportFiles.index[f]; ok {
+	if i, ok := exports.index[f]; ok {
 		return i, nil
 	}
 	dup, err := dupFile(f)
 	if err != nil {
 		return 0, fmt.Errorf("shm: export %s: %w", f.Name(), err)
 	}
-	i := len(exportFiles.files)
-	exportFiles.files = append(exportFiles.files, dup)
-	exportFiles.index[f] = i
+	i := len(exports.files)
+	exports.files = append(exports.files, dup)
+	exports.index[f] = i
 	return i, nil
 }
 
@@ -84,28 +86,41 @@ func dupFile(f *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(nfd), f.Name()), nil
 }
 
-// ExportFiles is Export that also returns the descriptors that ExportFile
-// recorded while encode ran, in index order. The caller passes them to the
-// child after the segments and closes them (and the segment handles) once
-// they are passed.
-func ExportFiles(encode func() error) ([]*Segment, []*os.File, error) {
-	exportFiles.run.Lock()
-	defer exportFiles.run.Unlock()
-	exportFiles.mu.Lock()
-	exportFiles.active = true
-	exportFiles.files = nil
-	exportFiles.index = map[*os.File]int{}
-	exportFiles.mu.Unlock()
-	segs, err := Export(encode)
-	exportFiles.mu.Lock()
-	files := exportFiles.files
-	exportFiles.active, exportFiles.files, exportFiles.index = false, nil, nil
-	exportFiles.mu.Unlock()
+// Export runs encode and returns what the handles encoded meanwhile need in
+// the process that will decode the bytes: a new handle on every segment they
+// name, and the descriptors that ExportFile recorded, in index order. The
+// caller passes the segments' and files' descriptors to the child (files
+// after segments) and then closes both. Exports run one at a time; a
+// segment handle encoded concurrently by unrelated code may be included
+// too, which passes one descriptor too many but never one too few.
+func Export(encode func() error) ([]*Segment, []*os.File, error) {
+	exports.run.Lock()
+	defer exports.run.Unlock()
+	exports.mu.Lock()
+	exports.active = true
+	exports.seen = map[*mapping]bool{}
+	exports.files = nil
+	exports.index = map[*os.File]int{}
+	exports.mu.Unlock()
+	err := encode()
+	exports.mu.Lock()
+	seen, files := exports.seen, exports.files
+	exports.active, exports.seen, exports.files, exports.index = false, nil, nil, nil
+	exports.mu.Unlock()
 	if err != nil {
 		for _, f := range files {
 			_ = f.Close()
 		}
 		return nil, nil, err
+	}
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	segs := make([]*Segment, 0, len(seen))
+	for m := range seen {
+		if m.refs > 0 {
+			m.refs++
+			segs = append(segs, &Segment{m: m})
+		}
 	}
 	return segs, files, nil
 }
@@ -117,7 +132,7 @@ var inherited struct {
 }
 
 // InheritFiles records the n descriptors first, first+1, ... that this
-// process was given by its parent's ExportFiles, in index order, and makes
+// process was given by its parent's Export, in index order, and makes
 // them close-on-exec so they do not leak further. It takes ownership of
 // them. The process layer calls it once, before decoding its argument.
 func InheritFiles(first uintptr, n int) {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
 )
 
 // Handles: how a shared object crosses a process boundary.
@@ -117,48 +116,10 @@ func (s *Segment) GobDecode(b []byte) error {
 	return nil
 }
 
-var exports struct {
-	run  sync.Mutex // one Export at a time
-	mu   sync.Mutex // guards seen
-	seen map[*mapping]bool
-}
-
 func noteExport(m *mapping) {
 	exports.mu.Lock()
-	if exports.seen != nil {
+	if exports.active {
 		exports.seen[m] = true
 	}
 	exports.mu.Unlock()
-}
-
-// Export runs encode and returns a new handle on every segment that a
-// handle encoded meanwhile named, so that the caller can pass their
-// descriptors to the process that will decode the bytes. The caller closes
-// the handles once the descriptors are passed. Exports run one at a time; a
-// handle encoded concurrently by unrelated code may be included too, which
-// passes one descriptor too many but never one too few.
-func Export(encode func() error) ([]*Segment, error) {
-	exports.run.Lock()
-	defer exports.run.Unlock()
-	exports.mu.Lock()
-	exports.seen = map[*mapping]bool{}
-	exports.mu.Unlock()
-	err := encode()
-	exports.mu.Lock()
-	seen := exports.seen
-	exports.seen = nil
-	exports.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	out := make([]*Segment, 0, len(seen))
-	for m := range seen {
-		if m.refs > 0 {
-			m.refs++
-			out = append(out, &Segment{m: m})
-		}
-	}
-	return out, nil
 }
