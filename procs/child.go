@@ -52,7 +52,11 @@ func Main() {
 	if !ok {
 		return
 	}
-	os.Exit(runChild(name))
+	code := runChild(name)
+	// A normal end, whatever the function returned: give the participant
+	// entries back so that only a crash leaves a dead one (shm.LeaveAll).
+	shm.LeaveAll()
+	os.Exit(code)
 }
 
 var current = struct {
@@ -103,6 +107,9 @@ func runChild(fname string) int {
 		return fail("procs: child: reading the argument: %v", err)
 	}
 	res, err, panicked := call(run, arg)
+	// Leave before reporting: whoever learns that the function is done
+	// finds its entries already given back.
+	shm.LeaveAll()
 	switch {
 	case panicked:
 		send(report{Err: err.Error(), Panicked: true})

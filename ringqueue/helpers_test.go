@@ -33,9 +33,10 @@ func newQueue(t testing.TB, o Options) *Queue {
 	return q
 }
 
-// deadTag is a participant tag that names no live process: this process's
-// slot with another generation.
-func deadTag(seg *shm.Segment) uint32 { return seg.Self() ^ 1<<10 }
+// deadID is an ID that names no live process: this process's slot with
+// another generation; deadTag is its short form, as claims carry it.
+func deadID(seg *shm.Segment) uint64  { return seg.Self() ^ 1<<10 }
+func deadTag(seg *shm.Segment) uint32 { return shm.Short(deadID(seg)) }
 
 // ctrlAt returns position pos's slot control word (MPMC).
 func (q *Queue) ctrlAt(pos uint64) *uint64 { return slotCtrl(q.slot(pos)) }

@@ -29,7 +29,7 @@ type QueueState struct {
 	// Reclaimed counts MPMC claims of dead participants reclaimed so far.
 	Reclaimed uint64
 
-	ProducerRole, ConsumerRole uint32 // SPSC role holders' participant tags, 0 if none
+	ProducerRole, ConsumerRole uint64 // SPSC role holders' IDs, 0 if none
 }
 
 // Inspect reads a queue object's state: obj is a KindQueue or
@@ -59,8 +59,8 @@ func Inspect(obj shm.Object) (QueueState, error) {
 	}
 	st.Len = int(min(max(int64(st.Tail-head), 0), int64(g.capacity)))
 	if g.mode == SPSC {
-		st.ProducerRole = atomic.LoadUint32(&lay.Tail.Role)
-		st.ConsumerRole = atomic.LoadUint32(&lay.Head.Role)
+		st.ProducerRole = atomic.LoadUint64(&lay.Tail.Role)
+		st.ConsumerRole = atomic.LoadUint64(&lay.Head.Role)
 		return st, nil
 	}
 	slots := obj.Pointer(slotsOff)

@@ -29,7 +29,7 @@ import (
 // Stride = slot header + SlotSize rounded up to 8.
 const (
 	magicWord     uint64 = 0x3176_6575_7571_706d // the bytes "mpquuev1" on a little-endian host
-	layoutVersion uint32 = 1
+	layoutVersion uint32 = 2                     // 2: 64-bit SPSC role IDs
 
 	headerSize  = 128
 	indexRegion = 128
@@ -93,11 +93,11 @@ type header struct {
 	_      [64]byte
 }
 
-// indexLine holds one index and, for SPSC, the tag of the role holder.
+// indexLine holds one index and, for SPSC, the ID of the role holder.
 type indexLine struct {
 	Index uint64 // MPMC: next position; SPSC tail: published count | spscClosedBit
-	Role  uint32 // SPSC: participant tag holding this side's role, 0 if none
-	_     [116]byte
+	Role  uint64 // SPSC: ID (shm.Segment.Self) holding this side's role, 0 if none
+	_     [112]byte
 }
 
 // waitLine holds the two futex gates. Sleepers are written only on the
@@ -140,7 +140,11 @@ var (
 // The MPMC slot control word (see mpmc.go for the protocol):
 //
 //	bits  0..1   state: stateFree, stateWriting, stateFull, stateReading
-//	bits  2..21  participant tag of the claimant (writing, reading), else 0
+//	bits  2..21  short form of the claimant's ID (shm.Short), else 0; the
+//	             word has no room for the whole ID next to a 42-bit lap, and
+//	             it needs none: a claim is reclaimed only when no live
+//	             participant bears the short form (shm.Segment.AliveShort),
+//	             so a live claimant's claim is never taken over (recover.go)
 //	bits 22..63  lap: position / Capacity, modulo 2^42
 //
 // A zeroed slot is free at lap 0, so a zeroed ring is an empty queue.
@@ -153,9 +157,9 @@ const (
 	stateBits = 2
 	stateMask = 1<<stateBits - 1
 	tagShift  = stateBits
-	tagMask   = 1<<shm.TagBits - 1
-	lapShift  = stateBits + shm.TagBits // 22
-	lapBits   = 64 - lapShift           // 42
+	tagMask   = 1<<shm.ShortBits - 1
+	lapShift  = stateBits + shm.ShortBits // 22
+	lapBits   = 64 - lapShift             // 42
 	lapMask   = 1<<lapBits - 1
 )
 

@@ -19,7 +19,7 @@ func TestOpenRefusesCorruptHeaders(t *testing.T) {
 		want   error
 	}{
 		{"magic", func(l *layout) { l.Hdr.Magic++ }, shm.ErrCorrupt},
-		{"version", func(l *layout) { l.Hdr.Version = 2 }, shm.ErrVersion},
+		{"version", func(l *layout) { l.Hdr.Version = layoutVersion + 1 }, shm.ErrVersion},
 		{"mode", func(l *layout) { l.Hdr.Mode = 3 }, shm.ErrCorrupt},
 		{"capacity not a power of two", func(l *layout) { l.Hdr.Capacity = 12 }, shm.ErrCorrupt},
 		{"capacity zero", func(l *layout) { l.Hdr.Capacity = 0 }, shm.ErrCorrupt},

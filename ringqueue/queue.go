@@ -54,18 +54,20 @@ type Queue struct {
 	mask   uint64
 	lay    *layout
 	slots  unsafe.Pointer
-	self   uint32
-	ownSeg bool // the segment handle came from GobDecode: Detach closes it
+	self   uint32 // short form of id, for MPMC slot claims
+	id     uint64 // this process's ID (shm.Segment.Self), for SPSC roles
+	ownSeg bool   // the segment handle came from GobDecode: Detach closes it
 
 	// Errors built once, so that the would-block and closed paths of the
 	// Try forms do not allocate.
 	errFull, errEmpty, errPutClosed, errGetClosed error
 	errPutTimeout, errGetTimeout                  error
 
-	// dead is the last claimant tag found dead by this handle: further
-	// claims by that tag are reclaimed without waiting again (a producer
-	// killed in PutBatch leaves several).
-	dead atomic.Uint32
+	// dead is the last claimant found dead by this handle: further claims
+	// bearing its short form are reclaimed without waiting again (a
+	// producer killed in PutBatch leaves several), but only while its
+	// participant slot is unchanged (recover.go).
+	dead atomic.Pointer[deadVerdict]
 	// stuck tracks a claim seen by the Try forms, which do not wait: after
 	// it has blocked them for claimCheckAfter, its claimant is checked.
 	stuck stuckWatch
@@ -181,7 +183,8 @@ func (q *Queue) init(seg *shm.Segment, obj shm.Object, g geometry) {
 	q.mask = g.capacity - 1
 	q.lay = (*layout)(obj.Pointer(0))
 	q.slots = obj.Pointer(slotsOff)
-	q.self = seg.Self()
+	q.id = seg.Self()
+	q.self = shm.Short(q.id)
 	n := q.name
 	q.errFull = fmt.Errorf("ringqueue %q: put: %w", n, ErrFull)
 	q.errEmpty = fmt.Errorf("ringqueue %q: get: %w", n, ErrEmpty)
@@ -256,8 +259,15 @@ func (q *Queue) decodeRef(b []byte, kind shm.Kind, elemSize uint32, fp uint64) e
 // is an error (or, if its segment was closed, a fault).
 func (q *Queue) Detach() error {
 	if q.g.mode == SPSC {
-		atomic.CompareAndSwapUint32(&q.lay.Tail.Role, q.self, 0)
-		atomic.CompareAndSwapUint32(&q.lay.Head.Role, q.self, 0)
+		// Only the roles this handle holds: another handle of this process
+		// (same ID) may hold the other side, and clearing its word would
+		// let a second process take that side while it still works it.
+		if q.prod.role {
+			atomic.CompareAndSwapUint64(&q.lay.Tail.Role, q.id, 0)
+		}
+		if q.cons.role {
+			atomic.CompareAndSwapUint64(&q.lay.Head.Role, q.id, 0)
+		}
 		q.prod.role, q.cons.role = false, false
 	}
 	if q.ownSeg {

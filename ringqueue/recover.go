@@ -23,9 +23,19 @@ import (
 // over by the reclaimer and published marked skipped (mpmc.go says why it
 // is not simply freed).
 //
-// A participant found dead is remembered per handle (dead), so the other
+// A claim carries its claimant's short ID (layout.go), so "dead" means no
+// live participant bears that short form (shm.Segment.AliveShort): the
+// claimant of a live claim is its slot's current occupant, so a live
+// claim is never taken over, whatever number of processes came and went.
+//
+// A claimant found dead is remembered per handle (dead), so the other
 // claims it left (a producer killed in PutBatch leaves several) are
-// reclaimed without waiting again.
+// reclaimed without waiting again. The verdict carries the participant
+// slot's stamp (shm.Segment.Stamp) read before the check, and is trusted
+// only while the slot still reads the same: once another process has
+// claimed the slot, its claims may bear the same short form, and the old
+// verdict would hand a live producer's reservation to a reclaimer, whose
+// skip mark and the producer's bytes would then tear the message.
 const claimCheckAfter = 10 * time.Millisecond
 
 // reclaim frees b's slot if its claimant is dead and reports whether the
@@ -35,11 +45,12 @@ func (q *Queue) reclaim(b blocker) bool {
 	if tag == q.self {
 		return false // our own claim, held by another goroutine of this process
 	}
-	if q.dead.Load() != tag {
-		if q.seg.Alive(tag) {
-			return false
+	if !q.knownDead(b) {
+		stamp := q.seg.Stamp(uint64(tag))
+		if q.seg.AliveShort(tag) || q.seg.Stamp(uint64(tag)) != stamp {
+			return false // alive, or the slot changed while we looked: ask later
 		}
-		q.dead.Store(tag)
+		q.dead.Store(&deadVerdict{short: tag, stamp: stamp})
 	}
 	lap := ctrlLap(b.word)
 	switch ctrlState(b.word) {
@@ -69,10 +80,19 @@ func (q *Queue) reclaim(b blocker) bool {
 	return true
 }
 
-// knownDead reports whether b's claimant was already found dead.
+// deadVerdict is a claimant found dead, and the stamp of its participant
+// slot when it was.
+type deadVerdict struct {
+	short uint32
+	stamp uint64
+}
+
+// knownDead reports whether b's claimant was already found dead and its
+// participant slot has not changed since.
 func (q *Queue) knownDead(b blocker) bool {
 	t := ctrlTag(b.word)
-	return t != 0 && t == q.dead.Load()
+	v := q.dead.Load()
+	return t != 0 && v != nil && t == v.short && q.seg.Stamp(uint64(t)) == v.stamp
 }
 
 // claimWatch times how long one claim has blocked a waiter.

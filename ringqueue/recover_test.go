@@ -131,7 +131,7 @@ func TestSPSCDeadProducerLeavesNothingTornForTheNext(t *testing.T) {
 	s := q.slot(1)
 	*q.slotLen(s) = 3
 	copy(q.payload(s), "tor")
-	atomic.StoreUint32(&q.lay.Tail.Role, deadTag(q.seg))
+	atomic.StoreUint64(&q.lay.Tail.Role, deadID(q.seg))
 	q.prod.role = false
 
 	require.NoError(t, q.Put([]byte("next")), "takes the dead producer's role over")
@@ -148,12 +148,12 @@ func TestSPSCDetachReleasesTheRoles(t *testing.T) {
 	require.NoError(t, q.Put([]byte("a")))
 	_, err := q.Get(make([]byte, 8))
 	require.NoError(t, err)
-	require.Equal(t, q.seg.Self(), atomic.LoadUint32(&q.lay.Tail.Role))
+	require.Equal(t, q.seg.Self(), atomic.LoadUint64(&q.lay.Tail.Role))
 	require.NoError(t, q.Detach())
-	require.Zero(t, atomic.LoadUint32(&q.lay.Tail.Role))
-	require.Zero(t, atomic.LoadUint32(&q.lay.Head.Role))
+	require.Zero(t, atomic.LoadUint64(&q.lay.Tail.Role))
+	require.Zero(t, atomic.LoadUint64(&q.lay.Head.Role))
 	// A role held by a live other participant is refused: pretend one.
-	atomic.StoreUint32(&q.lay.Tail.Role, q.seg.Self()+1)
+	atomic.StoreUint64(&q.lay.Tail.Role, q.seg.Self()+1)
 	// (Self()+1 is another index of this segment's table: no process, dead.)
 	require.NoError(t, q.Put([]byte("b")), "a role of a participant that is not alive is taken over")
 }

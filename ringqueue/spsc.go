@@ -34,11 +34,12 @@ import (
 // ErrClosed, and a consumer that reads an empty, closed Tail knows nothing
 // more will come.
 //
-// Roles. Each index line holds the participant tag of its side's holder.
+// Roles. Each index line holds the ID (shm.Segment.Self, never handed to
+// another process) of its side's holder.
 // A handle takes the role on first use: free (0), its own, or held by a
 // dead participant (taken over with a CAS); a role held by another live
 // process is ErrRole. Roles are released by Detach or when the holder's
-// process detaches from the segment or dies. Within one process the tag
+// process detaches from the segment or dies. Within one process the ID
 // is the same for every goroutine: the package cannot tell two producing
 // goroutines apart, and two at once corrupt the indices (never memory:
 // every access is masked into the ring and lengths are checked).
@@ -54,11 +55,11 @@ type spscSide struct {
 // spscAcquire takes line's role for side.
 func (q *Queue) spscAcquire(line *indexLine, side *spscSide, op string, other *uint64) error {
 	for {
-		r := atomic.LoadUint32(&line.Role)
+		r := atomic.LoadUint64(&line.Role)
 		switch {
-		case r == q.self:
+		case r == q.id:
 		case r == 0 || !q.seg.Alive(r):
-			if !atomic.CompareAndSwapUint32(&line.Role, r, q.self) {
+			if !atomic.CompareAndSwapUint64(&line.Role, r, q.id) {
 				continue
 			}
 		default:

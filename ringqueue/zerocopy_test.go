@@ -120,7 +120,7 @@ func TestTakenMessageHoldsItsSlotUntilReleased(t *testing.T) {
 	st, err := Inspect(q.obj)
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Claims)
-	require.Equal(t, ctrlWord(0, q.seg.Self(), stateReading), atomic.LoadUint64(q.ctrlAt(0)))
+	require.Equal(t, ctrlWord(0, q.self, stateReading), atomic.LoadUint64(q.ctrlAt(0)))
 	require.NoError(t, m.Release())
 	require.NoError(t, q.TryPut([]byte("b")))
 }

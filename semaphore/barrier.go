@@ -23,11 +23,12 @@ import (
 //	                             ended, 1 broken (by Reset), 0 released
 //	 8  sleepers  uint32: processes asleep on the futex word
 //	12  parties   uint32, written before publication, never changed
-//	16  actionBy  uint32: tag of the process running this round's action
-//	20  cause     uint32: why the barrier broke, for error messages: a
-//	              cause code << 24 | the tag of the dead participant
-//	64  members   [64]uint64: tag | (generation | 1<<16) << 32 of its
-//	              latest arrival: processes that have waited here
+//	16  actionBy  uint64: ID (shm.Segment.Self) of the process running
+//	              the action | (its round mod 2^12) << 52
+//	24  cause     uint32: why the barrier broke, for error messages: a
+//	              cause code << 24 | the short ID of the dead participant
+//	64  members   [64]{ID uint64, arrival uint64}: processes that have
+//	              waited here, arrival = generation | 1<<16 of the latest
 //
 // A round: each arrival takes index count by CAS count → count+1. The
 // last (count+1 == parties) runs the action and then, by one CAS, clears
@@ -43,7 +44,9 @@ import (
 // 32 rounds of its own, which a waiter does unless descheduled that long.
 //
 // Dead participants. A process that waits registers itself in members and
-// records there the round of each arrival. A waiter asleep for
+// records there the round of each arrival. Members and the action runner
+// are named by ID, which no other process is ever given, so a dead one can
+// never pass for a live newcomer. A waiter asleep for
 // barrierCheckEvery checks every member that has not arrived in the
 // current round; if one has died (seg.Alive), it forgets that member and
 // breaks the round. It also checks the process running the action. So a
@@ -54,15 +57,24 @@ import (
 // timeouts), and more members than the table holds. A process that
 // leaves a barrier for good should call Leave first, or its exit breaks
 // the next round it does not arrive at.
+//
+// The last arrival records itself as the runner, with its round, before it
+// records its arrival, so there is no instant at which it could die unseen:
+// until actionBy carries the current round, the runner is a member that
+// has not recorded this round's arrival, and such a member found dead
+// breaks the round (missingDead) as one that never came would.
 const (
 	barStateOff    = 0
 	barSleepersOff = 8
 	barPartiesOff  = 12
 	barActionByOff = 16
-	barCauseOff    = 20
+	barCauseOff    = 24
 	barMembersOff  = 64
 	barMaxMembers  = 64
-	barSize        = barMembersOff + 8*barMaxMembers
+	barSize        = barMembersOff + 16*barMaxMembers
+
+	actionRoundShift = shm.IDBits
+	actionRoundMask  = 1<<(64-shm.IDBits) - 1
 
 	barCountMask = 1<<15 - 1
 	barBroken    = 1 << 15
@@ -82,7 +94,7 @@ const (
 	causeAbort
 	causeGaveUp // a waiter timed out or its context ended
 	causeAction // the action failed or panicked
-	causeDead   // a participant died; the low bits are its tag
+	causeDead   // a participant died; the low bits are its short ID
 	causeReset
 
 	causeShift = 24
@@ -113,13 +125,13 @@ type Barrier struct {
 	state    *uint64
 	word     *uint32 // the low half of state
 	sleepers *uint32
-	actionBy *uint32
+	actionBy *uint64
 	cause    *uint32
-	members  *[barMaxMembers]uint64
+	members  *[barMaxMembers]barMember
 	parties  uint32
 	action   atomic.Pointer[func() error]
 	slot     atomic.Int32 // this process's members slot, -1 when unknown
-	self     uint32
+	self     uint64
 	name     string
 	seg      *shm.Segment
 	owned    bool
@@ -164,9 +176,9 @@ func barrierAt(obj shm.Object, action func() error) (*Barrier, error) {
 		state:    state,
 		word:     lowHalf(state),
 		sleepers: obj.Uint32(barSleepersOff),
-		actionBy: obj.Uint32(barActionByOff),
+		actionBy: obj.Uint64(barActionByOff),
 		cause:    obj.Uint32(barCauseOff),
-		members:  (*[barMaxMembers]uint64)(obj.Pointer(barMembersOff)),
+		members:  (*[barMaxMembers]barMember)(obj.Pointer(barMembersOff)),
 		parties:  parties,
 		self:     obj.Segment().Self(),
 		name:     obj.Name,
@@ -280,7 +292,7 @@ func (b *Barrier) wait(ctx context.Context, d time.Duration) (int, error) {
 		if err == nil && i > spinRounds {
 			// Slept a slice already: is the action's runner still alive?
 			if dead, tag := b.missingDead(barGen(lo), lo); dead {
-				b.breakRound(barGen(lo), causeDead<<causeShift|tag)
+				b.breakRound(barGen(lo), causeDead<<causeShift|shm.Short(tag))
 				continue
 			}
 		}
@@ -291,17 +303,19 @@ func (b *Barrier) wait(ctx context.Context, d time.Duration) (int, error) {
 			return 0, fmt.Errorf("barrier %q: wait: %w", b.name, err)
 		}
 	}
-	b.arrived(g)
 	if idx+1 == b.parties {
+		// Runner first, arrival second: see "Dead participants".
+		atomic.StoreUint64(b.actionBy, b.self|uint64(g&actionRoundMask)<<actionRoundShift)
+		b.arrived(g)
 		return int(idx), b.release(g)
 	}
+	b.arrived(g)
 	return int(idx), b.await(ctx, dl, d != 0, g)
 }
 
 // release runs the action and opens the next round, as the last arrival
 // of round g.
 func (b *Barrier) release(g uint32) error {
-	atomic.StoreUint32(b.actionBy, b.self)
 	if f := b.action.Load(); f != nil {
 		if err := b.runAction(*f, g); err != nil {
 			return b.brokenErr(fmt.Errorf("action: %w", err))
@@ -369,7 +383,7 @@ func (b *Barrier) await(ctx context.Context, dl deadline, spinOK bool, g uint32)
 			} else if !now.Before(nextCheck) {
 				nextCheck = now.Add(barrierCheckEvery)
 				if dead, tag := b.missingDead(g, lo); dead {
-					b.breakRound(g, causeDead<<causeShift|tag)
+					b.breakRound(g, causeDead<<causeShift|shm.Short(tag))
 					return b.brokenErr(fmt.Errorf("participant %#x died", tag))
 				}
 			}

@@ -10,18 +10,28 @@ import (
 // Barrier membership (for detecting dead participants), handles and
 // inspection. See barrier.go for the layout.
 
+// A barMember is one entry of the members table. ID is claimed by CAS
+// (0 → the member's ID) and given back by CAS; Arrival is written by the
+// member only. A reader may pair an ID with the previous member's Arrival
+// for an instant: that can only delay a liveness check, never make one
+// report a live process dead.
+type barMember struct {
+	ID      uint64
+	Arrival uint64 // generation | memberArrived of the latest arrival
+}
+
 // arrived records in members that this process arrived in round g.
 func (b *Barrier) arrived(g uint32) {
-	entry := uint64(b.self) | uint64(g|memberArrived)<<32
-	if i := b.slot.Load(); i >= 0 && uint32(atomic.LoadUint64(&b.members[i])) == b.self {
-		atomic.StoreUint64(&b.members[i], entry)
+	entry := uint64(g | memberArrived)
+	if i := b.slot.Load(); i >= 0 && atomic.LoadUint64(&b.members[i].ID) == b.self {
+		atomic.StoreUint64(&b.members[i].Arrival, entry)
 		return
 	}
 	free := -1
 	for i := range b.members {
-		v := atomic.LoadUint64(&b.members[i])
-		if uint32(v) == b.self {
-			atomic.StoreUint64(&b.members[i], entry)
+		v := atomic.LoadUint64(&b.members[i].ID)
+		if v == b.self {
+			atomic.StoreUint64(&b.members[i].Arrival, entry)
 			b.slot.Store(int32(i))
 			return
 		}
@@ -30,7 +40,8 @@ func (b *Barrier) arrived(g uint32) {
 		}
 	}
 	for i := max(free, 0); free >= 0 && i < barMaxMembers; i++ {
-		if atomic.CompareAndSwapUint64(&b.members[i], 0, entry) {
+		if atomic.CompareAndSwapUint64(&b.members[i].ID, 0, b.self) {
+			atomic.StoreUint64(&b.members[i].Arrival, entry)
 			b.slot.Store(int32(i))
 			return
 		}
@@ -40,22 +51,27 @@ func (b *Barrier) arrived(g uint32) {
 
 // missingDead looks for a member that has not arrived in round g and has
 // died, or a dead process running the action; it forgets a dead member.
-func (b *Barrier) missingDead(g, lo uint32) (bool, uint32) {
+func (b *Barrier) missingDead(g, lo uint32) (bool, uint64) {
 	if barCount(lo) >= b.parties {
-		if tag := atomic.LoadUint32(b.actionBy); tag != 0 && tag != b.self && !b.seg.Alive(tag) {
-			return true, tag
+		// The action phase. A runner that recorded this round is checked
+		// by its ID; until it has, it is one of the members that have not
+		// recorded this round's arrival, checked below.
+		a := atomic.LoadUint64(b.actionBy)
+		if uint32(a>>actionRoundShift) == g&actionRoundMask {
+			if id := a & (1<<shm.IDBits - 1); id != b.self && !b.seg.Alive(id) {
+				return true, id
+			}
+			return false, 0
 		}
-		return false, 0
 	}
 	for i := range b.members {
-		v := atomic.LoadUint64(&b.members[i])
-		tag := uint32(v)
-		if tag == 0 || tag == b.self || uint32(v>>32) == g|memberArrived {
+		id := atomic.LoadUint64(&b.members[i].ID)
+		if id == 0 || id == b.self || uint32(atomic.LoadUint64(&b.members[i].Arrival)) == g|memberArrived {
 			continue
 		}
-		if !b.seg.Alive(tag) {
-			atomic.CompareAndSwapUint64(&b.members[i], v, 0)
-			return true, tag
+		if !b.seg.Alive(id) {
+			atomic.CompareAndSwapUint64(&b.members[i].ID, id, 0)
+			return true, id
 		}
 	}
 	return false, 0
@@ -65,9 +81,8 @@ func (b *Barrier) missingDead(g, lo uint32) (bool, uint32) {
 // longer break a round. Call it when the process stops taking part.
 func (b *Barrier) Leave() {
 	for i := range b.members {
-		v := atomic.LoadUint64(&b.members[i])
-		if uint32(v) == b.self {
-			atomic.CompareAndSwapUint64(&b.members[i], v, 0)
+		if atomic.LoadUint64(&b.members[i].ID) == b.self {
+			atomic.CompareAndSwapUint64(&b.members[i].ID, b.self, 0)
 		}
 	}
 	b.slot.Store(-1)
@@ -121,7 +136,7 @@ type BarrierState struct {
 
 // A BarrierMember is a process that has waited on a barrier.
 type BarrierMember struct {
-	Tag     uint32
+	ID      uint64
 	Alive   bool
 	Arrived bool // arrived in the current round
 }
@@ -140,10 +155,11 @@ func InspectBarrier(obj shm.Object) (BarrierState, error) {
 		Sleepers:   atomic.LoadUint32(obj.Uint32(barSleepersOff)),
 	}
 	for i := range barMaxMembers {
-		v := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(8*i)))
-		if tag := uint32(v); tag != 0 {
-			st.Members = append(st.Members, BarrierMember{Tag: tag, Alive: obj.Segment().Alive(tag),
-				Arrived: uint32(v>>32) == barGen(lo)|memberArrived})
+		id := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(16*i)))
+		arrival := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(16*i) + 8))
+		if id != 0 {
+			st.Members = append(st.Members, BarrierMember{ID: id, Alive: obj.Segment().Alive(id),
+				Arrived: uint32(arrival) == barGen(lo)|memberArrived})
 		}
 	}
 	return st, nil

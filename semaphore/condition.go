@@ -143,7 +143,7 @@ func (c *Condition) RLock() *RLock { r, _ := c.lock.(*RLock); return r }
 // consistent.
 func (c *Condition) held(op string) error {
 	m := c.lock.mutex()
-	s := atomic.LoadUint32(m.word)
+	s := atomic.LoadUint64(m.word)
 	if err := m.checkWord(s, op); err != nil {
 		return err
 	}
@@ -448,5 +448,5 @@ func InspectCondition(obj shm.Object) (ConditionState, error) {
 	waiting -= min(waiting, min(atomic.LoadUint32(c.nholes), condMaxHoles))
 	m := c.lock.mutex()
 	return ConditionState{Waiting: waiting, Sleepers: atomic.LoadUint32(c.sleepers),
-		Lock: mutexState(m.seg, atomic.LoadUint32(m.word))}, nil
+		Lock: mutexState(m.seg, atomic.LoadUint64(m.word))}, nil
 }

@@ -349,7 +349,7 @@ func TestConditionOverRLockRestoresDepth(t *testing.T) {
 
 func TestConditionWaitOnInconsistentLockAsksForRepair(t *testing.T) {
 	seg, m, c := newCond(t)
-	atomic.StoreUint32(m.word, deadTag(seg))
+	atomic.StoreUint64(m.word, deadTag(seg))
 	require.ErrorIs(t, m.Lock(), ErrOwnerDead)
 	require.ErrorIs(t, c.Wait(), ErrOwnerDead)
 	require.True(t, m.HeldBySelf())

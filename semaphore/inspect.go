@@ -14,9 +14,9 @@ import (
 
 // MutexState is a snapshot of a lock word.
 type MutexState struct {
-	Raw         uint32 // the lock word as read
+	Raw         uint64 // the lock word as read
 	Locked      bool
-	Holder      uint32 // participant tag of the holder, 0 when unlocked
+	Holder      uint64 // ID of the holder (shm.Segment.Self), 0 when unlocked
 	HolderAlive bool   // the holder's process still runs (false when unlocked)
 	Waiters     bool   // some process may sleep on the word
 	Consistent  bool   // false after a takeover from a dead holder until MarkConsistent
@@ -46,7 +46,7 @@ func (s MutexState) String() string {
 	return out
 }
 
-func mutexState(seg *shm.Segment, w uint32) MutexState {
+func mutexState(seg *shm.Segment, w uint64) MutexState {
 	st := MutexState{
 		Raw:         w,
 		Holder:      w & mutexHolder,
@@ -66,7 +66,7 @@ func InspectMutexAt(obj shm.Object, off uintptr) (MutexState, error) {
 	if off%MutexAlign != 0 || uint64(off)+MutexSize > obj.Size {
 		return MutexState{}, fmt.Errorf("semaphore: inspect %q: %w: mutex at %d", obj.Name, ErrInvalid, off)
 	}
-	return mutexState(obj.Segment(), atomic.LoadUint32(obj.Uint32(off))), nil
+	return mutexState(obj.Segment(), atomic.LoadUint64(obj.Uint64(off))), nil
 }
 
 // InspectMutex reads a named mutex (an object of kind shm.KindMutex)

@@ -10,20 +10,21 @@ import (
 	"github.com/multiproc-go/multiproc/shm"
 )
 
-// The lock word. One 32-bit word, zero when unlocked and consistent, so a
+// The lock word. One 64-bit word, zero when unlocked and consistent, so a
 // Mutex needs no initialization and can sit in any zeroed memory:
 //
-//	bits  0..19  holder: participant tag (shm.Segment.Self) of the process
-//	             holding the lock, 0 when unlocked
-//	bit  20      waiters: some process may be asleep on the word; the
+//	bits  0..51  holder: ID (shm.Segment.Self) of the process holding the
+//	             lock, 0 when unlocked
+//	bit  52      waiters: some process may be asleep on the word; the
 //	             unlocker must wake one
-//	bit  21      inconsistent: the holder took the lock over from a dead
+//	bit  53      inconsistent: the holder took the lock over from a dead
 //	             owner and has not called MarkConsistent yet
-//	bit  22      not recoverable: a holder unlocked while inconsistent; the
+//	bit  54      not recoverable: a holder unlocked while inconsistent; the
 //	             lock is dead for good (holder 0, nothing else set)
-//	bits 23..31  zero; a word with any of them set is corrupt
+//	bit  55      RLock only: the holder has recorded its Owner token (rlock.go)
+//	bits 56..63  zero; a word with any of them set is corrupt
 //
-// Protocol (Drepper, "Futexes Are Tricky", mutex #3, with the holder's tag
+// Protocol (Drepper, "Futexes Are Tricky", mutex #3, with the holder's ID
 // in place of the constant 1):
 //
 //	lock:    CAS 0 → self. Failing that, spin a little re-trying the CAS,
@@ -35,26 +36,40 @@ import (
 //	unlock:  CAS self → 0; if the old word had the waiters bit, wake one.
 //
 // The word names its holder from the first instant (the acquiring CAS
-// writes the tag), so there is no window in which a holder could die
+// writes the ID), so there is no window in which a holder could die
 // without being named. A parked waiter sleeps in slices of ownerCheckEvery
 // and, when one passes, asks the segment whether the holder still lives;
-// if not, it replaces the dead tag with its own by CAS (so only one waiter
+// if not, it replaces the dead ID with its own by CAS (so only one waiter
 // wins) and sets the inconsistent bit, and the caller gets ErrOwnerDead.
 // Go atomics are sequentially consistent, which the waiters-bit handshake
 // relies on: a waiter's CAS setting the bit and an unlocker's CAS clearing
 // the word are ordered one way or the other, so either the unlocker sees
 // the bit or the waiter's futex wait fails with EAGAIN.
+//
+// Why the whole ID, in a 64-bit word. Everything the lock hands over
+// (ErrOwnerDead to the next locker, Unlock and HeldBySelf to its holder) is
+// decided on the ID in the word, and an ID is never handed to another
+// process (shm's participant.go), so a dead holder's word can never be
+// taken for a live stranger's, nor a stranger for the holder, however many
+// processes come and go. The word is CASed whole; only the futex, which
+// waits on 32 bits, sees a short form: the low half (index and 22 bits of
+// generation). The futex compares, and never decides: a word that changed
+// in its high half only (a new holder whose short form equals the old
+// one's, after 2^22 attaches of one participant slot, or the waiters bit)
+// lets a waiter sleep past the change, and the slice (ownerCheckEvery)
+// ends that sleep; the waiter then reads the whole word again.
 const (
-	mutexHolder         = 1<<shm.TagBits - 1
-	mutexWaiters        = 1 << shm.TagBits
+	mutexHolder         = 1<<shm.IDBits - 1
+	mutexWaiters        = 1 << shm.IDBits
 	mutexInconsistent   = mutexWaiters << 1
 	mutexNotRecoverable = mutexWaiters << 2
-	mutexKnown          = mutexHolder | mutexWaiters | mutexInconsistent | mutexNotRecoverable
+	mutexOwnerRecorded  = mutexWaiters << 3
+	mutexKnown          = mutexHolder | mutexWaiters | mutexInconsistent | mutexNotRecoverable | mutexOwnerRecorded
 )
 
 // MutexSize is how many bytes a Mutex takes inside another object: one
 // cache line, so the lock word shares it with nothing that other processes
-// write. Only the first 4 bytes are used today; the rest is reserved and
+// write. Only the first 8 bytes are used today; the rest is reserved and
 // must stay zero.
 const MutexSize = 64
 
@@ -74,8 +89,9 @@ const MutexAlign = 64
 // A *Mutex is a handle: copy the pointer, not the struct. It is safe for
 // concurrent use and crosses to a child process as a procs argument.
 type Mutex struct {
-	word *uint32 // the lock word in the mapping
-	self uint32  // this process's participant tag in seg
+	word  *uint64 // the lock word in the mapping
+	futex *uint32 // its low half, where sleepers wait
+	self  uint64  // this process's ID in seg
 
 	seg   *shm.Segment
 	name  string  // for error messages
@@ -119,7 +135,8 @@ func MutexAt(obj shm.Object, off uintptr, name string) *Mutex {
 			name, off, obj.Name, obj.Size, MutexAlign))
 	}
 	seg := obj.Segment()
-	return &Mutex{word: obj.Uint32(off), self: seg.Self(), seg: seg, name: name, kind: "mutex", obj: obj.Name, off: off}
+	w := obj.Uint64(off)
+	return &Mutex{word: w, futex: lowHalf(w), self: seg.Self(), seg: seg, name: name, kind: "mutex", obj: obj.Name, off: off}
 }
 
 // Name returns the name given at creation or in MutexAt.
@@ -131,7 +148,7 @@ func (m *Mutex) Name() string { return m.name }
 // ErrNotRecoverable, or shm.ErrCorrupt for a word no Mutex writes.
 func (m *Mutex) Lock() error {
 	// Fast path: grab an unlocked mutex.
-	if atomic.CompareAndSwapUint32(m.word, 0, m.self) {
+	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
 		return nil
 	}
 	return m.lockSlow(context.Background(), forever, "lock") // outlined so that the fast path inlines
@@ -143,7 +160,7 @@ func (m *Mutex) Lock() error {
 // held by another process it checks that process is alive, which reads
 // /proc: a failing TryLock costs microseconds, not nanoseconds.
 func (m *Mutex) TryLock() error {
-	if atomic.CompareAndSwapUint32(m.word, 0, m.self) {
+	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
 		return nil
 	}
 	return m.tryLockSlow()
@@ -153,7 +170,7 @@ func (m *Mutex) TryLock() error {
 // (wrapped) and leaving m as it was. A free mutex is taken even if ctx is
 // already done (as x/sync/semaphore does).
 func (m *Mutex) LockContext(ctx context.Context) error {
-	if atomic.CompareAndSwapUint32(m.word, 0, m.self) {
+	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
 		return nil
 	}
 	return m.lockSlow(ctx, forever, "lock")
@@ -162,20 +179,20 @@ func (m *Mutex) LockContext(ctx context.Context) error {
 // LockTimeout is Lock that gives up after d, returning ErrTimeout
 // (wrapped). d <= 0 makes it TryLock, without the liveness check.
 func (m *Mutex) LockTimeout(d time.Duration) error {
-	if atomic.CompareAndSwapUint32(m.word, 0, m.self) {
+	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
 		return nil
 	}
 	return m.lockSlow(context.Background(), max(d, 0), "lock")
 }
 
 func (m *Mutex) tryLockSlow() error {
-	s := atomic.LoadUint32(m.word)
+	s := atomic.LoadUint64(m.word)
 	if err := m.checkWord(s, "trylock"); err != nil {
 		return err
 	}
 	for {
 		if s&mutexHolder == 0 {
-			if atomic.CompareAndSwapUint32(m.word, s, m.self|s&mutexWaiters) {
+			if atomic.CompareAndSwapUint64(m.word, s, m.self|s&mutexWaiters) {
 				return nil
 			}
 		} else if taken, err := m.takeOverIfDead(s, "trylock"); taken {
@@ -183,7 +200,7 @@ func (m *Mutex) tryLockSlow() error {
 		} else {
 			return fmt.Errorf("%s %q: trylock: %w", m.kind, m.name, ErrWouldBlock)
 		}
-		s = atomic.LoadUint32(m.word)
+		s = atomic.LoadUint64(m.word)
 		if err := m.checkWord(s, "trylock"); err != nil {
 			return err
 		}
@@ -191,7 +208,7 @@ func (m *Mutex) tryLockSlow() error {
 }
 
 // checkWord refuses a not-recoverable or corrupt word.
-func (m *Mutex) checkWord(s uint32, op string) error {
+func (m *Mutex) checkWord(s uint64, op string) error {
 	if s&^mutexKnown != 0 || (s&mutexNotRecoverable != 0 && s != mutexNotRecoverable) {
 		return fmt.Errorf("%s %q: %s: %w: lock word %#x", m.kind, m.name, op, shm.ErrCorrupt, s)
 	}
@@ -204,14 +221,14 @@ func (m *Mutex) checkWord(s uint32, op string) error {
 // takeOverIfDead takes the lock from its holder in word s if that holder
 // has died, and reports whether it did (with the ErrOwnerDead to return).
 // Only one caller can win: the CAS replaces exactly the dead holder's word.
-func (m *Mutex) takeOverIfDead(s uint32, op string) (bool, error) {
+func (m *Mutex) takeOverIfDead(s uint64, op string) (bool, error) {
 	holder := s & mutexHolder
 	if holder == 0 || holder == m.self || m.seg.Alive(holder) {
 		return false, nil
 	}
 	// Keep the waiters bit: others may sleep behind the dead holder and our
 	// unlock must wake them.
-	if !atomic.CompareAndSwapUint32(m.word, s, m.self|s&mutexWaiters|mutexInconsistent) {
+	if !atomic.CompareAndSwapUint64(m.word, s, m.self|s&mutexWaiters|mutexInconsistent) {
 		return false, nil
 	}
 	return true, fmt.Errorf("%s %q: %s: holder %#x died: %w", m.kind, m.name, op, holder, ErrOwnerDead)
@@ -224,7 +241,7 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 	parked := false
 	var nextCheck time.Time
 	for i := 0; ; i++ {
-		s := atomic.LoadUint32(m.word)
+		s := atomic.LoadUint64(m.word)
 		if err := m.checkWord(s, op); err != nil {
 			return err
 		}
@@ -236,7 +253,7 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 			if parked {
 				nw |= mutexWaiters
 			}
-			if atomic.CompareAndSwapUint32(m.word, s, nw) {
+			if atomic.CompareAndSwapUint64(m.word, s, nw) {
 				return nil
 			}
 			continue
@@ -246,7 +263,7 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, err)
 		}
 		if i < spinRounds && d != 0 {
-			spin(i, m.word, s)
+			spin(i, m.futex, uint32(s))
 			continue
 		}
 		slice, ok := dl.slice(ownerCheckEvery)
@@ -266,7 +283,7 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 		// Announce the sleep before sleeping; if the word moved meanwhile,
 		// look again instead.
 		if s&mutexWaiters == 0 {
-			if !atomic.CompareAndSwapUint32(m.word, s, s|mutexWaiters) {
+			if !atomic.CompareAndSwapUint64(m.word, s, s|mutexWaiters) {
 				continue
 			}
 			s |= mutexWaiters
@@ -274,7 +291,7 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 		parked = true
 		// The slice ends at the next liveness check at the latest.
 		slice = min(slice, max(time.Until(nextCheck), time.Millisecond))
-		err := futex.WaitContext(ctx, m.word, s, slice)
+		err := futex.WaitContext(ctx, m.futex, uint32(s), slice)
 		if cerr := ctxErr(ctx); cerr != nil {
 			m.giveUp(parked)
 			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, cerr)
@@ -290,8 +307,8 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 // its context ended, and the sleepers behind it must not wait for the next
 // liveness check to notice the lock is free.
 func (m *Mutex) giveUp(parked bool) {
-	if parked && atomic.LoadUint32(m.word)&mutexHolder == 0 {
-		_, _ = futex.Wake(m.word, 1)
+	if parked && atomic.LoadUint64(m.word)&mutexHolder == 0 {
+		_, _ = futex.Wake(m.futex, 1)
 	}
 }
 
@@ -301,7 +318,7 @@ func (m *Mutex) giveUp(parked bool) {
 // good and returns nil, as glibc's robust mutexes do.
 func (m *Mutex) Unlock() error {
 	// Fast path: nobody waits, nothing to report.
-	if atomic.CompareAndSwapUint32(m.word, m.self, 0) {
+	if atomic.CompareAndSwapUint64(m.word, m.self, 0) {
 		return nil
 	}
 	return m.unlockSlow()
@@ -309,7 +326,7 @@ func (m *Mutex) Unlock() error {
 
 func (m *Mutex) unlockSlow() error {
 	for {
-		s := atomic.LoadUint32(m.word)
+		s := atomic.LoadUint64(m.word)
 		if err := m.checkWord(s, "unlock"); err != nil {
 			return err
 		}
@@ -319,19 +336,19 @@ func (m *Mutex) unlockSlow() error {
 		case holder != m.self:
 			return fmt.Errorf("%s %q: unlock: held by %#x: %w", m.kind, m.name, holder, ErrNotOwner)
 		}
-		var nw uint32
+		var nw uint64
 		if s&mutexInconsistent != 0 {
 			nw = mutexNotRecoverable
 		}
-		if !atomic.CompareAndSwapUint32(m.word, s, nw) {
+		if !atomic.CompareAndSwapUint64(m.word, s, nw) {
 			continue // a waiter set the waiters bit meanwhile
 		}
 		if s&mutexWaiters != 0 {
 			if nw == mutexNotRecoverable {
 				// Every waiter must learn it, not just the next one.
-				_, _ = futex.WakeAll(m.word)
+				_, _ = futex.WakeAll(m.futex)
 			} else {
-				_, _ = futex.Wake(m.word, 1)
+				_, _ = futex.Wake(m.futex, 1)
 			}
 		}
 		return nil
@@ -343,27 +360,27 @@ func (m *Mutex) unlockSlow() error {
 // process holds m; on a consistent mutex it does nothing.
 func (m *Mutex) MarkConsistent() error {
 	for {
-		s := atomic.LoadUint32(m.word)
+		s := atomic.LoadUint64(m.word)
 		if err := m.checkWord(s, "mark consistent"); err != nil {
 			return err
 		}
 		if s&mutexHolder != m.self {
 			return fmt.Errorf("%s %q: mark consistent: %w", m.kind, m.name, ErrNotOwner)
 		}
-		if s&mutexInconsistent == 0 || atomic.CompareAndSwapUint32(m.word, s, s&^mutexInconsistent) {
+		if s&mutexInconsistent == 0 || atomic.CompareAndSwapUint64(m.word, s, s&^mutexInconsistent) {
 			return nil
 		}
 	}
 }
 
 // Locked reports whether some process holds m (a snapshot).
-func (m *Mutex) Locked() bool { return atomic.LoadUint32(m.word)&mutexHolder != 0 }
+func (m *Mutex) Locked() bool { return atomic.LoadUint64(m.word)&mutexHolder != 0 }
 
 // HeldBySelf reports whether this process holds m (a snapshot).
-func (m *Mutex) HeldBySelf() bool { return atomic.LoadUint32(m.word)&mutexHolder == m.self }
+func (m *Mutex) HeldBySelf() bool { return atomic.LoadUint64(m.word)&mutexHolder == m.self }
 
 // State reads m's lock word without changing it (see MutexState).
-func (m *Mutex) State() MutexState { return mutexState(m.seg, atomic.LoadUint32(m.word)) }
+func (m *Mutex) State() MutexState { return mutexState(m.seg, atomic.LoadUint64(m.word)) }
 
 // GobEncode encodes a handle on m, so that m can be passed to a child
 // process as an argument.

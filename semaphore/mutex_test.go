@@ -151,7 +151,7 @@ func TestMutexDeadHolderLockGetsErrOwnerDead(t *testing.T) {
 	seg := newSeg(t)
 	m, err := NewMutex(seg, "m")
 	require.NoError(t, err)
-	atomic.StoreUint32(m.word, deadTag(seg)) // as if a dead process held it
+	atomic.StoreUint64(m.word, deadTag(seg)) // as if a dead process held it
 	require.False(t, m.State().HolderAlive)
 
 	err = m.LockTimeout(10 * time.Second)
@@ -170,7 +170,7 @@ func TestMutexTryLockTakesOverDeadHolder(t *testing.T) {
 	seg := newSeg(t)
 	m, err := NewMutex(seg, "m")
 	require.NoError(t, err)
-	atomic.StoreUint32(m.word, deadTag(seg)|mutexWaiters)
+	atomic.StoreUint64(m.word, deadTag(seg)|mutexWaiters)
 	err = m.TryLock()
 	require.ErrorIs(t, err, ErrOwnerDead)
 	require.True(t, m.State().Waiters, "takeover keeps the waiters bit")
@@ -182,7 +182,7 @@ func TestMutexUnlockWithoutMarkConsistentIsNotRecoverable(t *testing.T) {
 	seg := newSeg(t)
 	m, err := NewMutex(seg, "m")
 	require.NoError(t, err)
-	atomic.StoreUint32(m.word, deadTag(seg))
+	atomic.StoreUint64(m.word, deadTag(seg))
 
 	// A waiter parked behind the dead holder, and one parked behind the
 	// new holder, both learn the outcome.
@@ -203,7 +203,7 @@ func TestMutexWaiterParkedOnDeadHolderWakesWithinBoundedTime(t *testing.T) {
 	seg := newSeg(t)
 	m, err := NewMutex(seg, "m")
 	require.NoError(t, err)
-	atomic.StoreUint32(m.word, deadTag(seg))
+	atomic.StoreUint64(m.word, deadTag(seg))
 	start := time.Now()
 	err = m.Lock()
 	require.ErrorIs(t, err, ErrOwnerDead)
@@ -217,7 +217,7 @@ func TestMutexUnlockByOtherProcessIsNotOwner(t *testing.T) {
 	seg := newSeg(t)
 	m, err := NewMutex(seg, "m")
 	require.NoError(t, err)
-	atomic.StoreUint32(m.word, deadTag(seg))
+	atomic.StoreUint64(m.word, deadTag(seg))
 	require.ErrorIs(t, m.Unlock(), ErrNotOwner)
 	require.ErrorIs(t, m.MarkConsistent(), ErrNotOwner)
 }
@@ -226,7 +226,7 @@ func TestMutexCorruptWordIsAnErrorNotAPanic(t *testing.T) {
 	seg := newSeg(t)
 	m, err := NewMutex(seg, "m")
 	require.NoError(t, err)
-	atomic.StoreUint32(m.word, 1<<31)
+	atomic.StoreUint64(m.word, 1<<60)
 	for _, err := range []error{m.Lock(), m.TryLock(), m.LockTimeout(time.Millisecond), m.Unlock(), m.MarkConsistent()} {
 		require.ErrorIs(t, err, shm.ErrCorrupt)
 	}

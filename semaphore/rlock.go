@@ -12,15 +12,24 @@ import (
 
 // An RLock's 64 bytes (one cache line):
 //
-//	 0  lock word   the Mutex protocol (holder tag, waiters, consistency)
+//	 0  lock word   the Mutex protocol (holder ID, waiters, consistency),
+//	                plus mutexOwnerRecorded
 //	 8  owner       uint64: the holder's Owner token, 0 when unlocked
 //	16  count       uint32: recursion depth, 0 when unlocked
 //
 // owner and count are written only by the holder, after the lock word
-// names it and before it clears the word. Re-entry is decided by reading
-// both the lock word (is the holder this process?) and owner (is it this
-// token?): no other process can make the pair match, and within the
-// process only the token's own caller ever stores that token.
+// names it and before it clears the word; then the holder sets
+// mutexOwnerRecorded in the lock word. Re-entry is decided by reading the
+// lock word (is the holder this process, and has it recorded its owner?)
+// and owner (is it this token?). The recorded bit is what makes the pair
+// trustworthy: a holder taken over from a dead process holds the word
+// (the takeover CAS writes it without the bit) while owner and count are
+// still the dead holder's, and tokens are per-process counters, so the
+// dead holder's token may well be one a goroutine of this process holds;
+// without the bit that goroutine would pass the re-entry check and hold
+// the lock beside the one taking it over. No other process can make the
+// word name this one, and within the process only the token's own caller
+// stores that token, after the word is its process's and before the bit.
 const (
 	rlockOwnerOff = 8
 	rlockCountOff = 16
@@ -86,7 +95,8 @@ func (r *RLock) Name() string { return r.mu.name }
 
 // reentry reports whether o holds r already.
 func (r *RLock) reentry(o Owner) bool {
-	return atomic.LoadUint32(r.mu.word)&mutexHolder == r.mu.self && atomic.LoadUint64(r.owner) == uint64(o)
+	w := atomic.LoadUint64(r.mu.word)
+	return w&mutexHolder == r.mu.self && w&mutexOwnerRecorded != 0 && atomic.LoadUint64(r.owner) == uint64(o)
 }
 
 func (r *RLock) deeper() error {
@@ -104,6 +114,7 @@ func (r *RLock) took(o Owner, err error, n uint32) error {
 	if Acquired(err) {
 		atomic.StoreUint64(r.owner, uint64(o))
 		atomic.StoreUint32(r.count, n)
+		atomic.OrUint64(r.mu.word, mutexOwnerRecorded)
 	}
 	return err
 }
@@ -203,7 +214,7 @@ func (r *RLock) Count(o Owner) int {
 // State reads r without changing it (see RLockState).
 func (r *RLock) State() RLockState {
 	return RLockState{
-		MutexState: mutexState(r.mu.seg, atomic.LoadUint32(r.mu.word)),
+		MutexState: mutexState(r.mu.seg, atomic.LoadUint64(r.mu.word)),
 		Owner:      Owner(atomic.LoadUint64(r.owner)),
 		Count:      atomic.LoadUint32(r.count),
 	}

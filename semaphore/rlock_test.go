@@ -91,7 +91,7 @@ func TestRLockDeadHolderGivesErrOwnerDeadAndResetsDepth(t *testing.T) {
 	r, err := NewRLock(seg, "r")
 	require.NoError(t, err)
 	// A dead process held it three levels deep.
-	atomic.StoreUint32(r.mu.word, deadTag(seg))
+	atomic.StoreUint64(r.mu.word, deadTag(seg))
 	atomic.StoreUint64(r.owner, 12345)
 	atomic.StoreUint32(r.count, 3)
 	o := NewOwner()
@@ -102,7 +102,7 @@ func TestRLockDeadHolderGivesErrOwnerDeadAndResetsDepth(t *testing.T) {
 	require.NoError(t, r.Lock(o))
 	require.NoError(t, r.Unlock(o))
 
-	atomic.StoreUint32(r.mu.word, deadTag(seg))
+	atomic.StoreUint64(r.mu.word, deadTag(seg))
 	require.ErrorIs(t, r.TryLock(o), ErrOwnerDead)
 	require.NoError(t, r.Unlock(o))
 	require.ErrorIs(t, r.Lock(o), ErrNotRecoverable)

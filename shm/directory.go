@@ -9,42 +9,72 @@ import (
 )
 
 // The directory lock serializes creations (allocation and entry claims);
-// lookups never take it. It is a word holding the holder's participant tag.
-// Creations are rare and short and run no user code under the lock, so a
-// contender spins, then sleeps in short steps, and every few milliseconds
-// checks whether the holder died; if so it takes the lock over. What a dead
-// holder left half done is an entry in entryReserved state with a dead
-// owner, which later creations reuse: never a torn ready entry, because an
-// entry turns ready with one atomic store after all its fields are written.
+// lookups never take it. It is a word holding the holder's ID (see
+// participant.go: an ID is never handed to another process, so a dead
+// holder's ID can only read as dead). Creations are rare and short and run
+// no user code under the lock, so a contender spins, then sleeps in short
+// steps, and every few milliseconds checks whether the holder died; if so
+// it takes the lock over. What a dead holder left half done is an entry in
+// entryReserved state with a dead owner, which later creations reuse:
+// never a torn ready entry, because an entry turns ready with one atomic
+// store after all its fields are written.
+//
+// The goroutines of one process share one ID, so they first queue on an
+// in-process mutex (dirMu): while a goroutine holds dirMu, no other
+// goroutine of this process holds the word, and a word bearing this
+// process's own ID is one this process did not set (forged, or left by a
+// corrupt segment): ErrCorrupt at once instead of waiting on ourselves
+// forever. A live holder is waited for at most dirLockPatience: the lock
+// is held for microseconds, so a holder that keeps it that long is no
+// creation in progress but a word something else wrote.
 
 const dirLockCheckEvery = 5 * time.Millisecond
 
-func (m *mapping) lockDir() {
+// dirLockPatience bounds the wait for a live holder; tests shrink it.
+var dirLockPatience = 10 * time.Second
+
+func (m *mapping) lockDir() error {
+	m.dirMu.Lock()
 	lock := &m.hdr().DirLock
-	var lastCheck time.Time
+	var lastCheck, began time.Time
 	for i := 0; ; i++ {
-		if atomic.CompareAndSwapUint32(lock, 0, m.self) {
-			return
+		if atomic.CompareAndSwapUint64(lock, 0, m.self) {
+			return nil
 		}
 		switch {
 		case i < 64:
 			runtime.Gosched()
 		default:
+			if began.IsZero() {
+				began = time.Now()
+			}
 			time.Sleep(50 * time.Microsecond)
 			if time.Since(lastCheck) < dirLockCheckEvery {
 				continue
 			}
 			lastCheck = time.Now()
-			holder := atomic.LoadUint32(lock)
-			if holder != 0 && !(&Segment{m: m}).Alive(holder) &&
-				atomic.CompareAndSwapUint32(lock, holder, m.self) {
-				return
+			holder := atomic.LoadUint64(lock)
+			switch {
+			case holder == 0:
+			case holder == m.self:
+				m.dirMu.Unlock()
+				return fmt.Errorf("%w: directory lock holds this process's ID, which it did not set", ErrCorrupt)
+			case !(&Segment{m: m}).Alive(holder):
+				if atomic.CompareAndSwapUint64(lock, holder, m.self) {
+					return nil
+				}
+			case time.Since(began) > dirLockPatience:
+				m.dirMu.Unlock()
+				return fmt.Errorf("%w: directory lock held by live %#x for over %v", ErrCorrupt, holder, dirLockPatience)
 			}
 		}
 	}
 }
 
-func (m *mapping) unlockDir() { atomic.StoreUint32(&m.hdr().DirLock, 0) }
+func (m *mapping) unlockDir() {
+	atomic.StoreUint64(&m.hdr().DirLock, 0)
+	m.dirMu.Unlock()
+}
 
 func (m *mapping) entry(i uint32) *dirEntry {
 	return (*dirEntry)(unsafe.Pointer(&m.mem[m.dirOff+uint64(i)*dirEntrySize]))
@@ -105,14 +135,16 @@ func (s *Segment) Create(spec Spec, init func(mem []byte) error) (Object, error)
 
 // reserve claims an entry and heap space under the directory lock.
 func (m *mapping) reserve(spec Spec) (uint32, Object, error) {
-	m.lockDir()
+	if err := m.lockDir(); err != nil {
+		return 0, Object{}, err
+	}
 	defer m.unlockDir()
 	seg := &Segment{m: m}
 	free := int64(-1)
 	for i := uint32(0); i < m.dirEntries; i++ {
 		e := m.entry(i)
 		state := atomic.LoadUint32(&e.State)
-		stale := state == entryReserved && !seg.Alive(e.Owner)
+		stale := state == entryReserved && !seg.Alive(atomic.LoadUint64(&e.Owner))
 		if state == entryFree || stale || state > entryReady {
 			if free < 0 {
 				free = int64(i)
@@ -137,8 +169,10 @@ func (m *mapping) reserve(spec Spec) (uint32, Object, error) {
 		return 0, Object{}, fmt.Errorf("%w: %d bytes asked, %d left", ErrNoSpace, size, m.size-min(off, m.size))
 	}
 	e := m.entry(uint32(free))
-	atomic.StoreUint32(&e.State, entryReserved)
-	e.Owner = m.self
+	// Every field first, State last: a creator killed midway leaves either
+	// the entry as it was or one reserved in its own (dead) name, never one
+	// reserved in the name of an earlier, possibly live, owner.
+	atomic.StoreUint64(&e.Owner, m.self)
 	e.Kind = uint32(spec.Kind)
 	e.ElemSize = spec.ElemSize
 	e.Off = off
@@ -147,6 +181,7 @@ func (m *mapping) reserve(spec Spec) (uint32, Object, error) {
 	e.NameLen = uint32(len(spec.Name))
 	e.Name = [maxNameLen]byte{}
 	copy(e.Name[:], spec.Name)
+	atomic.StoreUint32(&e.State, entryReserved)
 	atomic.StoreUint64(&h.AllocNext, off+size)
 	return uint32(free), Object{Name: spec.Name, Kind: spec.Kind, Offset: off, Size: size,
 		ElemSize: spec.ElemSize, Fingerprint: spec.Fingerprint}, nil

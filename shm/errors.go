@@ -26,8 +26,14 @@ var (
 	// has not inherited, so there is nothing to re-attach to.
 	ErrNotAttached = errors.New("segment is not attached in this process")
 	// ErrTooManyParticipants: every slot of the participant table belongs to
-	// a live process.
+	// a live process (or has served all the IDs it can give, see Segment.Self).
 	ErrTooManyParticipants = errors.New("participant table is full")
+	// ErrPidNamespace: the segment was created in another pid namespace
+	// (another container sharing /dev/shm). Liveness is read from /proc in
+	// the reader's namespace, where the other namespace's pids mean other
+	// processes or nothing, so a participant there would take live locks
+	// over: attaching is refused. OpenView still reads such a segment.
+	ErrPidNamespace = errors.New("segment belongs to another pid namespace")
 	// ErrReadOnly: a write through a read-only view (OpenView).
 	ErrReadOnly = errors.New("segment is mapped read-only")
 )

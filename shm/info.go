@@ -20,9 +20,9 @@ func (s *Segment) Info() (Info, error) {
 		Size:         int(m.size),
 		Used:         int(next - m.heapOff),
 		Free:         int(m.size - next),
-		CreatorPid:   int(h.CreatorPid),
-		CreatorAlive: processAlive(int(h.CreatorPid), uint32(h.CreatorStart)),
-		Created:      time.Unix(0, h.CreatedNano),
+		CreatorPid:   int(m.head.CreatorPid),
+		CreatorAlive: processAlive(int(m.head.CreatorPid), m.head.CreatorStart),
+		Created:      time.Unix(0, m.head.CreatedNano),
 		Participants: m.participantList(),
 		Objects:      objs,
 	}, err

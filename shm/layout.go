@@ -5,13 +5,13 @@ import (
 	"unsafe"
 )
 
-// The byte layout of a segment, version 1. All integers are in the host's
+// The byte layout of a segment, version 2. All integers are in the host's
 // byte order (the segment never leaves the machine); all offsets are from
 // the segment's first byte.
 //
 //	0    header        256 bytes: immutable fields (checksummed), then the
 //	                   mutable allocator words on their own cache line
-//	256  participants  Participants × 8-byte words, padded to 64 bytes
+//	256  participants  Participants × 16-byte entries (participant.go), padded to 64 bytes
 //	     directory     DirEntries × 128-byte entries
 //	     heap          objects, each 64-byte aligned, up to Size
 //
@@ -21,7 +21,7 @@ import (
 // that validates it once can trust it afterwards.
 const (
 	magicWord     uint64 = 0x47455348_53504d4d // "MMPSHSEG" read as little-endian bytes
-	layoutVersion uint32 = 1
+	layoutVersion uint32 = 2                   // 2: 64-bit process IDs, pid namespace
 
 	headerSize    = 256
 	cacheLine     = 64
@@ -31,8 +31,10 @@ const (
 	maxDirEntries = 1 << 16
 
 	// MaxParticipants bounds the participant table: a participant's index
-	// must fit the 10 bits a tag gives it.
-	MaxParticipants = 1<<tagIndexBits - 1
+	// must fit the 10 bits an ID gives it.
+	MaxParticipants = 1<<idIndexBits - 1
+
+	tableEntrySize = 16
 
 	// DefaultParticipants and DefaultObjects size a segment unless options say otherwise.
 	DefaultParticipants = 128
@@ -55,32 +57,36 @@ type header struct {
 	DirEntries   uint32    // directory entries
 	_            uint32    //
 	HeapOff      uint64    // first byte of the heap
-	Reserved     [4]uint64 // zero in version 1
+	PidNS        uint64    // creator's pid namespace (inode of /proc/self/ns/pid), 0 if unknown
+	Reserved     [3]uint64 // zero in version 2
 	Checksum     uint64    // FNV-1a of the bytes before it
 	_            [56]byte  // keep the mutable words off the checksummed line
 
-	// Mutable, changed only under DirLock. Another process writes these:
-	// readers check them against the immutable bounds on every use.
+	// Mutable. AllocNext changes only under DirLock, NextSlot by atomic
+	// add. Another process writes these: readers check them against the
+	// immutable bounds on every use (NextSlot is used modulo the table).
 	AllocNext uint64   // next free heap byte
-	DirLock   uint32   // participant tag of the holder, 0 when free
-	_         [52]byte // pad to 256
+	DirLock   uint64   // ID of the holder, 0 when free
+	NextSlot  uint32   // where the next join starts looking (participant.go)
+	_         [44]byte // pad to 256
 }
 
 const flagAnonymous = 1
 
 // dirEntry describes one named object. Its fields are written under the
-// directory lock while State is entryReserved and never change once State
-// is entryReady, so lock-free readers load State and then read the rest.
+// directory lock before State turns entryReserved (State is stored last,
+// so an entry is never reserved in another process's name) and never
+// change once State is entryReady, so lock-free readers load State and
+// then read the rest.
 type dirEntry struct {
 	State       uint32 // entryFree, entryReserved, entryReady
-	Owner       uint32 // tag of the creating participant
 	Kind        uint32 // Kind
 	ElemSize    uint32 // element size for typed objects, else 0
+	NameLen     uint32
+	Owner       uint64 // ID of the creating participant
 	Off         uint64 // object's first byte
 	Size        uint64 // object's length in bytes
 	Fingerprint uint64 // element type fingerprint, 0 when untyped
-	NameLen     uint32
-	_           uint32
 	Name        [maxNameLen]byte
 }
 
@@ -109,7 +115,7 @@ type geometry struct {
 
 func computeGeometry(participants, dirEntries uint32) geometry {
 	table := uint64(headerSize)
-	dir := alignUp(table+uint64(participants)*8, cacheLine)
+	dir := alignUp(table+uint64(participants)*tableEntrySize, cacheLine)
 	heap := alignUp(dir+uint64(dirEntries)*dirEntrySize, objectAlign)
 	return geometry{tableOff: table, dirOff: dir, heapOff: heap}
 }

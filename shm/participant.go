@@ -1,188 +1,236 @@
 package shm
 
 import (
-	"errors"
 	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
-// The participant table gives every process attached to a segment a small
-// index, and lock words and queue claims store that index as a tag. One word
-// per slot, written with a single CAS so a claim names its claimant from the
-// first instant:
+// Process identity: who holds a lock, claims a queue slot, writes a value.
 //
-//	bits  0..21  pid (Linux pids are below 2^22)
-//	bits 22..31  generation: bumped on every claim of the slot
-//	bits 32..63  low 32 bits of the process's start time (clock ticks since boot)
+// Every word that names a process (lock owners, queue claims and roles,
+// seqlock writers, the directory lock, barrier members) names it by an
+// identity (an ID) that no process is ever handed again over the
+// segment's life. A crashed process's ID stays in the words it held, and
+// a waiter decides whether to take such a word over by asking whether the
+// ID still lives; if another process could be handed the same ID, the dead
+// holder would look alive (the next Lock waits on a stranger, a queue
+// claim is never freed) or the stranger would look like the holder (its
+// Unlock succeeds though it never locked; a reclaimer takes a live
+// producer's claim and two messages tear each other).
 //
-// A tag is index | generation<<10 (20 bits; 0 means nobody). The tag's
-// holder is alive while the slot still carries the tag's generation, names a
-// pid, and that pid is a live, non-zombie process with the same start time:
-// pid reuse changes the start time, and a slot taken over by another process
-// changes the generation, so neither can make a dead holder look alive.
+// An ID is a participant-table slot index and that slot's generation:
 //
-// A process takes a free slot when it first attaches and frees it when it
-// detaches. A process killed while attached leaves its slot claimed; the slot
-// is taken over only when no free one is left, after its process is found dead.
+//	bits  0..9   slot index, 1..MaxParticipants (0 is nobody)
+//	bits 10..51  generation: how many times the slot has been claimed
+//	bits 52..63  zero; free for the flags of the word holding the ID
+//
+// The generation only grows: a slot whose generation reaches its last
+// value is retired for good rather than wrapped. At 42 bits a slot serves
+// 4.4·10^12 attaches (a thousand attaches a second for 139 years), and
+// attaches are spread over every free slot in turn (join starts where the
+// previous one stopped), so no slot churns while others sit idle.
+//
+// Table slot i is two words:
+//
+//	word A  generation<<22 | pid   (pid 0: the slot is free)
+//	word B  the start time of the process named in A (clock ticks since boot)
+//
+// A claim is one CAS of word A (it names the claimant from the first
+// instant) followed by storing B. ID (i, g) lives while A still says
+// generation g with a nonzero pid, and that pid is a running, non-zombie
+// process with start time B: pid reuse changes the start time, any later
+// claim changes A. Storing B is a CAS too, checked against A before and
+// after (storeStart), so a claimer that lost its slot to a second claimer
+// (who found it dead in the instant before B was stored) can never
+// overwrite the second claimer's B: it sees A changed and starts over.
+//
+// Words too narrow for an ID carry a short form: its low ShortBits bits
+// (index and the low 10 generation bits). A short form is never taken for
+// dead while any live participant could bear it (AliveShort): since the
+// claimant of a live claim is the current occupant of its slot, a live
+// claim is never taken over, and a dead one whose short form collides with
+// a live occupant waits for that occupant to leave.
+//
+// A process that detaches normally frees its slot (pid 0, generation
+// kept), so its IDs read as dead at once; only a crash leaves a dead
+// occupant, which join replaces when no free slot is left.
 const (
-	tagIndexBits = 10
-	tagGenBits   = 10
-	// TagBits is how many low bits of a word a participant tag needs; the
-	// bits above are free for the caller's flags.
-	TagBits = tagIndexBits + tagGenBits
+	idIndexBits = 10
+	// IDBits is how many low bits of a word an ID takes; the bits above
+	// are free for the holding word's flags.
+	IDBits = 52
+	// ShortBits is how many bits the short form of an ID takes.
+	ShortBits = 20
+
+	idxMask   = 1<<idIndexBits - 1
+	idMask    = 1<<IDBits - 1
+	shortMask = 1<<ShortBits - 1
 
 	pidBits  = 22
 	pidMask  = 1<<pidBits - 1
-	genMask  = 1<<tagGenBits - 1
-	idxMask  = 1<<tagIndexBits - 1
-	tagMask  = 1<<TagBits - 1
 	genShift = pidBits
 )
 
-func packEntry(pid uint32, gen uint32, start uint64) uint64 {
-	return uint64(pid&pidMask) | uint64(gen&genMask)<<genShift | uint64(uint32(start))<<32
+// genBits is the generation's width: 42 in the field, smaller in tests,
+// which retire a slot (its last generation used) in a few dozen attaches.
+var genBits uint = IDBits - idIndexBits
+
+func genMax() uint64 { return 1<<genBits - 1 }
+
+func packEntry(pid uint32, gen uint64) uint64 { return uint64(pid&pidMask) | gen<<genShift }
+func entryPid(a uint64) uint32                { return uint32(a) & pidMask }
+func entryGen(a uint64) uint64                { return a >> genShift }
+
+func makeID(index uint32, gen uint64) uint64 { return uint64(index) | gen<<idIndexBits }
+func idIndex(id uint64) uint32               { return uint32(id) & idxMask }
+func idGen(id uint64) uint64                 { return id >> idIndexBits }
+
+// Short returns the short form of id: its low ShortBits bits.
+func Short(id uint64) uint32 { return uint32(id) & shortMask }
+
+// slotA and slotB return the table words of 1-based slot i (the caller checks i).
+func (m *mapping) slotA(i uint32) *uint64 {
+	return (*uint64)(unsafe.Pointer(&m.mem[m.tableOff+uint64(i-1)*tableEntrySize]))
 }
 
-func entryPid(w uint64) uint32   { return uint32(w) & pidMask }
-func entryGen(w uint64) uint32   { return uint32(w>>genShift) & genMask }
-func entryStart(w uint64) uint32 { return uint32(w >> 32) }
-
-func makeTag(index, gen uint32) uint32 { return index | (gen&genMask)<<tagIndexBits }
-
-// slot returns the table word of 1-based index i (the caller checks i).
-func (m *mapping) slot(i uint32) *uint64 {
-	return (*uint64)(unsafe.Pointer(&m.mem[m.tableOff+uint64(i-1)*8]))
+func (m *mapping) slotB(i uint32) *uint64 {
+	return (*uint64)(unsafe.Pointer(&m.mem[m.tableOff+uint64(i-1)*tableEntrySize+8]))
 }
 
-// join claims a slot for this process and returns its tag.
-func (m *mapping) join() (uint32, error) {
+// join claims a slot for this process and returns its ID.
+func (m *mapping) join() (uint64, error) {
 	pid := uint32(os.Getpid())
 	start, _, err := processStart(int(pid))
 	if err != nil {
 		return 0, err
 	}
-	claim := func(i uint32, old uint64) (uint32, bool) {
-		gen := (entryGen(old) + 1) & genMask
-		if atomic.CompareAndSwapUint64(m.slot(i), old, packEntry(pid, gen, start)) {
-			return makeTag(i, gen), true
-		}
-		return 0, false
-	}
-	for i := uint32(1); i <= m.participants; i++ {
-		if old := atomic.LoadUint64(m.slot(i)); entryPid(old) == 0 {
-			if tag, ok := claim(i, old); ok {
-				return tag, nil
-			}
-		}
-	}
-	for i := uint32(1); i <= m.participants; i++ {
-		if old := atomic.LoadUint64(m.slot(i)); !entryAlive(old) {
-			if tag, ok := claim(i, old); ok {
-				return tag, nil
+	// Start where the previous join stopped, so claims go round the table.
+	first := atomic.AddUint32(&m.hdr().NextSlot, 1)
+	for attempt := 0; attempt < 64; attempt++ {
+		// Free slots first, then slots of dead processes.
+		for pass := 0; pass < 2; pass++ {
+			for k := uint32(0); k < m.participants; k++ {
+				i := (first+k)%m.participants + 1
+				a := atomic.LoadUint64(m.slotA(i))
+				if entryGen(a) >= genMax() {
+					continue // retired: its last ID was handed out
+				}
+				if pass == 0 && entryPid(a) != 0 || pass == 1 && m.entryAlive(i, a) {
+					continue
+				}
+				mine := packEntry(pid, entryGen(a)+1)
+				if !atomic.CompareAndSwapUint64(m.slotA(i), a, mine) {
+					continue
+				}
+				if m.storeStart(i, mine, start) {
+					return makeID(i, entryGen(mine)), nil
+				}
+				// Taken from us before we could say who we are: look again.
 			}
 		}
 	}
 	return 0, ErrTooManyParticipants
 }
 
-// leave frees this process's slot, keeping its generation so that tags of
-// this process that remain in lock words read as dead.
+// storeStart records this process's start time in slot i, which it claimed
+// with word A = mine, and reports whether the slot is still its own.
+func (m *mapping) storeStart(i uint32, mine, start uint64) bool {
+	for {
+		b := atomic.LoadUint64(m.slotB(i))
+		if atomic.LoadUint64(m.slotA(i)) != mine {
+			return false
+		}
+		if atomic.CompareAndSwapUint64(m.slotB(i), b, start) {
+			return atomic.LoadUint64(m.slotA(i)) == mine
+		}
+	}
+}
+
+// leave frees this process's slot, keeping its generation so that IDs of
+// this process left in shared words read as dead.
 func (m *mapping) leave() {
-	i := m.self & idxMask
+	i := idIndex(m.self)
 	if i == 0 || i > m.participants {
 		return
 	}
-	p := m.slot(i)
-	old := atomic.LoadUint64(p)
-	if entryGen(old) == m.self>>tagIndexBits && entryPid(old) == uint32(os.Getpid()) {
-		atomic.CompareAndSwapUint64(p, old, packEntry(0, entryGen(old), 0))
+	a := atomic.LoadUint64(m.slotA(i))
+	if entryGen(a) == idGen(m.self) && entryPid(a) == uint32(os.Getpid()) {
+		atomic.CompareAndSwapUint64(m.slotA(i), a, packEntry(0, entryGen(a)))
 	}
 }
 
-// Self returns this process's participant tag in the segment: never 0,
-// at most TagBits wide.
-func (s *Segment) Self() uint32 { return s.m.self }
+// Self returns this process's ID in the segment: never 0, at most IDBits
+// wide, never held by another process over the segment's life.
+func (s *Segment) Self() uint64 { return s.m.self }
 
-// Alive reports whether the participant named by tag is still attached and
-// its process still runs. A tag read from shared memory is input: a
-// malformed tag is simply not alive. It reads /proc, so it belongs on slow
+// Alive reports whether the participant named by id is still attached and
+// its process still runs. An ID read from shared memory is input: a
+// malformed one is simply not alive. It reads /proc, so it belongs on slow
 // paths only (a waiter that has slept a while checking on a lock's holder).
-func (s *Segment) Alive(tag uint32) bool {
+func (s *Segment) Alive(id uint64) bool {
 	m := s.m
-	if tag != 0 && tag == m.self {
+	if id != 0 && id == m.self {
 		return true
 	}
-	i := tag & idxMask
-	if tag&^tagMask != 0 || i == 0 || i > m.participants {
+	i := idIndex(id)
+	if id&^idMask != 0 || i == 0 || i > m.participants {
 		return false
 	}
-	w := atomic.LoadUint64(m.slot(i))
-	if entryGen(w) != tag>>tagIndexBits {
-		return false
-	}
-	return entryAlive(w)
+	a := atomic.LoadUint64(m.slotA(i))
+	return entryGen(a) == idGen(id) && m.entryAlive(i, a)
 }
 
-// entryAlive reports whether a table word names a live process.
-func entryAlive(w uint64) bool {
-	pid := entryPid(w)
+// AliveShort reports whether a live participant could bear the short form
+// short: the current occupant of its slot lives and its ID has that short
+// form. False means whoever bore it is gone; true may be a collision with
+// a newer occupant of the slot (see the identity comment above), so it
+// never lets a live participant's word be taken over.
+func (s *Segment) AliveShort(short uint32) bool {
+	m := s.m
+	if short != 0 && short == Short(m.self) {
+		return true
+	}
+	i := short & idxMask
+	if short&^shortMask != 0 || i == 0 || i > m.participants {
+		return false
+	}
+	a := atomic.LoadUint64(m.slotA(i))
+	return Short(makeID(i, entryGen(a))) == short && m.entryAlive(i, a)
+}
+
+// Stamp returns the table word of the slot that id (or a short form)
+// names, or 0 for a malformed one. Every claim and every detach of the
+// slot changes it, so a verdict ("dead") reached about the slot's
+// occupant holds for as long as Stamp returns the same value: a cache of
+// such a verdict re-reads Stamp before trusting it.
+func (s *Segment) Stamp(id uint64) uint64 {
+	m := s.m
+	i := idIndex(id)
+	if i == 0 || i > m.participants {
+		return 0
+	}
+	return atomic.LoadUint64(m.slotA(i))
+}
+
+// entryAlive reports whether slot i, whose word A was read as a, names a
+// live process. Word B is read after A and A read again after B, so the
+// start time compared belongs to the occupant A names.
+func (m *mapping) entryAlive(i uint32, a uint64) bool {
+	pid := entryPid(a)
 	if pid == 0 {
 		return false
 	}
-	return processAlive(int(pid), entryStart(w))
+	start := atomic.LoadUint64(m.slotB(i))
+	if atomic.LoadUint64(m.slotA(i)) != a {
+		return false // the occupant changed: whoever a named has left
+	}
+	return processAlive(int(pid), start)
 }
 
-// processAlive reports whether pid runs, is no zombie, and started at the
-// given time (low 32 bits of clock ticks since boot).
-func processAlive(pid int, start uint32) bool {
-	st, state, err := processStart(pid)
-	if errors.Is(err, os.ErrNotExist) {
-		// /proc may hide other users' processes (hidepid): ask the kernel.
-		err := unix.Kill(pid, 0)
-		return err == nil || err == unix.EPERM
-	}
-	if err != nil {
-		return true // cannot tell: never declare a live holder dead
-	}
-	return state != 'Z' && state != 'X' && uint32(st) == start
-}
-
-// processStart reads a process's start time and state from /proc/pid/stat.
-func processStart(pid int) (start uint64, state byte, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	return parseStat(string(b))
-}
-
-// parseStat extracts state (field 3) and starttime (field 22) from a
-// /proc/pid/stat line. The command name (field 2) may hold spaces and
-// parentheses, so fields are counted from the last ')'.
-func parseStat(s string) (uint64, byte, error) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, errors.New("shm: malformed /proc stat")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 || len(f[0]) != 1 {
-		return 0, 0, errors.New("shm: malformed /proc stat")
-	}
-	start, err := strconv.ParseUint(f[19], 10, 64)
-	if err != nil {
-		return 0, 0, errors.New("shm: malformed /proc stat")
-	}
-	return start, f[0][0], nil
-}
-
-// A Participant is one slot of a segment's participant table.
+// A Participant is one occupied slot of a segment's participant table.
 type Participant struct {
-	Tag   uint32
+	ID    uint64
 	Pid   int
 	Alive bool
 }
@@ -190,11 +238,11 @@ type Participant struct {
 func (m *mapping) participantList() []Participant {
 	var out []Participant
 	for i := uint32(1); i <= m.participants; i++ {
-		w := atomic.LoadUint64(m.slot(i))
-		if entryPid(w) == 0 {
+		a := atomic.LoadUint64(m.slotA(i))
+		if entryPid(a) == 0 {
 			continue
 		}
-		out = append(out, Participant{Tag: makeTag(i, entryGen(w)), Pid: int(entryPid(w)), Alive: entryAlive(w)})
+		out = append(out, Participant{ID: makeID(i, entryGen(a)), Pid: int(entryPid(a)), Alive: m.entryAlive(i, a)})
 	}
 	return out
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
 	"golang.org/x/sys/unix"
@@ -98,7 +97,7 @@ func mapView(f *os.File, name string) (*View, error) {
 	m := &mapping{
 		id: h.ID, name: name, file: f, mem: mem,
 		size: h.Size, tableOff: h.TableOff, dirOff: h.DirOff, heapOff: h.HeapOff,
-		participants: h.Participants, dirEntries: h.DirEntries,
+		participants: h.Participants, dirEntries: h.DirEntries, head: h,
 		refs:     viewRefs, // see viewRefs; self stays 0: a view is nobody
 		readOnly: true,
 	}
@@ -119,10 +118,7 @@ func validateGuarded(mem []byte) (h header, err error) {
 			err = fmt.Errorf("%w: file shrank while being read: %v", ErrCorrupt, r)
 		}
 	}()
-	if err := validate(mem); err != nil {
-		return header{}, err
-	}
-	return *(*header)(unsafe.Pointer(&mem[0])), nil
+	return validate(mem)
 }
 
 // Close unmaps the view. Objects obtained from it must not be used
@@ -212,42 +208,42 @@ func (v *View) Lookup(name string) (Object, error) {
 	return obj, err
 }
 
-// Alive reports whether the participant named by tag is attached and its
-// process runs (see Segment.Alive). A view is no participant, so no tag
+// Alive reports whether the participant named by id is attached and its
+// process runs (see Segment.Alive). A view is no participant, so no ID
 // is its own.
-func (v *View) Alive(tag uint32) bool {
-	// Tag 0 is nobody. Segment.Alive answers true for its own tag, which
-	// for a view's tagless segment is 0: check here.
-	if tag == 0 || v.closed.Load() {
+func (v *View) Alive(id uint64) bool {
+	// ID 0 is nobody. Segment.Alive answers true for its own ID, which
+	// for a view's segment is 0: check here.
+	if id == 0 || v.closed.Load() {
 		return false
 	}
-	return v.seg.Alive(tag)
+	return v.seg.Alive(id)
 }
 
-// Participant returns the participant table's entry for tag: ok is false
-// when the tag's slot no longer carries the tag (its process detached, or
-// the slot was taken over), so the tag names nobody who is still recorded.
-func (v *View) Participant(tag uint32) (p Participant, ok bool) {
+// Participant returns the participant table's entry for id: ok is false
+// when the ID's slot no longer carries it (its process detached, or the
+// slot was taken over), so the ID names nobody who is still recorded.
+func (v *View) Participant(id uint64) (p Participant, ok bool) {
 	m := v.seg.m
-	i := tag & idxMask
-	if v.closed.Load() || tag&^tagMask != 0 || i == 0 || i > m.participants {
+	i := idIndex(id)
+	if v.closed.Load() || id&^idMask != 0 || i == 0 || i > m.participants {
 		return Participant{}, false
 	}
-	w := atomic.LoadUint64(m.slot(i))
-	if entryPid(w) == 0 || entryGen(w) != tag>>tagIndexBits {
+	a := atomic.LoadUint64(m.slotA(i))
+	if entryPid(a) == 0 || entryGen(a) != idGen(id) {
 		return Participant{}, false
 	}
-	return Participant{Tag: tag, Pid: int(entryPid(w)), Alive: entryAlive(w)}, true
+	return Participant{ID: id, Pid: int(entryPid(a)), Alive: m.entryAlive(i, a)}, true
 }
 
-// DirectoryLock returns the tag of the process holding the segment's
+// DirectoryLock returns the ID of the process holding the segment's
 // directory lock (0 when free). A dead holder is taken over by the next
 // creation; a tool reports it.
-func (v *View) DirectoryLock() uint32 {
+func (v *View) DirectoryLock() uint64 {
 	if v.closed.Load() {
 		return 0
 	}
-	return atomic.LoadUint32(&v.seg.m.hdr().DirLock)
+	return atomic.LoadUint64(&v.seg.m.hdr().DirLock)
 }
 
 // Pending counts directory entries reserved by a creation that has not
@@ -264,7 +260,7 @@ func (v *View) Pending() (reserved, dead int) {
 			continue
 		}
 		reserved++
-		if !v.Alive(atomic.LoadUint32(&e.Owner)) {
+		if !v.Alive(atomic.LoadUint64(&e.Owner)) {
 			dead++
 		}
 	}

@@ -47,7 +47,7 @@ func TestViewReadsWithoutJoiningOrWriting(t *testing.T) {
 	assert.Equal(t, os.Getpid(), info.CreatorPid)
 	assert.True(t, info.CreatorAlive)
 	require.Len(t, info.Participants, 1, "the view is no participant")
-	assert.Equal(t, s.Self(), info.Participants[0].Tag)
+	assert.Equal(t, s.Self(), info.Participants[0].ID)
 	require.Len(t, info.Objects, 1)
 
 	p, ok := v.Participant(s.Self())
@@ -111,7 +111,7 @@ func TestViewOfSegmentWithFullParticipantTable(t *testing.T) {
 	info, err := v.Info()
 	require.NoError(t, err)
 	require.Len(t, info.Participants, 1)
-	assert.Equal(t, s.Self(), info.Participants[0].Tag)
+	assert.Equal(t, s.Self(), info.Participants[0].ID)
 }
 
 // Closing the segment handle an object of a view carries neither unmaps
@@ -214,11 +214,11 @@ func TestViewOfWhatIsNoSegment(t *testing.T) {
 // there, dead, and its tag still maps to its pid.
 func TestViewSeesKilledParticipantAsDead(t *testing.T) {
 	s, name := create(t, 4096)
-	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
+	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 16}, nil)
 	require.NoError(t, err)
 	p := testutil.Start(t, attachAndBlock, s)
 	testutil.WaitWord(t, ready.Uint32(0), p)
-	victim := atomic.LoadUint32(ready.Uint32(4))
+	victim := atomic.LoadUint64(ready.Uint64(8))
 
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)

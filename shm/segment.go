@@ -36,9 +36,11 @@ type mapping struct {
 	// mapping, so bounds come from here, never from a second read of it.
 	size, tableOff, dirOff, heapOff uint64
 	participants, dirEntries        uint32
+	head                            header // the whole validated copy (creator, creation time)
 
-	self     uint32 // this process's participant tag; 0 for a read-only view
-	readOnly bool   // mapped PROT_READ by OpenView: every store would fault
+	self     uint64     // this process's ID (participant.go); 0 for a read-only view
+	dirMu    sync.Mutex // queues this process's goroutines for the directory lock
+	readOnly bool       // mapped PROT_READ by OpenView: every store would fault
 
 	refs int // handles open, guarded by registry.mu
 }
@@ -111,6 +113,7 @@ func initHeader(mem []byte, g geometry, c config, anonymous bool) ([16]byte, err
 	h.CreatorPid = uint32(os.Getpid())
 	h.Participants = c.participants
 	h.CreatorStart = start
+	h.PidNS = pidNamespace()
 	h.CreatedNano = time.Now().UnixNano()
 	h.TableOff, h.DirOff, h.HeapOff = g.tableOff, g.dirOff, g.heapOff
 	h.DirEntries = c.objects
@@ -123,16 +126,19 @@ func initHeader(mem []byte, g geometry, c config, anonymous bool) ([16]byte, err
 // process's existing mapping of the same segment if there is one. It takes
 // ownership of f and of mem.
 func attach(f *os.File, mem mmap.MMap, name string) (*Segment, error) {
-	if err := validate(mem); err != nil {
+	h, err := validate(mem)
+	if err == nil && h.PidNS != pidNamespace() {
+		err = fmt.Errorf("%w: created in pid namespace %d, this process is in %d", ErrPidNamespace, h.PidNS, pidNamespace())
+	}
+	if err != nil {
 		_ = mem.Unmap()
 		_ = f.Close()
 		return nil, err
 	}
-	h := (*header)(unsafe.Pointer(&mem[0]))
 	m := &mapping{
 		id: h.ID, name: name, file: f, mem: mem,
 		size: h.Size, tableOff: h.TableOff, dirOff: h.DirOff, heapOff: h.HeapOff,
-		participants: h.Participants, dirEntries: h.DirEntries,
+		participants: h.Participants, dirEntries: h.DirEntries, head: h,
 	}
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
@@ -143,13 +149,13 @@ func attach(f *os.File, mem mmap.MMap, name string) (*Segment, error) {
 		old.refs++
 		return &Segment{m: old}, nil
 	}
-	tag, err := m.join()
+	id, err := m.join()
 	if err != nil {
 		_ = mem.Unmap()
 		_ = f.Close()
 		return nil, err
 	}
-	m.self = tag
+	m.self = id
 	m.refs = 1
 	registry.byID[m.id] = m
 	return &Segment{m: m}, nil
@@ -183,6 +189,21 @@ func (s *Segment) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// LeaveAll gives back this process's participant entry in every segment it
+// has attached, leaving the mappings in place: the last step of a process
+// that ends normally without closing its segments (a procs child whose
+// function returned). Its IDs read as dead at once, so what it still holds
+// is taken over with ErrOwnerDead, and its entry is free for the next
+// process instead of waiting to be found dead. Nothing may use the
+// segments afterwards but to exit.
+func LeaveAll() {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	for _, m := range registry.byID {
+		m.leave()
+	}
 }
 
 func (s *Segment) check() error {

@@ -195,13 +195,13 @@ var (
 		if err != nil {
 			return 0, err
 		}
-		atomic.StoreUint32(obj.Uint32(4), s.Self())
+		atomic.StoreUint64(obj.Uint64(8), s.Self())
 		atomic.StoreUint32(obj.Uint32(0), 1)
 		testutil.BlockForever()
 		return 0, nil
 	})
 
-	attachAndReport = procs.Register("shm-attach-and-report", func(s *shm.Segment) (uint32, error) {
+	attachAndReport = procs.Register("shm-attach-and-report", func(s *shm.Segment) (uint64, error) {
 		return s.Self(), nil
 	})
 )
@@ -228,12 +228,12 @@ func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
 	s, err := shm.Anonymous(4096, shm.WithParticipants(2))
 	require.NoError(t, err)
 	defer s.Close()
-	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
+	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 16}, nil)
 	require.NoError(t, err)
 
 	p := testutil.Start(t, attachAndBlock, s)
 	testutil.WaitWord(t, ready.Uint32(0), p)
-	victim := atomic.LoadUint32(ready.Uint32(4))
+	victim := atomic.LoadUint64(ready.Uint64(8))
 	assert.NotEqual(t, s.Self(), victim)
 	assert.True(t, s.Alive(victim))
 
@@ -249,7 +249,7 @@ func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
 	assert.False(t, s.Alive(victim))
 	assert.False(t, s.Alive(tag), "the newcomer exited and left its slot")
 	assert.False(t, s.Alive(0))
-	assert.False(t, s.Alive(1<<30), "a malformed tag is not alive")
+	assert.False(t, s.Alive(1<<60), "a malformed ID is not alive")
 }
 
 func TestTooManyParticipants(t *testing.T) {

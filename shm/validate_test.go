@@ -51,13 +51,14 @@ func TestOpenRejectsBadImages(t *testing.T) {
 		{"foreign", func(b []byte) []byte { return []byte("#!/bin/sh\necho not a segment\n") }, ErrNotSegment},
 		{"magic only", func(b []byte) []byte { return b[:64] }, ErrCorrupt},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-4096+100] }, ErrCorrupt},
-		{"newer version", func(b []byte) []byte { hdrOf(b).Version = 2; resum(b); return b }, ErrVersion},
+		{"newer version", func(b []byte) []byte { hdrOf(b).Version = layoutVersion + 1; resum(b); return b }, ErrVersion},
 		{"bad checksum", func(b []byte) []byte { hdrOf(b).HeapOff++; return b }, ErrCorrupt},
 		{"forged heap", func(b []byte) []byte { hdrOf(b).HeapOff = 1 << 40; resum(b); return b }, ErrCorrupt},
 		{"forged table", func(b []byte) []byte { hdrOf(b).Participants = 5000; resum(b); return b }, ErrCorrupt},
 		{"forged dir", func(b []byte) []byte { hdrOf(b).DirEntries = 1 << 20; resum(b); return b }, ErrCorrupt},
 		{"size lie", func(b []byte) []byte { hdrOf(b).Size *= 2; resum(b); return b }, ErrCorrupt},
 		{"reserved set", func(b []byte) []byte { hdrOf(b).Reserved[0] = 1; resum(b); return b }, ErrCorrupt},
+		{"other pid namespace", func(b []byte) []byte { hdrOf(b).PidNS ^= 1; resum(b); return b }, ErrPidNamespace},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,8 +124,10 @@ func TestDirectoryLockOfDeadHolderIsTakenOver(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	// Forge a participant that died: slot 2 names a pid that does not run.
-	deadTag := makeTag(2, 1)
-	*s.m.slot(2) = packEntry(pidMask, 1, 12345)
+	other := idIndex(s.Self())%4 + 1 // a slot that is not ours
+	deadTag := makeID(other, 1)
+	*s.m.slotA(other) = packEntry(pidMask, 1)
+	*s.m.slotB(other) = 12345
 	require.False(t, s.Alive(deadTag))
 	s.m.hdr().DirLock = deadTag
 	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)
@@ -139,7 +142,7 @@ func TestReservedEntryOfDeadCreatorIsReused(t *testing.T) {
 	defer s.Close()
 	e := s.m.entry(0)
 	e.State = entryReserved
-	e.Owner = makeTag(3, 1) // slot 3 is free: nobody
+	e.Owner = makeID(idIndex(s.Self())%DefaultParticipants+1, 1) // a free slot: nobody
 	e.NameLen = 1
 	e.Name[0] = 'x'
 	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)

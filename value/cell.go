@@ -39,9 +39,9 @@ type core struct {
 	size     uintptr      // unsafe.Sizeof(T)
 	mask     []uint64     // padding mask per data word, nil when T has no padding
 	seq      *uint32      // buffered values: header.Seq
-	writer   *uint32      // buffered values: header.Writer
+	writer   *uint64      // buffered values: header.Writer
 	stride   uintptr      // buffered values: bytes between buffers
-	seg      *shm.Segment // for the writer claim's participant tag
+	seg      *shm.Segment // for the writer claim's ID
 	name     string       // for messages
 	typ      fmt.Stringer // T, for messages
 }
@@ -84,7 +84,7 @@ func newCell[T any](obj shm.Object, g geometry, ti typeInfo) cell[T] {
 		c.mode = modeBuffered
 		c.stride = g.stride
 		c.seq = obj.Uint32(unsafe.Offsetof(header{}.Seq))
-		c.writer = obj.Uint32(unsafe.Offsetof(header{}.Writer))
+		c.writer = obj.Uint64(unsafe.Offsetof(header{}.Writer))
 	case ti.size == 8 && ti.mask == nil:
 		c.mode = mode64
 	case ti.size == 4 && ti.mask == nil:

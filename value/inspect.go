@@ -18,7 +18,7 @@ type Info struct {
 
 	// Buffered values only.
 	Stores      uint32 // stores completed so far (wraps at 2^32)
-	Writer      uint32 // participant tag of the process storing now, 0 when none
+	Writer      uint64 // ID of the process storing now, 0 when none
 	WriterAlive bool   // that process still runs
 }
 
@@ -58,7 +58,7 @@ func Inspect(obj shm.Object) (Info, error) {
 	}
 	if info.Buffered {
 		info.Stores = atomic.LoadUint32(obj.Uint32(unsafe.Offsetof(header{}.Seq)))
-		info.Writer = atomic.LoadUint32(obj.Uint32(unsafe.Offsetof(header{}.Writer)))
+		info.Writer = atomic.LoadUint64(obj.Uint64(unsafe.Offsetof(header{}.Writer)))
 		info.WriterAlive = info.Writer != 0 && obj.Segment().Alive(info.Writer)
 	}
 	return info, nil

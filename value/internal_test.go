@@ -20,7 +20,7 @@ func testSegment(t *testing.T) *shm.Segment {
 }
 
 // deadTag names no live process: this process's slot, another generation.
-func deadTag(seg *shm.Segment) uint32 { return seg.Self() ^ 1<<10 }
+func deadTag(seg *shm.Segment) uint64 { return seg.Self() ^ 1<<10 }
 
 func TestStoreTakesOverTheClaimOfADeadWriter(t *testing.T) {
 	seg := testSegment(t)
@@ -29,7 +29,7 @@ func TestStoreTakesOverTheClaimOfADeadWriter(t *testing.T) {
 	require.NoError(t, err)
 	// A writer died mid-store: its claim stays, the buffer it was writing
 	// (the one readers do not read) is torn.
-	atomic.StoreUint32(v.c.writer, deadTag(seg))
+	atomic.StoreUint64(v.c.writer, deadTag(seg))
 	*(*uint64)(v.c.buf(1)) = 99
 	require.Equal(t, wide{1, 1, 1}, v.Load())
 
@@ -42,7 +42,7 @@ func TestStoreTakesOverTheClaimOfADeadWriter(t *testing.T) {
 
 	v.Store(wide{2, 2, 2})
 	require.Equal(t, wide{2, 2, 2}, v.Load())
-	require.Zero(t, atomic.LoadUint32(v.c.writer))
+	require.Zero(t, atomic.LoadUint64(v.c.writer))
 	require.True(t, v.CompareAndSwap(wide{2, 2, 2}, wide{3, 3, 3}))
 	require.Equal(t, wide{3, 3, 3}, v.Load())
 }

@@ -27,7 +27,7 @@ import (
 // against what the opener's T implies: they are input from another process.
 const (
 	magicValue    uint32 = 0x4c56504d // "MPVL" in little-endian byte order
-	layoutVersion uint32 = 1
+	layoutVersion uint32 = 2          // 2: the writer claim holds a 64-bit ID
 
 	headerSize = 64
 	cacheLine  = 64
@@ -52,8 +52,9 @@ type header struct {
 
 	// Mutable (buffered values only): see seqlock.go.
 	Seq    uint32   // stores completed; its low bit names the buffer to read
-	Writer uint32   // participant tag of the process storing, 0 when none
-	_      [24]byte // pad to 64
+	_      uint32   //
+	Writer uint64   // ID (shm.Segment.Self) of the process storing, 0 when none
+	_      [16]byte // pad to 64
 }
 
 // Compile-time layout checks: a mismatch fails to build.

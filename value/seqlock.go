@@ -3,6 +3,7 @@ package value
 import (
 	"encoding/binary"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -20,8 +21,19 @@ import (
 // Why two buffers and not the classic seqlock's one: a writer writes only
 // the buffer readers are not told to read, so a writer that dies (SIGKILL)
 // in the middle of a copy tears nothing anyone reads. It leaves Writer
-// holding its tag; the next writer that waits long enough finds that tag's
-// process dead and takes the claim over. Readers never wait for a writer:
+// holding its ID; the next writer that waits long enough finds that ID's
+// process dead and takes the claim over. An ID is never handed to another
+// process (shm's participant.go), so a dead writer's claim never passes
+// for a live newcomer's, nor a newcomer's own claim for the dead one's.
+//
+// The goroutines of one process share one ID, so they first queue on an
+// in-process mutex (writerLocks, one of a few stripes chosen by the
+// claim word's address): while a goroutine holds it, no goroutine of this
+// process holds the claim, and a claim bearing this process's own ID is
+// one it never set (a forged or corrupt word). Nobody writes under such a
+// claim, so it is taken over at once instead of being waited on forever.
+// A claim held by another live process is waited for: the Store API has
+// no error to report, and that process ends its copy when it runs again. Readers never wait for a writer:
 // a reader retries only if a whole store completed during its copy, which
 // can starve it only under an unbroken stream of stores.
 //
@@ -49,14 +61,22 @@ func (c *core) buf(i uint32) unsafe.Pointer { return unsafe.Add(c.word, uintptr(
 // died.
 func (c *core) claim() {
 	self := c.seg.Self()
-	if atomic.CompareAndSwapUint32(c.writer, 0, self) {
+	c.local().Lock()
+	if atomic.CompareAndSwapUint64(c.writer, 0, self) {
 		return
 	}
 	var lastCheck time.Time
 	for i := 0; ; i++ {
-		holder := atomic.LoadUint32(c.writer)
+		holder := atomic.LoadUint64(c.writer)
 		if holder == 0 {
-			if atomic.CompareAndSwapUint32(c.writer, 0, self) {
+			if atomic.CompareAndSwapUint64(c.writer, 0, self) {
+				return
+			}
+			continue
+		}
+		if holder == self {
+			// Not ours (we hold the process's stripe): forged. Take it.
+			if atomic.CompareAndSwapUint64(c.writer, holder, self) {
 				return
 			}
 			continue
@@ -72,14 +92,29 @@ func (c *core) claim() {
 			continue
 		}
 		lastCheck = time.Now()
-		// A holder that is this process is a goroutine of ours, alive.
-		if holder != self && !c.seg.Alive(holder) && atomic.CompareAndSwapUint32(c.writer, holder, self) {
+		if !c.seg.Alive(holder) && atomic.CompareAndSwapUint64(c.writer, holder, self) {
 			return
 		}
 	}
 }
 
-func (c *core) release() { atomic.StoreUint32(c.writer, 0) }
+func (c *core) release() {
+	atomic.StoreUint64(c.writer, 0)
+	c.local().Unlock()
+}
+
+// writerLocks queue this process's writers of buffered values (see above),
+// striped by the claim word's address: one mapping per segment per
+// process, so an address names one value.
+var writerLocks [16]struct {
+	sync.Mutex
+	_ [56]byte // one cache line each
+}
+
+func (c *core) local() *sync.Mutex {
+	a := uintptr(unsafe.Pointer(c.writer))
+	return &writerLocks[(a>>6)%uintptr(len(writerLocks))].Mutex
+}
 
 func (c *core) loadBuffered(dst []byte) {
 	for {

@@ -48,7 +48,7 @@ func TestBuiltBinaryInspectsALiveSegment(t *testing.T) {
 	var l report.Lock
 	require.NoError(t, json.Unmarshal(b, &l))
 	require.NotNil(t, l.Holder)
-	assert.Equal(t, seg.Self(), l.Holder.Tag)
+	assert.Equal(t, seg.Self(), l.Holder.ID)
 	assert.True(t, l.Holder.Alive)
 
 	out, err = exec.Command(bin, "ls", testutil.Pattern(t)).Output()

@@ -88,9 +88,9 @@ func (c *cmd) printSegment(out io.Writer, s *report.Segment) {
 	fmt.Fprintf(out, "\nPARTICIPANTS (%d)\n", len(s.Participants))
 	if len(s.Participants) > 0 {
 		w = newTable(out)
-		row(w, "TAG", "PID", "ALIVE")
+		row(w, "ID", "PID", "ALIVE")
 		for _, p := range s.Participants {
-			row(w, fmt.Sprintf("%#x", p.Tag), p.Pid, liveness(p.Alive))
+			row(w, fmt.Sprintf("%#x", p.ID), p.Pid, liveness(p.Alive))
 		}
 		_ = w.Flush()
 	}

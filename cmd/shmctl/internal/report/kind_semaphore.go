@@ -25,7 +25,7 @@ type Lock struct {
 	// every later Lock fails.
 	Recoverable bool   `json:"recoverable"`
 	Corrupt     bool   `json:"corrupt,omitempty"`
-	Raw         uint32 `json:"raw"`
+	Raw         uint64 `json:"raw"`
 }
 
 func lockOf(v *shm.View, st semaphore.MutexState) *Lock {
@@ -164,7 +164,7 @@ func describeBarrier(v *shm.View, obj shm.Object) (any, string, error) {
 		Generation: st.Generation, Sleepers: st.Sleepers}
 	var dead int
 	for _, m := range st.Members {
-		h := holder(v, m.Tag)
+		h := holder(v, m.ID)
 		if !h.Alive {
 			dead++
 		}

@@ -27,22 +27,22 @@ type Object struct {
 	Detail any `json:"detail,omitempty"`
 }
 
-// Holder is a participant named by a tag in a shared word (a lock's
+// Holder is a participant named by an ID in a shared word (a lock's
 // holder, a queue role, a barrier member), resolved through the
 // participant table.
 type Holder struct {
-	Tag uint32 `json:"tag"`
-	// Pid is the process behind the tag, 0 when the table no longer names
+	ID uint64 `json:"id"`
+	// Pid is the process behind the ID, 0 when the table no longer names
 	// one (Attached false: the process detached, or its slot was taken over
-	// by another process, so the tag is stale).
+	// by another process, so the ID is stale).
 	Pid      int  `json:"pid,omitempty"`
 	Attached bool `json:"attached"`
 	Alive    bool `json:"alive"`
 }
 
-func holder(v *shm.View, tag uint32) *Holder {
-	h := &Holder{Tag: tag}
-	if p, ok := v.Participant(tag); ok {
+func holder(v *shm.View, id uint64) *Holder {
+	h := &Holder{ID: id}
+	if p, ok := v.Participant(id); ok {
 		h.Pid, h.Attached, h.Alive = p.Pid, true, p.Alive
 	}
 	return h
@@ -53,7 +53,7 @@ func (h *Holder) String() string {
 	case h == nil:
 		return "nobody"
 	case !h.Attached:
-		return fmt.Sprintf("tag %#x (detached)", h.Tag)
+		return fmt.Sprintf("id %#x (detached)", h.ID)
 	case h.Alive:
 		return fmt.Sprintf("pid %d (alive)", h.Pid)
 	}

@@ -92,12 +92,12 @@ func TestLockTakenOverFromDeadHolderShowsInconsistentThenNotRecoverable(t *testi
 		return o.Detail.(*Lock)
 	}
 	l := load()
-	assert.Equal(t, &Holder{Tag: l.Holder.Tag, Pid: p.Pid(), Attached: true, Alive: false}, l.Holder)
+	assert.Equal(t, &Holder{ID: l.Holder.ID, Pid: p.Pid(), Attached: true, Alive: false}, l.Holder)
 	assert.Equal(t, fmt.Sprintf("locked by pid %d (dead)", p.Pid()), l.String())
 
 	require.ErrorIs(t, mu.TryLock(), semaphore.ErrOwnerDead)
 	l = load()
-	assert.Equal(t, &Holder{Tag: seg.Self(), Pid: os.Getpid(), Attached: true, Alive: true}, l.Holder)
+	assert.Equal(t, &Holder{ID: seg.Self(), Pid: os.Getpid(), Attached: true, Alive: true}, l.Holder)
 	assert.False(t, l.Consistent)
 	assert.True(t, l.Recoverable)
 	assert.Equal(t, fmt.Sprintf("locked by pid %d (alive), inconsistent", os.Getpid()), l.String())
@@ -166,7 +166,7 @@ func TestCollectable(t *testing.T) {
 	seg := func(creatorAlive bool, alive ...bool) *Segment {
 		s := &Segment{Status: StatusSegment, Created: &old, Creator: &Process{Pid: 10, Alive: creatorAlive}}
 		for i, a := range alive {
-			s.Participants = append(s.Participants, Participant{Tag: uint32(i + 1), Pid: 11 + i, Alive: a})
+			s.Participants = append(s.Participants, Participant{ID: uint64(i + 1), Pid: 11 + i, Alive: a})
 		}
 		return s
 	}

@@ -45,7 +45,7 @@ type Process struct {
 
 // Participant is an occupied slot of a segment's participant table.
 type Participant struct {
-	Tag   uint32 `json:"tag"`
+	ID    uint64 `json:"id"`
 	Pid   int    `json:"pid"`
 	Alive bool   `json:"alive"`
 }
