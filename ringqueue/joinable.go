@@ -147,10 +147,25 @@ func (j *Joinable[T]) initJoin() error {
 // count adds n unfinished tasks before a put.
 func (j *Joinable[T]) count(n int) { atomic.AddUint64(&j.aux.Unfinished, uint64(n)) }
 
-// uncount takes back n counted tasks whose put failed.
+// uncount takes back n counted tasks whose put failed. Between count and
+// uncount a TaskDone too many may already have taken the count (it could
+// not know the put would fail), so like TaskDoneN it never goes below
+// zero: a plain subtraction would wrap the count to nearly 2^64, and Join
+// would never return.
 func (j *Joinable[T]) uncount(n int) {
-	if n > 0 && atomic.AddUint64(&j.aux.Unfinished, -uint64(n)) == 0 {
-		j.gate.SignalAll()
+	if n <= 0 {
+		return
+	}
+	p := &j.aux.Unfinished
+	for {
+		c := atomic.LoadUint64(p)
+		take := min(c, uint64(n))
+		if atomic.CompareAndSwapUint64(p, c, c-take) {
+			if c == take && take > 0 {
+				j.gate.SignalAll()
+			}
+			return
+		}
 	}
 }
 

@@ -231,6 +231,24 @@ func TestJoinableJoinWakesWhenAFailedPutUncountsToZero(t *testing.T) {
 	}
 }
 
+// A TaskDone too many that lands while a put is in flight takes that put's
+// count (it cannot know the put will fail); the failed put's uncount must
+// then stop at zero, not wrap the count to nearly 2^64 (Join would never
+// return again).
+func TestJoinableFailedPutAfterATaskDoneTooManyKeepsTheCountAtZero(t *testing.T) {
+	j := newJoinableT[int64](t, Options{Capacity: 1})
+	require.NoError(t, j.Put(1))
+	_, err := j.Get()
+	require.NoError(t, err)
+	require.NoError(t, j.TaskDone())
+	j.count(1)                       // a put in flight, about to time out
+	require.NoError(t, j.TaskDone()) // one too many, taking the in-flight count
+	j.uncount(1)                     // the put timed out
+	assert.Equal(t, 0, j.Unfinished())
+	require.NoError(t, j.JoinTimeout(30*time.Second))
+	assert.ErrorIs(t, j.TaskDone(), ErrTaskDoneTooMany)
+}
+
 func TestJoinableOpensOnlyAsJoinable(t *testing.T) {
 	seg := tqSeg(t, 1<<20)
 	j, err := NewJoinable[tqJob](seg, "jobs", Options{Capacity: 4})
