@@ -2,6 +2,7 @@ package semaphore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,4 +129,61 @@ func TestRLockOpenAndInspect(t *testing.T) {
 	require.NoError(t, r.Unlock(o))
 	_, err = OpenRLock(seg, "x")
 	require.ErrorIs(t, err, shm.ErrNotFound)
+}
+
+// Review defect 1: a goroutine taking a dead holder's RLock over holds the
+// lock word before it has recorded its Owner; the owner word still holds
+// the dead holder's token, which, tokens being per-process counters, may
+// be one a goroutine of this process holds. That goroutine must not pass
+// the re-entry check in that window (both would hold the lock).
+func TestRLockTakeoverWindowAdmitsNoReentryOnTheDeadHoldersToken(t *testing.T) {
+	seg := newSeg(t)
+	r, err := NewRLock(seg, "r")
+	require.NoError(t, err)
+	o := NewOwner()
+	// The instant after another goroutine's takeover CAS: the word is
+	// ours (inconsistent), owner and count are the dead holder's, whose
+	// token happens to equal o.
+	atomic.StoreUint64(r.mu.word, seg.Self()|mutexInconsistent)
+	atomic.StoreUint64(r.owner, uint64(o))
+	atomic.StoreUint32(r.count, 2)
+	require.False(t, r.HeldBy(o))
+	require.ErrorIs(t, r.TryLock(o), ErrWouldBlock)
+	require.ErrorIs(t, r.Unlock(o), ErrNotOwner)
+	require.Equal(t, uint32(2), atomic.LoadUint32(r.count), "nothing changed")
+}
+
+// Two goroutines race for a dead holder's RLock, one of them with the dead
+// holder's token: exactly one gets it, and the other waits for it.
+func TestRLockDeadHolderWithACollidingTokenIsTakenOnce(t *testing.T) {
+	seg := newSeg(t)
+	r, err := NewRLock(seg, "r")
+	require.NoError(t, err)
+	for range 200 {
+		a, b := NewOwner(), NewOwner()
+		atomic.StoreUint64(r.mu.word, deadTag(seg))
+		atomic.StoreUint64(r.owner, uint64(b)) // the dead holder's token was b's
+		atomic.StoreUint32(r.count, 1)
+		var holders atomic.Int32
+		var wg sync.WaitGroup
+		for _, o := range []Owner{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.TryLock(o); Acquired(err) {
+					if holders.Add(1) != 1 {
+						t.Error("two owners hold the lock")
+					}
+					holders.Add(-1)
+					if errors.Is(err, ErrOwnerDead) {
+						_ = r.MarkConsistent(o)
+					}
+					if err := r.Unlock(o); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
 }
