@@ -57,8 +57,8 @@ func (b *Barrier) missingDead(g, lo uint32) (bool, uint64) {
 		// by its ID; until it has, it is one of the members that have not
 		// recorded this round's arrival, checked below.
 		a := atomic.LoadUint64(b.actionBy)
-		if uint32(a>>actionRoundShift) == g&actionRoundMask {
-			if id := a & (1<<shm.IDBits - 1); id != b.self && !b.seg.Alive(id) {
+		if id := a & (1<<shm.IDBits - 1); id != 0 && uint32(a>>actionRoundShift) == g&actionRoundMask {
+			if id != b.self && !b.seg.Alive(id) {
 				return true, id
 			}
 			return false, 0

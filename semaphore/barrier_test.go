@@ -205,6 +205,46 @@ func TestBarrierDeadMemberBreaksTheRound(t *testing.T) {
 	require.Empty(t, st.Members)
 }
 
+// Review defect 4: the last arrival of a round killed after its arrival
+// CAS and before recording that it runs the action. Every party has
+// arrived (count == parties), nobody is recorded as the runner, and the
+// runner's member entry has no arrival for this round: a caller waiting
+// for the next round must find it dead and break the round, not wait on it
+// forever.
+func TestBarrierRunnerKilledBeforeRecordingItselfBreaksTheRound(t *testing.T) {
+	seg := newSeg(t)
+	b, err := NewBarrier(seg, "b", 2, nil)
+	require.NoError(t, err)
+	atomic.StoreUint64(b.state, 2) // round 0, both parties arrived
+	atomic.StoreUint64(&b.members[3].ID, deadTag(seg))
+	_, err = b.WaitTimeout(30 * time.Second) // a safety net: "died", not a timeout, is expected
+	require.ErrorIs(t, err, ErrBrokenBarrier)
+	require.ErrorContains(t, err, "died")
+	require.Zero(t, atomic.LoadUint64(&b.members[3].ID), "the dead member is forgotten")
+}
+
+// A runner that recorded itself for the round and died running the action
+// is found by its ID; one recorded for another round is not taken for this
+// round's runner.
+func TestBarrierRunnerRecordedForTheRoundIsCheckedByID(t *testing.T) {
+	seg := newSeg(t)
+	b, err := NewBarrier(seg, "b", 2, nil)
+	require.NoError(t, err)
+	atomic.StoreUint64(b.state, 2)
+	atomic.StoreUint64(b.actionBy, deadTag(seg)) // round 0
+	_, err = b.WaitTimeout(30 * time.Second)
+	require.ErrorIs(t, err, ErrBrokenBarrier)
+	require.ErrorContains(t, err, "died")
+	b.Reset()
+
+	// Round 1 in progress; the record is round 0's: nothing is dead, and
+	// the caller times out waiting for the (live, slow) runner.
+	atomic.StoreUint64(b.state, uint64(1)<<barGenShift|2)
+	atomic.StoreUint64(b.actionBy, deadTag(seg))
+	_, err = b.WaitTimeout(300 * time.Millisecond)
+	require.ErrorIs(t, err, ErrTimeout)
+}
+
 func TestBarrierHandlesShareRounds(t *testing.T) {
 	seg := newSeg(t)
 	var runs atomic.Int32
