@@ -157,3 +157,23 @@ func TestSPSCDetachReleasesTheRoles(t *testing.T) {
 	// (Self()+1 is another index of this segment's table: no process, dead.)
 	require.NoError(t, q.Put([]byte("b")), "a role of a participant that is not alive is taken over")
 }
+
+// Review defect 6: Detach gives back only the roles its handle holds. A
+// sibling handle of this process holding the other side keeps it: clearing
+// that word would admit a second process to the side it still works.
+func TestSPSCDetachLeavesASiblingHandlesRole(t *testing.T) {
+	prod := newQueue(t, Options{Capacity: 4, SlotSize: 8, Mode: SPSC})
+	cons, err := Open(prod.seg, "q")
+	require.NoError(t, err)
+	require.NoError(t, prod.Put([]byte("a")))
+	_, err = cons.Get(make([]byte, 8))
+	require.NoError(t, err)
+	require.Equal(t, prod.seg.Self(), atomic.LoadUint64(&prod.lay.Head.Role))
+
+	require.NoError(t, prod.Detach())
+	require.Zero(t, atomic.LoadUint64(&prod.lay.Tail.Role), "the producer's role is given back")
+	require.Equal(t, prod.seg.Self(), atomic.LoadUint64(&prod.lay.Head.Role), "the sibling's role stays")
+
+	require.NoError(t, cons.Detach())
+	require.Zero(t, atomic.LoadUint64(&prod.lay.Head.Role))
+}
