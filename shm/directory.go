@@ -133,6 +133,10 @@ func (s *Segment) Create(spec Spec, init func(mem []byte) error) (Object, error)
 	return obj, nil
 }
 
+// testHookEntryWrite, when set by a test, runs right after a creation's
+// first write to its directory entry.
+var testHookEntryWrite func()
+
 // reserve claims an entry and heap space under the directory lock.
 func (m *mapping) reserve(spec Spec) (uint32, Object, error) {
 	if err := m.lockDir(); err != nil {
@@ -173,6 +177,9 @@ func (m *mapping) reserve(spec Spec) (uint32, Object, error) {
 	// the entry as it was or one reserved in its own (dead) name, never one
 	// reserved in the name of an earlier, possibly live, owner.
 	atomic.StoreUint64(&e.Owner, m.self)
+	if testHookEntryWrite != nil {
+		testHookEntryWrite() // a creator stopped after its first write to the entry
+	}
 	e.Kind = uint32(spec.Kind)
 	e.ElemSize = spec.ElemSize
 	e.Off = off

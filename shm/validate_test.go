@@ -2,8 +2,12 @@ package shm
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
@@ -161,24 +165,134 @@ func TestParseStat(t *testing.T) {
 }
 
 // FuzzOpen maps arbitrary bytes as a segment and reads everything a user
-// could: it must return errors, never panic or fault.
+// could: it must return errors, never panic or fault, and never wait
+// without bound on a word the image holds (a directory lock naming this
+// process or a live one): each input gets a deadline, and the wait on a
+// live directory lock holder is shortened so that execs keep running.
 func FuzzOpen(f *testing.F) {
 	good := validImage(f)
 	f.Add(good)
 	f.Add(good[:300])
 	f.Add([]byte("MMPSHSEG"))
+	defer func(p time.Duration) { dirLockPatience = p }(dirLockPatience)
+	dirLockPatience = 20 * time.Millisecond
 	f.Fuzz(func(t *testing.T, img []byte) {
-		s, err := openImage(img)
-		if err != nil {
-			return
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s, err := openImage(img)
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			_, _ = s.Info()
+			objs, _ := s.Objects()
+			for _, o := range objs {
+				_ = o.Bytes()
+				_, _ = s.Lookup(o.Name)
+			}
+			_, _ = s.Create(Spec{Name: "fuzz", Kind: KindBytes, Size: 8}, nil)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second): // a safety net: inputs take microseconds
+			t.Fatalf("input still running after 30s: an unbounded wait on a word from the image")
 		}
-		defer s.Close()
-		_, _ = s.Info()
-		objs, _ := s.Objects()
-		for _, o := range objs {
-			_ = o.Bytes()
-			_, _ = s.Lookup(o.Name)
-		}
-		_, _ = s.Create(Spec{Name: "fuzz", Kind: KindBytes, Size: 8}, nil)
 	})
+}
+
+// Review defect 2: a directory lock word that bears this process's own ID,
+// though no goroutine of this process holds it (a forged or corrupt
+// word), is ErrCorrupt at once, not a wait on ourselves forever.
+func TestDirectoryLockForgedWithOwnIDIsCorrupt(t *testing.T) {
+	s, err := Anonymous(1024)
+	require.NoError(t, err)
+	defer s.Close()
+	atomic.StoreUint64(&s.m.hdr().DirLock, s.Self())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrCorrupt)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Create still waits on a directory lock bearing its own ID")
+	}
+	// The goroutines of one process still queue for the lock among
+	// themselves: a real holder among them is waited for, not refused.
+	atomic.StoreUint64(&s.m.hdr().DirLock, 0)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := s.Create(Spec{Name: fmt.Sprintf("o%d", i), Kind: KindBytes, Size: 8}, nil)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+}
+
+// A directory lock held by a live process for far longer than any
+// creation takes is a word something else wrote: ErrCorrupt after
+// dirLockPatience rather than a wait without end.
+func TestDirectoryLockHeldByALiveStrangerIsBounded(t *testing.T) {
+	s, err := Anonymous(1024, WithParticipants(4))
+	require.NoError(t, err)
+	defer s.Close()
+	// Another slot naming a live process: this one (pid and start time).
+	other := idIndex(s.Self())%4 + 1
+	start, _, err := processStart(os.Getpid())
+	require.NoError(t, err)
+	*s.m.slotA(other) = packEntry(uint32(os.Getpid()), 1)
+	*s.m.slotB(other) = start
+	stranger := makeID(other, 1)
+	require.True(t, s.Alive(stranger))
+	defer func(p time.Duration) { dirLockPatience = p }(dirLockPatience)
+	dirLockPatience = 50 * time.Millisecond
+	atomic.StoreUint64(&s.m.hdr().DirLock, stranger)
+	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.Equal(t, stranger, atomic.LoadUint64(&s.m.hdr().DirLock), "a live holder's word is left alone")
+}
+
+// Review defect 5: the header is copied once, validated, and only the
+// copy is used. What another process writes into the mapped header
+// afterwards changes nothing this process believes about the segment.
+func TestHeaderIsTrustedOnlyAsValidatedAtOpen(t *testing.T) {
+	s, err := Anonymous(1024)
+	require.NoError(t, err)
+	defer s.Close()
+	before, err := s.Info()
+	require.NoError(t, err)
+	h := s.m.hdr()
+	h.CreatorPid, h.CreatedNano, h.Participants, h.Size = 1, 1, MaxParticipants, 1<<40
+	after, err := s.Info()
+	require.NoError(t, err)
+	assert.Equal(t, before.CreatorPid, after.CreatorPid)
+	assert.Equal(t, before.Created, after.Created)
+	assert.Equal(t, before.Size, after.Size)
+	assert.Len(t, after.Participants, 1)
+}
+
+// Review defect 3: a creation writes every field of its directory entry
+// before the State that reserves it. A creator that stops midway (here it
+// panics where a SIGKILL could strike) leaves the entry free, never
+// reserved in the name of the entry's previous owner, who may be alive
+// (here: this process, whose failed creation of "x" left its ID there),
+// which would make "x" ErrExists for good.
+func TestCreatorStoppedMidEntryLeavesNoEntryReservedForAnother(t *testing.T) {
+	s, err := Anonymous(1024, WithObjects(1))
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, func([]byte) error { return errors.New("no") })
+	require.Error(t, err)
+	func() {
+		defer func() { _ = recover() }()
+		testHookEntryWrite = func() { panic("stopped") }
+		defer func() { testHookEntryWrite = nil }()
+		_, _ = s.Create(Spec{Name: "y", Kind: KindBytes, Size: 8}, nil)
+	}()
+	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)
+	require.NoError(t, err)
 }
