@@ -27,9 +27,9 @@ func TestMain(m *testing.M) {
 }
 
 // newSeg makes an anonymous segment of heap bytes, closed after the test.
-func newSeg(t testing.TB, heap int) *shm.Segment {
+func newSeg(t testing.TB, heap int, opts ...shm.Option) *shm.Segment {
 	t.Helper()
-	seg, err := shm.Anonymous(heap)
+	seg, err := shm.Anonymous(heap, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = seg.Close() })
 	return seg

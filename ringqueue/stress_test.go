@@ -21,11 +21,11 @@ type crossSetup struct {
 	progress shm.Object
 }
 
-func newCross(t testing.TB, o Options, producers, perProd int) crossSetup {
+func newCross(t testing.TB, o Options, producers, perProd int, segOpts ...shm.Option) crossSetup {
 	t.Helper()
 	size, err := Size(o)
 	require.NoError(t, err)
-	seg := newSeg(t, size+ledgerSize(producers, perProd)+64*8+8192)
+	seg := newSeg(t, size+ledgerSize(producers, perProd)+64*8+8192, segOpts...)
 	q, err := New(seg, "q", o)
 	require.NoError(t, err)
 	l, err := newLedger(seg, "ledger", producers, perProd)
@@ -101,14 +101,20 @@ func TestProcesses4x4MoveOneMillionMessagesExactlyOnce(t *testing.T) {
 }
 
 // A producer killed with SIGKILL at random points, several times over,
-// while three others and four consumers run: the killed producers'
+// while three others and four consumers run, and short-lived producers
+// that end normally come and go between the kills: the killed producers'
 // messages arrive at most once and whole; everyone else's exactly once;
-// the queue keeps working.
+// the queue keeps working. The participant table has room for just the
+// live processes, so the entries of the killed and of the ended are
+// really handed to the next ones.
 func TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t *testing.T) {
-	const producers, consumers, perProd, victims = 3, 4, 100_000, 6
+	const producers, consumers, perProd, victims, brief, perBrief = 3, 4, 100_000, 6, 3, 2_000
 	// Victims are producers producers..producers+victims-1, each putting
-	// numbered messages until killed.
-	c := newCross(t, Options{Capacity: 256, SlotSize: testMsgMax}, producers+victims, perProd)
+	// numbered messages until killed; after them come victims*brief
+	// producers of perBrief messages each, which end normally.
+	ids := producers + victims + victims*brief
+	c := newCross(t, Options{Capacity: 256, SlotSize: testMsgMax}, ids, perProd,
+		shm.WithParticipants(1+producers+consumers+2))
 	var cons, prods []*procs.Process
 	for i := 0; i < consumers; i++ {
 		cons = append(cons, start(t, consumeChild, workArg{Q: c.q, ID: i, Ledger: "ledger"}))
@@ -124,6 +130,12 @@ func TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t *testing.T) {
 		require.True(t, p.IsAlive(), "victim %d ended early", v)
 		require.NoError(t, p.Kill())
 		require.Error(t, p.JoinTimeout(30*time.Second))
+		for b := range brief {
+			id := producers + victims + v*brief + b
+			n, err := procs.Run(produceChild, workArg{Q: c.q, ID: id, Count: perBrief})
+			require.NoError(t, err)
+			require.Equal(t, perBrief, n)
+		}
 	}
 	joinAll(t, prods)
 	require.NoError(t, c.q.Close())
@@ -131,6 +143,9 @@ func TestProcessesProducerKilledAtRandomPointsLosesNothingElse(t *testing.T) {
 
 	for p := 0; p < producers; p++ {
 		require.Zero(t, c.l.missing(uint32(p), perProd), "producer %d", p)
+	}
+	for b := producers + victims; b < ids; b++ {
+		require.Zero(t, c.l.missing(uint32(b), perBrief), "brief producer %d", b)
 	}
 	for v := 0; v < victims; v++ {
 		id := uint32(producers + v)
