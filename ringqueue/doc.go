@@ -14,7 +14,7 @@
 // A queue's mode is fixed at creation (Options.Mode):
 //
 //   - MPMC: any number of producers and consumers, in any processes. Each
-//     slot has a control word (lap, claimant tag, state); producers and
+//     slot has a control word (lap, claimant's short ID, state); producers and
 //     consumers claim slots with one CAS on that word, and the Tail and Head
 //     indices follow the claims (mpmc.go states the protocol and why it is
 //     right).

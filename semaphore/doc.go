@@ -52,16 +52,19 @@
 //
 // # The Mutex lock word
 //
-// One 32-bit word; zero is an unlocked, consistent mutex, so a Mutex needs
+// One 64-bit word; zero is an unlocked, consistent mutex, so a Mutex needs
 // no initialization (MutexSize bytes, MutexAlign-aligned, the rest of the
 // cache line reserved):
 //
-//	bits  0..19  holder: participant tag (shm.Segment.Self) of the holding process, 0 when free
-//	bit  20      waiters: some process may be asleep on the word
-//	bit  21      inconsistent: taken over from a dead holder, not yet MarkConsistent
-//	bit  22      not recoverable: unlocked while inconsistent; dead for good
+//	bits  0..51  holder: ID (shm.Segment.Self) of the holding process, 0 when free
+//	bit  52      waiters: some process may be asleep on the word
+//	bit  53      inconsistent: taken over from a dead holder, not yet MarkConsistent
+//	bit  54      not recoverable: unlocked while inconsistent; dead for good
+//	bit  55      RLock: the holder has recorded its Owner token
 //
-// Lock is one CAS 0 → self tag; Unlock one CAS self tag → 0. A contended
+// The holder is the whole ID, which no other process is ever given; the
+// futex waits on the word's low half only, which decides nothing (mutex.go
+// says why that is safe). Lock is one CAS 0 → self; Unlock one CAS self → 0. A contended
 // Lock spins briefly (a busy loop re-reading the word, then
 // runtime.Gosched for a holder goroutine of this process, then
 // sched_yield for a holder process waiting for this core: on a two-core
@@ -74,13 +77,13 @@
 // # Owner death
 //
 // Ownership is per process: the lock word names the holding process by
-// its participant tag, from the instant of the acquiring CAS. A parked
+// its ID, from the instant of the acquiring CAS. A parked
 // waiter sleeps in slices and, every 25 ms, asks the segment whether the
 // holder still lives (shm.Segment.Alive: the participant table records pid
 // and start time, so pid reuse cannot fool it; it reads /proc, so only the
 // slow path does it). A failing TryLock asks at once. When the holder has
 // died — killed, crashed, or detached from the segment while holding the
-// lock — one caller replaces the dead tag with its own by CAS and sets
+// lock — one caller replaces the dead ID with its own by CAS and sets
 // the inconsistent bit, and gets ErrOwnerDead (EOWNERDEAD): it holds the
 // lock, repairs the data, calls MarkConsistent, and unlocks. Unlocking
 // without MarkConsistent makes the lock not recoverable: every later lock
@@ -95,10 +98,11 @@
 //
 // RLock adds an Owner token and a depth to the same word. Go has no
 // goroutine identity, so every RLock call takes an explicit Owner
-// (NewOwner: unique in the process; the lock word's tag makes it unique
-// across processes). Re-entry requires both the process tag and the token
-// to match; release by another owner fails with ErrNotOwner. A takeover
-// from a dead holder resets the depth to 1.
+// (NewOwner: unique in the process; the lock word's ID makes it unique
+// across processes). Re-entry requires the process's ID, the recorded bit
+// and the token to match; release by another owner fails with ErrNotOwner.
+// A takeover from a dead holder resets the depth to 1, and until the new
+// holder has recorded its token no token passes (rlock.go).
 //
 // # Other primitives
 //

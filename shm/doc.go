@@ -13,8 +13,9 @@
 //
 //	0    header        magic "MMPSHSEG", layout version, size, id, creator
 //	                   pid and start time, geometry, checksum; then the
-//	                   allocation pointer and directory lock on their own line
-//	256  participants  one 8-byte word per process slot
+//	                   allocation pointer, directory lock and next slot to
+//	                   try on their own line
+//	256  participants  two 8-byte words per process slot (participant.go)
 //	     directory     128-byte entries: state, kind, owner, offset, size,
 //	                   element size, type fingerprint, name
 //	     heap          objects, 64-byte aligned
@@ -30,11 +31,23 @@
 // # Participants and crashes
 //
 // Each process attached to a segment holds one slot of its participant
-// table, which records its pid and start time in one atomic word. The slot's
-// tag (Segment.Self) is what lock words and queue claims store, and
-// Segment.Alive(tag) tells a waiter whether the holder still lives — pid
-// reuse cannot fool it. A process killed while attached leaves its slot
-// claimed until a newcomer finds the table full and takes over a dead slot.
+// table, which records its pid and start time. Its ID (Segment.Self: the
+// slot and the slot's generation, which only grows) is what lock words,
+// queue claims and roles, writers and barrier members store; no other
+// process is ever given the same ID over the segment's life, and
+// Segment.Alive(id) tells a waiter whether the holder still lives — pid
+// reuse cannot fool it. A process that detaches (Close, or LeaveAll as a
+// procs child ends) gives its slot back; one killed while attached leaves
+// it claimed until a newcomer finds no free slot and takes over a dead one.
+// Attaches go round the table, so no slot churns while others sit idle.
+//
+// Liveness is read from /proc in the reader's pid namespace, so a segment
+// records its creator's pid namespace and refuses to attach a process of
+// another one (ErrPidNamespace): two containers sharing /dev/shm would
+// otherwise see each other's processes as dead and take over live locks.
+// Processes of one pid namespace (one container, or the host) are
+// supported; OpenView still reads a segment from elsewhere, with liveness
+// as this namespace sees it.
 //
 // Objects are created whole: Segment.Create allocates, lets the caller
 // initialize, and only then publishes the name with one atomic store. A

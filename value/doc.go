@@ -48,7 +48,7 @@
 //     completed meanwhile, so it never blocks and never sees a mix of two
 //     values; Store, Swap and CompareAndSwap write the other buffer and
 //     then publish it, serialized among themselves by a short internal
-//     writer claim (a word holding the writer's participant tag) that is
+//     writer claim (a word holding the writer's process ID) that is
 //     not the value's lock, so they may be called with or without it.
 //
 // CompareAndSwap compares bytes, padding excluded: floats compare bitwise.
