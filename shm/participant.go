@@ -108,6 +108,7 @@ func (m *mapping) join() (uint64, error) {
 	// Start where the previous join stopped, so claims go round the table.
 	first := atomic.AddUint32(&m.hdr().NextSlot, 1)
 	for attempt := 0; attempt < 64; attempt++ {
+		lost := false // a slot we went for was taken by another claimer
 		// Free slots first, then slots of dead processes.
 		for pass := 0; pass < 2; pass++ {
 			for k := uint32(0); k < m.participants; k++ {
@@ -121,13 +122,18 @@ func (m *mapping) join() (uint64, error) {
 				}
 				mine := packEntry(pid, entryGen(a)+1)
 				if !atomic.CompareAndSwapUint64(m.slotA(i), a, mine) {
+					lost = true
 					continue
 				}
 				if m.storeStart(i, mine, start) {
 					return makeID(i, entryGen(mine)), nil
 				}
 				// Taken from us before we could say who we are: look again.
+				lost = true
 			}
+		}
+		if !lost {
+			break // every slot is live or retired
 		}
 	}
 	return 0, ErrTooManyParticipants
