@@ -287,3 +287,65 @@ func TestCrossProcessUnlockByAnotherProcessIsNotOwner(t *testing.T) {
 	require.NoError(t, mu.Unlock())
 	require.NoError(t, rl.Unlock(o))
 }
+
+// openLockHold opens the named segment (it gets no handles: the parent is
+// not attached while it runs), locks the mutex and waits to be killed.
+var openLockHold = procs.Register("semaphore-open-lock-hold", func(name string) (int, error) {
+	seg, err := shm.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	mu, err := OpenMutex(seg, "mu")
+	if err != nil {
+		return 0, err
+	}
+	if err := mu.Lock(); err != nil {
+		return 0, err
+	}
+	testutil.BlockForever()
+	return 0, nil
+})
+
+// The review's first reproduction, with the public API: a process killed
+// holding a lock, then more attaches of its participant entry than the old
+// 10-bit generation could count (a one-entry table: every Open of this
+// process takes that entry, the dead holder's). The dead holder's lock
+// must never be taken for this process's: its Unlock fails and it does
+// not hold it, at every attach; and the next Lock gets ErrOwnerDead.
+func TestCrossProcessDeadHoldersLockSurvivesItsEntryBeingReusedPastTheOldWrap(t *testing.T) {
+	name := testutil.Name(t)
+	seg, err := shm.Create(name, 1<<16, shm.WithParticipants(1))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = shm.Unlink(name) })
+	_, err = NewMutex(seg, "mu")
+	require.NoError(t, err)
+	require.NoError(t, seg.Close()) // the table's one entry is the child's to take
+
+	p := testutil.Start(t, openLockHold, name)
+	view, err := shm.OpenView(name)
+	require.NoError(t, err)
+	defer view.Close()
+	obj, err := view.Lookup("mu")
+	require.NoError(t, err)
+	testutil.WaitChild(t, p, func() bool { st, err := InspectMutex(obj); return err == nil && st.Locked })
+	killJoin(t, p)
+
+	for i := range 1100 {
+		s, err := shm.Open(name)
+		require.NoError(t, err, "attach %d", i)
+		mu, err := OpenMutex(s, "mu")
+		require.NoError(t, err)
+		require.False(t, mu.HeldBySelf(), "attach %d holds the dead holder's lock", i)
+		require.ErrorIs(t, mu.Unlock(), ErrNotOwner, "attach %d", i)
+		require.False(t, mu.State().HolderAlive, "attach %d: the dead holder looks alive", i)
+		require.NoError(t, s.Close())
+	}
+	s, err := shm.Open(name)
+	require.NoError(t, err)
+	defer s.Close()
+	mu, err := OpenMutex(s, "mu")
+	require.NoError(t, err)
+	require.ErrorIs(t, mu.Lock(), ErrOwnerDead)
+	require.NoError(t, mu.MarkConsistent())
+	require.NoError(t, mu.Unlock())
+}
