@@ -78,10 +78,12 @@ var (
 
 // churnChildren is how many children the churn test starts: past the
 // 1,024 attaches after which the old 10-bit generation handed a dead
-// process's tag to a live one. MULTIPROC_CHURN raises it for a soak.
+// process's tag to a live one (fewer with -short or under the race
+// detector, whose children start slowly: the in-process tests are what
+// it is for). MULTIPROC_CHURN sets it, for a soak.
 func churnChildren(t *testing.T) int {
 	n := 1100
-	if testing.Short() {
+	if testing.Short() || raceBuild {
 		n = 64
 	}
 	if s := os.Getenv("MULTIPROC_CHURN"); s != "" {
