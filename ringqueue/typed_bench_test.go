@@ -198,7 +198,7 @@ func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueu
 	start := time.Now()
 	got, wrong := 0, 0
 	if bytes {
-		got, wrong = tbConsumeBytes(b, q.Queue(), b.N, batch)
+		_, wrong = tbConsumeBytes(b, q.Queue(), b.N, batch)
 	} else if batch == 0 {
 		for got < b.N {
 			v, err := q.Get()
