@@ -183,7 +183,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 			if round == 1 {
 				// Now the size of a round is known: the bar gets its end.
 				perRound = strings.Count(buf.String(), "\nBenchmark") + boolInt(strings.HasPrefix(buf.String(), "Benchmark"))
-				bar.setMax(perRound*p.Rounds, perRound)
+				bar.finish()
+				bar = newBar(stderr, *quiet || *verbose, perRound*p.Rounds, "round 2")
+				bar.add(perRound)
+				r.bar = bar.bar
 			}
 		}
 		bar.finish()

@@ -27,13 +27,10 @@ func newBar(w io.Writer, off bool, max int, what string) bar {
 	)}
 }
 
-// setMax gives the bar its total once known, keeping done as done.
-func (b bar) setMax(total, done int) {
-	if b.bar == nil {
-		return
+func (b bar) add(n int) {
+	if b.bar != nil {
+		_ = b.bar.Add(n)
 	}
-	b.bar.ChangeMax(total)
-	_ = b.bar.Set(done)
 }
 
 func (b bar) finish() {

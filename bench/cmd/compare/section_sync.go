@@ -12,7 +12,7 @@ var syncSection = section{
 	Quick: []spec{
 		{pattern("Sync", []string{"mutex", "sync.Mutex", "value-add", "atomic-add"}), "10000000x"},
 		{pattern("Sync", []string{"mutex-2proc", "sync.Mutex-2goroutines", "value-add-2proc", "value-update-2proc", "atomic-add-2goroutines"}), "2000000x"},
-		{pattern("Sync", []string{"python-lock", "python-lock-2proc", "python-value", "python-value-2proc"}), "300000x"},
+		{pattern("Sync", []string{"python-lock", "python-lock-2proc", "python-value", "python-value-2proc"}), "100000x"},
 	},
 	Units: []string{"ops/s"},
 	Classify: func(parts []string) (string, string, string) {
