@@ -140,65 +140,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			res.Mode = "custom"
 		}
-		res.Rounds, res.Benchtime = p.Rounds, p.benchtimes()
-		load := &Load{Start: loadAvg(), Others: -1}
 		r := &runner{root: root, python: *python}
 		if *verbose {
 			r.verbose = stderr
 		}
-		tmp, err := os.MkdirTemp("", "multiproc-compare-")
-		if err != nil {
+		if raw, err = measure(ctx, r, p, res, stderr, !*quiet && !*verbose); err != nil {
 			return err
-		}
-		defer os.RemoveAll(tmp)
-		spin := newBar(stderr, *quiet || *verbose, -1, "building the benchmarks (go test -c, cc)")
-		cmds, note, err := r.build(ctx, tmp)
-		spin.finish()
-		if err != nil {
-			return err
-		}
-		if note != "" {
-			res.Conditions = append(res.Conditions, note)
-			fmt.Fprintln(stderr, "compare:", note)
-		}
-		res.Commands = append(res.Commands, cmds...)
-		for _, s := range p.Specs {
-			res.Commands = append(res.Commands, fmt.Sprintf("(%d rounds) %s", p.Rounds, s.commandLine()))
-		}
-		if busyAtStart(load.Start, res.Machine.Cores) {
-			fmt.Fprintf(stderr, "compare: warning: the machine is busy (load average %s on %d cores): figures will be unreliable\n", load.Start, res.Machine.Cores)
-		}
-		before, haveCPU := snapCPU()
-		var buf bytes.Buffer
-		perRound := 0
-		bar := newBar(stderr, *quiet || *verbose, -1, "round 1")
-		r.bar = bar.bar
-		for round := 1; round <= p.Rounds; round++ {
-			for _, s := range p.Specs {
-				if err := r.run(ctx, round, s, &buf); err != nil {
-					bar.finish()
-					return err
-				}
-			}
-			if round == 1 {
-				// Now the size of a round is known: the bar gets its end.
-				perRound = strings.Count(buf.String(), "\nBenchmark") + boolInt(strings.HasPrefix(buf.String(), "Benchmark"))
-				bar.finish()
-				bar = newBar(stderr, *quiet || *verbose, perRound*p.Rounds, "round 2")
-				bar.add(perRound)
-				r.bar = bar.bar
-			}
-		}
-		bar.finish()
-		raw = buf.Bytes()
-		load.End = loadAvg()
-		if after, ok := snapCPU(); ok && haveCPU {
-			load.Others = othersShare(before, after)
-		}
-		load.Busy = busyAtStart(load.Start, res.Machine.Cores) || load.Others > busyShare
-		res.Load = load
-		if load.Busy {
-			fmt.Fprintln(stderr, "compare:", strings.ReplaceAll(load.warning(), "**", ""))
 		}
 	}
 	if samples == nil {
@@ -261,11 +208,67 @@ func pick(paths []string, ok func(string) bool) string {
 	return ""
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// measure builds the benchmarks and runs plan p's rounds with r,
+// recording in res how, and how busy the machine was; it returns the raw
+// output. Progress goes to stderr, as a bar if showBar.
+func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Writer, showBar bool) ([]byte, error) {
+	res.Rounds, res.Benchtime = p.Rounds, p.benchtimes()
+	// The load before anything of ours runs: the build is ours too.
+	load := &Load{Start: loadAvg(), Others: -1}
+	tmp, err := os.MkdirTemp("", "multiproc-compare-")
+	if err != nil {
+		return nil, err
 	}
-	return 0
+	defer os.RemoveAll(tmp)
+	spin := newBar(stderr, !showBar, -1, "building the benchmarks (go test -c, cc)")
+	cmds, note, err := r.build(ctx, tmp)
+	spin.finish()
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		res.Conditions = append(res.Conditions, note)
+		fmt.Fprintln(stderr, "compare:", note)
+	}
+	res.Commands = append(res.Commands, cmds...)
+	for _, s := range p.Specs {
+		res.Commands = append(res.Commands, fmt.Sprintf("(%d rounds) %s", p.Rounds, s.commandLine()))
+	}
+	if busyAtStart(load.Start, res.Machine.Cores) {
+		fmt.Fprintf(stderr, "compare: warning: the machine is busy (load average %s on %d cores): figures will be unreliable\n", load.Start, res.Machine.Cores)
+	}
+	before, haveCPU := snapCPU()
+	var buf bytes.Buffer
+	// Round 1 shows a spinner: how many results a round gives is known
+	// only once one has run (skips, sections without a system).
+	bar := newBar(stderr, !showBar, -1, "round 1")
+	r.bar = bar.bar
+	for round := 1; round <= p.Rounds; round++ {
+		for _, s := range p.Specs {
+			if err := r.run(ctx, round, s, &buf); err != nil {
+				bar.finish()
+				return nil, err
+			}
+		}
+		if round == 1 {
+			perRound := strings.Count("\n"+buf.String(), "\nBenchmark")
+			bar.finish()
+			bar = newBar(stderr, !showBar, perRound*p.Rounds, "round 2")
+			bar.add(perRound)
+			r.bar = bar.bar
+		}
+	}
+	bar.finish()
+	load.End = loadAvg()
+	if after, ok := snapCPU(); ok && haveCPU {
+		load.Others = othersShare(before, after)
+	}
+	load.Busy = busyAtStart(load.Start, res.Machine.Cores) || load.Others > busyShare
+	res.Load = load
+	if load.Busy {
+		fmt.Fprintln(stderr, "compare:", strings.ReplaceAll(load.warning(), "**", ""))
+	}
+	return buf.Bytes(), nil
 }
 
 // publishResults writes the result set under the stable names the README
