@@ -357,3 +357,35 @@ func TestThroughputHeadlineIsRingqueueOverTheCRing(t *testing.T) {
 	require.Contains(t, headline(rows), "64B 0.80×")
 	require.Contains(t, find(rows, "Throughput/c-ring/64B", "msgs/s").Verdict, "physical limit")
 }
+
+func TestANewSectionIsOneDefinitionInTheList(t *testing.T) {
+	extra := &section{
+		Group: "Extra",
+		Quick: []spec{{pattern("Extra", []string{"a", "b"}), "1000x"}},
+		Units: []string{"ops/s"},
+		Classify: func(parts []string) (string, string, string) {
+			return "", parts[0], "a"
+		},
+		Table: func(b *strings.Builder, rows []Row) {
+			for _, r := range rows {
+				fmt.Fprintf(b, "extra row %s %s\n", r.System, r.Verdict)
+			}
+		},
+		Notes: []string{"extra note"},
+	}
+	sections = append(sections, extra)
+	t.Cleanup(func() { sections = sections[:len(sections)-1] })
+
+	require.Contains(t, planFor(true).Specs, extra.Quick[0])
+	samples := []Sample{
+		{Round: 1, Name: "Extra/a", Unit: "ops/s", Value: 10, Iters: 1000},
+		{Round: 1, Name: "Extra/b", Unit: "ops/s", Value: 5, Iters: 1000},
+		{Round: 1, Name: "Extra/b", Unit: "ns/op", Value: 5, Iters: 1000},
+	}
+	res := &Results{Rows: summarize(samples), Notes: allNotes()}
+	var b bytes.Buffer
+	require.NoError(t, writeMarkdown(&b, res))
+	require.Contains(t, b.String(), "extra row b a wins (2.0×)")
+	require.NotContains(t, b.String(), "ns/op", "only the section's units")
+	require.Contains(t, b.String(), "- extra note")
+}

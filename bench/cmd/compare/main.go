@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	res := &Results{Version: resultsVersion, Started: time.Now(), Notes: configNotes}
+	res := &Results{Version: resultsVersion, Started: time.Now(), Notes: allNotes()}
 	res.Machine = probeMachine(root, pyPath)
 	var raw []byte
 	var samples []Sample
@@ -106,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		// Keep how and where it was measured; recompute the rows.
-		saved.Notes = configNotes
+		saved.Notes = allNotes()
 		res, samples = saved, saved.Samples
 		if b, err := os.ReadFile(strings.TrimSuffix(*input, ".json") + ".txt"); err == nil {
 			raw = b

@@ -26,6 +26,18 @@ type section struct {
 	Classify func(parts []string) (family, system, ref string)
 	// Table draws the section's rows (never empty) as Markdown.
 	Table func(b *strings.Builder, rows []Row)
+	// Notes say how its systems were set up, under "How it was configured".
+	Notes []string
+}
+
+// allNotes is the configuration notes of the run: the common ones, then
+// every section's.
+func allNotes() []string {
+	notes := append([]string(nil), configNotes...)
+	for _, s := range sections {
+		notes = append(notes, s.Notes...)
+	}
+	return notes
 }
 
 // sections, in the order their tables appear.
