@@ -29,6 +29,10 @@
 // there, in the plot's title and on standard error. The command's last
 // lines say where the raw output, the table, the JSON and the plot are.
 //
+// Each benchmark group is a section (sections.go: what it runs in each
+// mode, how its rows compare, its table); adding one is a file that
+// defines it and a line in the list.
+//
 // -input FILE re-renders saved results without running anything: a JSON
 // result set (bench/results/*.json, keeping its machine and run details,
 // with the raw output beside it if there) or a raw benchmark output (*.txt).
