@@ -3,9 +3,9 @@
 // and a command (bench/cmd/compare) that runs them round by round and
 // prints a table and draws a plot.
 //
-// The package has no API: its benchmarks live in its test files, and the
-// few helpers here (gates, frames, percentiles, the Python driver) serve
-// them.
+// The package's API is BuildCRing, for the compare command; its
+// benchmarks live in its test files, and the few helpers here (gates,
+// frames, percentiles, the script driver) serve them.
 //
 // # Benchmarks
 //
@@ -16,19 +16,27 @@
 //	Latency/<system>            p50-ns, p99-ns   one round trip per op
 //	Sync/<primitive>            ops/s    one lock+unlock or add per op
 //	Scale/mpmc-<P>x<C>          msgs/s   one message per op, P producer and C consumer processes
+//	Scale/chan-4x4              msgs/s   four producer and four consumer goroutines, for reference
 //
-// Sizes are 8B, 64B, 4KiB and 64KiB; systems are ringqueue-spsc,
-// ringqueue-spsc-batch, ringqueue-mpmc, chan (two goroutines, in one
-// process, for reference), pipe and socketpair (length-prefixed frames
-// between processes), python-queue and python-pipe (Python's
-// multiprocessing). A ring's slots are exactly the message size: 1024 slots
+// Sizes are 8B, 64B, 4KiB and 64KiB; systems are c-ring (the physical
+// limit: a minimal C SPSC ring between two processes over a memfd,
+// cring/spsc.c, built with the system's C compiler or skipped without
+// one), ringqueue-spsc, ringqueue-spsc-batch, ringqueue-mpmc,
+// ringqueue-typed and -typed-gob, chan (two goroutines, in one process,
+// for reference), pipe and socketpair (length-prefixed frames between
+// processes), python-queue and python-pipe (Python's multiprocessing).
+// Every fresh ring carries two laps of messages before its timed run, so
+// that first touches of its pages stay outside the timing. A ring's slots are exactly the message size: 1024 slots
 // up to 4 KiB, 64 slots of 64 KiB. Every message is copied in and out once on
 // every system and carries a sequence number its receiver checks.
 //
 // Run them with, for example:
 //
-//	go test -run '^$' -bench 'Throughput/.*/64B' ./bench
+//	go test -run '^$' -bench 'Throughput/.*/64B' -benchtime 1000000x ./bench
 //	go run ./bench/cmd/compare -quick
+//
+// Give a count of operations (-benchtime Nx) rather than a duration: a
+// duration too short for a slow system times one iteration of it.
 //
 // # How a cross-process round is timed
 //

@@ -215,6 +215,11 @@ func TestPythonScriptsServeRounds(t *testing.T) {
 		{"value.py", []string{"--procs", "2"}, []string{"ops/s"}},
 	} {
 		t.Run(strings.TrimSuffix(c.script, ".py")+"-"+strings.Join(c.args, "-"), func(t *testing.T) {
+			if testing.Short() && c.script != "throughput.py" {
+				t.Skip("-short: the throughput script only")
+			}
+			// Interpreter start-up and forking dominate: run side by side.
+			t.Parallel()
 			srv, err := startPython(py, pythonScript(c.script), c.args...)
 			require.NoError(t, err)
 			var clock fakeClock

@@ -86,8 +86,17 @@ const pyStopLimit = 30 * time.Second
 // startPython starts script with args and --serve under python and waits
 // for its "ready".
 func startPython(python, script string, args ...string) (*pyServer, error) {
-	s := &pyServer{name: strings.Join(append([]string{script}, args...), " ")}
-	s.cmd = exec.Command(python, append([]string{script, "--serve"}, args...)...)
+	return startServer(python, append([]string{script, "--serve"}, args...)...)
+}
+
+// startServer starts a program that speaks the scripts' protocol (the C
+// ring of cring/ does too) with args and waits for its "ready".
+func startServer(program string, args ...string) (*pyServer, error) {
+	s := &pyServer{name: strings.Join(args, " ")}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		s.name = filepath.Base(program) + " " + s.name
+	}
+	s.cmd = exec.Command(program, args...)
 	s.cmd.Stderr = &s.stderr
 	var err error
 	if s.in, err = s.cmd.StdinPipe(); err != nil {

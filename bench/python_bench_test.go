@@ -1,21 +1,43 @@
 package bench
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
 
 // runPythonBench runs the sub-benchmark name of b on a Python script: one
 // server (see python.go) is started on the first round and serves every
 // round; each round reports the script's figures for units. Without an
 // interpreter the sub-benchmark is skipped with a message.
 func runPythonBench(b *testing.B, name string, units []string, script string, args ...string) {
+	runServerBench(b, name, units, func() (*pyServer, error) {
+		py, err := findPython()
+		if err != nil {
+			return nil, errSkip{fmt.Sprintf("skipping the Python comparison: %v", err)}
+		}
+		return startPython(py, pythonScript(script), args...)
+	})
+}
+
+// errSkip from a server's start skips the benchmark with its message.
+type errSkip struct{ msg string }
+
+func (e errSkip) Error() string { return e.msg }
+
+// runServerBench is runPythonBench for any program speaking the scripts'
+// protocol, started by startSrv.
+func runServerBench(b *testing.B, name string, units []string, startSrv func() (*pyServer, error)) {
 	var srv *pyServer
 	b.Run(name, func(b *testing.B) {
 		b.StopTimer()
 		if srv == nil {
-			py, err := findPython()
-			if err != nil {
-				b.Skipf("skipping the Python comparison: %v", err)
-			}
-			if srv, err = startPython(py, pythonScript(script), args...); err != nil {
+			var err error
+			if srv, err = startSrv(); err != nil {
+				var skip errSkip
+				if errors.As(err, &skip) {
+					b.Skip(skip.msg)
+				}
 				b.Fatal(err)
 			}
 		}
@@ -27,7 +49,7 @@ func runPythonBench(b *testing.B, name string, units []string, script string, ar
 		for _, u := range units {
 			v, ok := fig[u]
 			if !ok {
-				b.Fatalf("%s: no %s in the result", script, u)
+				b.Fatalf("%s: no %s in the result", srv.name, u)
 			}
 			b.ReportMetric(v, u)
 		}

@@ -69,4 +69,5 @@ func TestScaleRoundsConsumeEveryMessage(t *testing.T) {
 	for _, pc := range [][2]int{{1, 1}, {2, 3}} {
 		t.Run(fmt.Sprintf("%dx%d", pc[0], pc[1]), func(t *testing.T) { scaleRound(t, roundN+3, pc[0], pc[1]) })
 	}
+	t.Run("chan-4x4", func(t *testing.T) { chanScaleRound(t, roundN+3, 4, 4) })
 }

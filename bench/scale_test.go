@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/multiproc-go/multiproc/internal/testutil"
@@ -25,6 +26,59 @@ func BenchmarkScale(b *testing.B) {
 				reportRate(b, b.N, "msgs/s")
 			})
 		}
+	}
+	b.Run("chan-4x4", func(b *testing.B) {
+		chanScaleRound(b, b.N, 4, 4)
+		reportRate(b, b.N, "msgs/s")
+	})
+}
+
+// chanScaleRound is Scale's reference in one process: np producer and nc
+// consumer goroutines on a buffered channel of scaleSlots [scaleSize]byte
+// values (copied in and out as the ring's messages are), n in all.
+func chanScaleRound(b testing.TB, n, np, nc int) {
+	stopTimer(b)
+	clock, _ := b.(timer)
+	ch := make(chan [scaleSize]byte, scaleSlots)
+	ready := make(chan struct{})
+	var prod, cons sync.WaitGroup
+	counts := make([]int, nc)
+	for i := range np {
+		share := n / np
+		if i < n%np {
+			share++
+		}
+		prod.Go(func() {
+			var m [scaleSize]byte
+			<-ready
+			for j := range share {
+				binary.LittleEndian.PutUint64(m[:], uint64(j))
+				ch <- m
+			}
+		})
+	}
+	for i := range nc {
+		cons.Go(func() {
+			<-ready
+			for range ch {
+				counts[i]++
+			}
+		})
+	}
+	if clock != nil {
+		clock.StartTimer()
+	}
+	close(ready)
+	prod.Wait()
+	close(ch)
+	cons.Wait()
+	stopTimer(b)
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	if total != n {
+		b.Fatalf("consumers got %d messages, want %d", total, n)
 	}
 }
 

@@ -86,6 +86,7 @@ type typedArg[T stamped] struct {
 	Q    *ringqueue.Typed[T]
 	Gate string
 	N    int
+	Warm int // values to get before counting in (see warmUp)
 }
 
 // typedConsume gets N values and checks their sequence numbers.
@@ -94,6 +95,11 @@ func typedConsume[T stamped](a typedArg[T]) (int, error) {
 	g, err := openGate(a.Q.Segment(), a.Gate)
 	if err != nil {
 		return 0, err
+	}
+	for range a.Warm {
+		if _, err := a.Q.Get(); err != nil {
+			return 0, err
+		}
 	}
 	g.childReady()
 	if err := g.waitStart(); err != nil {
@@ -139,7 +145,15 @@ func typedRound[T stamped](b testing.TB, n int, child *procs.Func[typedArg[T], i
 		b.Fatal(err)
 	}
 	var c crew
-	start(b, &c, child, typedArg[T]{Q: q, Gate: "gate", N: n})
+	warm := warmUp(sz.slots)
+	start(b, &c, child, typedArg[T]{Q: q, Gate: "gate", N: n, Warm: warm})
+	for range warm {
+		// Bounded: a child that died warming up leaves the ring full.
+		if err := q.PutTimeout(msg, joinLimit); err != nil {
+			c.kill()
+			b.Fatal(err)
+		}
+	}
 	timed(b, g, c, 1, func() error {
 		for i := 0; i < n; i++ {
 			setSeq(&msg, uint64(i))

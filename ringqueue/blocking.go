@@ -38,6 +38,24 @@ import (
 //     34-48 M (and a core burnt while waiting), park 15-24 M. Round trip:
 //     spin 0.7 µs at the median, yield 0.7-3 µs, park 5.5-6 µs. So yield is
 //     the default and spin an opt-in for latency.
+//   - When processes outnumber cores (BenchmarkOversubscribed: P producer
+//     and C consumer processes on one MPMC ring of 1024 × 64 B, 2 vCPUs,
+//     load average 14 from other jobs, 4 runs of 200 000 messages,
+//     medians): yield 1×1 5.5 M msgs/s, 2×2 2.7 M (0.49×), 4×4 2.1 M
+//     (0.39×); spin 6.4 M, 2.0 M, 2.2 M; park 0.9 M, 1.1 M, 0.8 M. Parking
+//     sooner loses at every size, 4×4 included: a parked side costs every
+//     hand-off a futex wake (a system call for the waker, a scheduling
+//     round trip for the sleeper), and with more waiters than cores most
+//     of them are parked, so most hand-offs pay it. Yielding hands the core
+//     to a runnable process, which with more processes than cores is
+//     usually one that has work, often the producer preempted inside its
+//     claim that everybody behind it waits for. So yield stays the
+//     default. Tried and not kept: parking once two sched_yields took
+//     over 5 µs (the core went to somebody else: a sign of
+//     oversubscription). Same load, 3 runs each, msgs/s: 4×4 4.5-6.4 M
+//     against yield's 4.1-4.4 M, but 1×1 2.5-10 M against 4.7-10.5 M,
+//     since on a loaded machine other jobs' processes trip it too. Not a
+//     clear win without a quiet machine to measure it on.
 //
 // Parking uses a gate: a futex word (seq) and a count of sleepers, one
 // pair per side (consumers wait on GetSeq, producers on PutSeq). The

@@ -26,12 +26,15 @@ package ringqueue
 // wait (ErrTimeout also wraps ErrFull or ErrEmpty), Close fails later puts
 // with ErrClosed and lets gets drain first.
 //
-// A Get takes the message in place (Take), decodes it straight from the
-// slot and releases the slot. A message that cannot be decoded (raw: a
-// length other than sizeof(T), which only corrupt shared memory can
-// produce; gob: a stream gob rejects) is consumed and reported, so one bad
-// message never wedges the queue: raw reports shm.ErrCorrupt, gob
-// ErrDecode.
+// A raw Get is the byte Get into the caller's value. A gob Get takes the
+// message in place (Take), decodes it straight from the slot and releases
+// the slot. A message that cannot be decoded (raw: a length other than
+// sizeof(T), which only corrupt shared memory can produce; gob: a stream
+// gob rejects, or a GobDecode that panics) is consumed and reported, so
+// one bad message never wedges the queue: raw reports shm.ErrCorrupt, gob
+// ErrDecode (a panic as a *DecodePanicError wrapped with ErrDecode, since
+// a message is input from another process and must not take the consumer
+// down nor leave its slot claimed).
 //
 // Crashes are the byte queue's: a producer killed mid-put leaves nothing
 // (its claim is skipped), a consumer killed mid-get loses that value in

@@ -1,6 +1,7 @@
 package ringqueue_test
 
 import (
+	"encoding/binary"
 	"encoding/gob"
 	"fmt"
 	"testing"
@@ -57,32 +58,38 @@ func benchPutGet[T any](b *testing.B, o ringqueue.Options, v T) {
 	}
 }
 
+// benchPutGetBytes is benchPutGet through the byte API.
+func benchPutGetBytes(b *testing.B, mode ringqueue.Mode) {
+	o := ringqueue.Options{Capacity: 64, SlotSize: 64, Mode: mode}
+	n, _ := ringqueue.Size(o)
+	seg, err := shm.Anonymous(n + 8192)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer seg.Close()
+	q, err := ringqueue.New(seg, "bench", o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg, buf := make([]byte, 64), make([]byte, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := q.Put(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := q.Get(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkTypedPutGet(b *testing.B) {
 	doc := tpDocFor(3, 3)
 	gob.Register(tb64{})
-	b.Run("bytes-64B", func(b *testing.B) { // the byte API, for comparison
-		n, _ := ringqueue.Size(ringqueue.Options{Capacity: 64, SlotSize: 64})
-		seg, err := shm.Anonymous(n + 8192)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer seg.Close()
-		q, err := ringqueue.New(seg, "bench", ringqueue.Options{Capacity: 64, SlotSize: 64})
-		if err != nil {
-			b.Fatal(err)
-		}
-		msg, buf := make([]byte, 64), make([]byte, 64)
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := q.Put(msg); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := q.Get(buf); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("bytes-64B", func(b *testing.B) { benchPutGetBytes(b, ringqueue.MPMC) }) // the byte API, for comparison
+	b.Run("bytes-64B-SPSC", func(b *testing.B) { benchPutGetBytes(b, ringqueue.SPSC) })
 	b.Run("raw-8B", func(b *testing.B) { benchPutGet(b, ringqueue.Options{Capacity: 64}, tb8{Seq: 1}) })
+
 	b.Run("raw-64B", func(b *testing.B) { benchPutGet(b, ringqueue.Options{Capacity: 64}, tb64{Seq: 1}) })
 	b.Run("raw-64B-SPSC", func(b *testing.B) {
 		benchPutGet(b, ringqueue.Options{Capacity: 64, Mode: ringqueue.SPSC}, tb64{Seq: 1})
@@ -119,11 +126,15 @@ func BenchmarkTypedBatch64B(b *testing.B) {
 type tbArg[T any] struct {
 	Q     *ringqueue.Typed[T]
 	N     int
-	Batch int // 0: Put one at a time; else PutBatch of this many
+	Batch int  // 0: Put one at a time; else PutBatch of this many
+	Bytes bool // use the byte API underneath instead (BenchmarkTypedVsBytes)
 }
 
 func tbProduce[T any](a tbArg[T], mk func(i int) T) (int, error) {
 	defer a.Q.Detach()
+	if a.Bytes {
+		return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
+	}
 	if a.Batch == 0 {
 		for i := range a.N {
 			if err := a.Q.Put(mk(i)); err != nil {
@@ -153,15 +164,55 @@ var (
 	tbProduce64 = procs.Register("ringqueue-typed-bench-produce-64", func(a tbArg[tb64]) (int, error) {
 		return tbProduce(a, func(i int) tb64 { return tb64{Seq: uint64(i)} })
 	})
+	// tbProduce64Same fills one value and sets its sequence number per
+	// message, as the byte producer fills one buffer: the two differ only
+	// in the API (BenchmarkTypedVsBytes).
+	// (Not through tbProduce: its generic mk call per value, returning
+	// 64 bytes, took a fifth of the producer's time in a profile, work
+	// the byte producer does not do.)
+	tbProduce64Same = procs.Register("ringqueue-typed-bench-produce-64-same", func(a tbArg[tb64]) (int, error) {
+		defer a.Q.Detach()
+		if a.Bytes {
+			return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
+		}
+		if a.Batch == 0 {
+			var v tb64
+			for i := range a.N {
+				v.Seq = uint64(i)
+				if err := a.Q.Put(v); err != nil {
+					return i, err
+				}
+			}
+			return a.N, nil
+		}
+		buf := make([]tb64, a.Batch)
+		for i := 0; i < a.N; {
+			k := min(a.Batch, a.N-i)
+			for j := range k {
+				buf[j].Seq = uint64(i + j)
+			}
+			if _, err := a.Q.PutBatch(buf[:k]); err != nil {
+				return i, err
+			}
+			i += k
+		}
+		return a.N, nil
+	})
 	tbProduceDoc = procs.Register("ringqueue-typed-bench-produce-doc", func(a tbArg[tpDoc]) (int, error) {
 		return tbProduce(a, func(i int) tpDoc { d := tpDocFor(1, i%64); return d })
 	})
 )
 
 func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueue.Options, batch int, seq func(T) uint64) {
+	benchCrossAPI(b, f, o, batch, seq, false)
+}
+
+// benchCrossAPI is benchCross through the typed API or, with bytes, the
+// byte API of the same queue (same ring, same child, same checks).
+func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueue.Options, batch int, seq func(T) uint64, bytes bool) {
 	tpRequireMain()
 	q := tbQueue[T](b, o)
-	p, err := procs.Start(f, tbArg[T]{Q: q, N: b.N + 1, Batch: batch})
+	p, err := procs.Start(f, tbArg[T]{Q: q, N: b.N + 1, Batch: batch, Bytes: bytes})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -173,7 +224,9 @@ func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueue.O
 	b.ResetTimer()
 	start := time.Now()
 	got, wrong := 0, 0
-	if batch == 0 {
+	if bytes {
+		_, wrong = tbConsumeBytes(b, q.Queue(), b.N, batch)
+	} else if batch == 0 {
 		for got < b.N {
 			v, err := q.Get()
 			if err != nil {
@@ -191,9 +244,9 @@ func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueue.O
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, v := range dst[:k] {
+			for j := range dst[:k] {
 				got++
-				if seq != nil && seq(v) != uint64(got) {
+				if seq != nil && seq(dst[j]) != uint64(got) {
 					wrong++
 				}
 			}
@@ -229,4 +282,79 @@ func BenchmarkTypedCrossProcess(b *testing.B) {
 	b.Run("MPMC/gob-struct/single", func(b *testing.B) {
 		benchCross[tpDoc](b, tbProduceDoc, ringqueue.Options{Capacity: 1024, SlotSize: 512}, 0, nil)
 	})
+}
+
+// tbProduceBytes is tbProduce through the byte API: n messages of the
+// queue's slot size, message i carrying i in its first 8 bytes.
+func tbProduceBytes(q *ringqueue.Queue, n, batch int) (int, error) {
+	msg := make([]byte, q.SlotSize())
+	if batch == 0 {
+		for i := range n {
+			binary.LittleEndian.PutUint64(msg, uint64(i))
+			if err := q.Put(msg); err != nil {
+				return i, err
+			}
+		}
+		return n, nil
+	}
+	for i := 0; i < n; {
+		k, err := q.PutBatchFunc(min(batch, n-i), func(j int, slot []byte) int {
+			binary.LittleEndian.PutUint64(msg, uint64(i+j))
+			return copy(slot, msg)
+		})
+		if err != nil {
+			return i, err
+		}
+		i += k
+	}
+	return n, nil
+}
+
+// tbConsumeBytes consumes n messages through the byte API, copying each
+// out as the typed Get does, and counts those out of order.
+func tbConsumeBytes(b *testing.B, q *ringqueue.Queue, n, batch int) (got, wrong int) {
+	buf := make([]byte, q.SlotSize())
+	check := func(m []byte) {
+		got++
+		if binary.LittleEndian.Uint64(m) != uint64(got) {
+			wrong++
+		}
+	}
+	for got < n {
+		if batch == 0 {
+			k, err := q.Get(buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			check(buf[:k])
+			continue
+		}
+		if _, err := q.GetBatch(min(batch, n-got), func(m []byte) { check(buf[:copy(buf, m)]) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return got, wrong
+}
+
+// BenchmarkTypedVsBytes: the typed layer's cost, as the same queue moved
+// through the byte API and through Typed[T] with a 64-byte raw T, one
+// value at a time and in batches of 64, cross-process. Adjacent
+// sub-benchmarks differ only in the API, so compare them with
+//
+//	go test ./ringqueue -run '^$' -bench TypedVsBytes -count 10 | benchstat -col /api -
+func BenchmarkTypedVsBytes(b *testing.B) {
+	for _, mode := range []ringqueue.Mode{ringqueue.SPSC, ringqueue.MPMC} {
+		o := ringqueue.Options{Capacity: 1024, Mode: mode}
+		for _, batch := range []int{0, 64} {
+			form := "single"
+			if batch > 0 {
+				form = fmt.Sprintf("batch%d", batch)
+			}
+			for _, api := range []string{"bytes", "typed"} {
+				b.Run(fmt.Sprintf("%v/64B/%s/api=%s", mode, form, api), func(b *testing.B) {
+					benchCrossAPI(b, tbProduce64Same, o, batch, func(v tb64) uint64 { return v.Seq }, api == "bytes")
+				})
+			}
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"reflect"
+	"runtime/debug"
 	"sync"
 )
 
@@ -143,15 +144,40 @@ type gobDecSlot struct {
 
 // decode decodes one message into *v. msg may be the queue's slot itself:
 // gob copies what it keeps.
-func (c *gobCodec[T]) decode(v *T, msg []byte) error {
+//
+// A panic while decoding (a GobDecode or UnmarshalBinary method of T, fed
+// bytes another process wrote) becomes a *DecodePanicError: the message
+// is consumed like any other that cannot be decoded, and the caller's Get
+// releases the slot and returns. Shared memory is input, and bad input
+// must not take a consumer down, nor leave a slot claimed by a live
+// process, which nobody reclaims: the ring would wedge. The decoder that
+// panicked may be mid-stream, so it is dropped rather than reused.
+func (c *gobCodec[T]) decode(v *T, msg []byte) (err error) {
 	d, _ := c.decoders.Get().(*gobDecoder[T])
 	if d == nil {
 		d = new(gobDecoder[T])
 	}
-	err := d.decode(c.reuse, c.boxed, v, msg)
+	defer func() {
+		if r := recover(); r != nil {
+			var zero T
+			*v = zero
+			err = &DecodePanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	err = d.decode(c.reuse, c.boxed, v, msg)
 	c.decoders.Put(d)
 	return err
 }
+
+// A DecodePanicError reports a panic while decoding a gob queue's
+// message, with the panic's value and the stack where it happened. It is
+// returned wrapped with ErrDecode; the message is consumed.
+type DecodePanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *DecodePanicError) Error() string { return fmt.Sprintf("decoding panicked: %v", e.Value) }
 
 // decode decodes msg into *v (zero if decoding fails). Gob merges into
 // what is there: d.box and d.val are zero before every decode.

@@ -315,6 +315,16 @@ func TestTypedBadMessageIsConsumedAndReported(t *testing.T) {
 	v, err := raw.Get()
 	require.NoError(t, err)
 	assert.Equal(t, jobFor(1, 1), v)
+	for _, mode := range []Mode{MPMC, SPSC} { // the other forms, both modes
+		rq := newTypedT[tqJob](t, Options{Capacity: 4, Mode: mode})
+		require.NoError(t, rq.Queue().Put([]byte("short")))
+		require.NoError(t, rq.Put(jobFor(1, 2)))
+		_, err = rq.TryGet()
+		assert.ErrorIs(t, err, shm.ErrCorrupt)
+		v, err = rq.GetTimeout(time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, jobFor(1, 2), v)
+	}
 
 	g := newTypedT[tqDoc](t, Options{Capacity: 4, SlotSize: 512})
 	require.NoError(t, g.Queue().Put([]byte{0x05, 0x02, 0xff, 0xff})) // length 5, 4 bytes

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,7 +234,12 @@ func TestRunRendersASavedOutput(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run([]string{"-input", filepath.Join("testdata", "two-rounds.txt"), "-out", out}, &stdout, &stderr))
 	require.Contains(t, stdout.String(), "### Throughput")
-	require.Contains(t, stderr.String(), "latest.json")
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	last := lines[len(lines)-3:]
+	for i, what := range []string{"table: ", "json: ", "plot: "} {
+		require.True(t, strings.HasPrefix(last[i], what), "the last lines say where things are: %q", last)
+		require.FileExists(t, strings.TrimPrefix(last[i], what))
+	}
 	res, err := readResults(filepath.Join(out, "latest.json"))
 	require.NoError(t, err)
 	require.Equal(t, "input", res.Mode)
@@ -262,5 +268,124 @@ func TestRunRerendersASavedJSONKeepingItsDetails(t *testing.T) {
 func TestSpecArgsRunOnlyBenchmarksOnce(t *testing.T) {
 	require.Equal(t, []string{"-test.run", "^$", "-test.bench", "^BenchmarkSync$", "-test.benchtime", "1s", "-test.count", "1"},
 		spec{"^BenchmarkSync$", "1s"}.args())
-	require.Equal(t, "20ms", quickPlan.benchtimes())
+}
+
+func TestPlansCountOperationsAndFullIsLonger(t *testing.T) {
+	q, f := planFor(true), planFor(false)
+	require.Equal(t, 3, q.Rounds)
+	require.Equal(t, 5, f.Rounds)
+	require.Len(t, f.Specs, len(q.Specs))
+	for i, s := range q.Specs {
+		require.True(t, strings.HasSuffix(s.Benchtime, "x"), "%s runs a count, not a duration: %s", s.Bench, s.Benchtime)
+		require.Equal(t, s.Bench, f.Specs[i].Bench)
+		var nq, nf int
+		_, _ = fmt.Sscanf(s.Benchtime, "%dx", &nq)
+		_, _ = fmt.Sscanf(f.Specs[i].Benchtime, "%dx", &nf)
+		require.Equal(t, 4*nq, nf)
+		require.GreaterOrEqual(t, nq, 1000, "%s: a count too small to be stable", s.Bench)
+	}
+}
+
+func TestPatternAnchorsEveryLevel(t *testing.T) {
+	require.Equal(t, "^BenchmarkThroughput$/^(a|b)$/^(8B)$", pattern("Throughput", []string{"a", "b"}, []string{"8B"}))
+}
+
+func TestEverySectionClassifiesItsOwnNames(t *testing.T) {
+	for name, want := range map[string][4]string{
+		"Throughput/c-ring/64B":  {"Throughput", "64B", "c-ring", "ringqueue-spsc"},
+		"Latency/socketpair":     {"Latency", "", "socketpair", "ringqueue"},
+		"Sync/python-lock-2proc": {"Sync", "mutex-2proc", "python-lock-2proc", "mutex-2proc"},
+		"Scale/chan-4x4":         {"Scale", "", "chan-4x4", "mpmc-1x1"},
+		"Manager/whatever/of/it": {"Manager", "", "whatever/of/it", ""},
+	} {
+		g, f, s, r := classify(name)
+		require.Equal(t, want, [4]string{g, f, s, r}, name)
+	}
+}
+
+func TestParseWithoutRoundKeysCountsOccurrences(t *testing.T) {
+	out := "BenchmarkX/a-2 10 5 ns/op\nBenchmarkX/b-2 10 6 ns/op\nBenchmarkX/a-2 10 7 ns/op\nBenchmarkX/b-2 10 8 ns/op\n"
+	s, err := parse(strings.NewReader(out), "x")
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 1, 2, 2}, []int{s[0].Round, s[1].Round, s[2].Round, s[3].Round})
+}
+
+func TestResultNameShortensAsTheTablesDo(t *testing.T) {
+	n, ok := resultName("BenchmarkThroughput/c-ring/64B-2   \t 100 \t 5 ns/op")
+	require.True(t, ok)
+	require.Equal(t, "Throughput/c-ring/64B", n)
+	_, ok = resultName("--- SKIP: BenchmarkThroughput/python-queue/64B")
+	require.False(t, ok)
+	_, ok = resultName("goos: linux")
+	require.False(t, ok)
+}
+
+func TestOthersShareIsBusyTimeNotOurs(t *testing.T) {
+	a := cpuSnap{busy: 10, total: 100, ours: 1}
+	b := cpuSnap{busy: 30, total: 200, ours: 16} // 20 busy, 15 ours, over 100
+	require.InDelta(t, 0.05, othersShare(a, b), 1e-9)
+	require.Equal(t, 0.0, othersShare(a, cpuSnap{busy: 20, total: 200, ours: 30}), "never negative")
+	require.Equal(t, -1.0, othersShare(a, a))
+	require.True(t, busyAtStart("1.20 0.5 0.3", 2))
+	require.False(t, busyAtStart("0.30 0.5 0.3", 2))
+	require.False(t, busyAtStart("", 2))
+}
+
+func TestBusyRunIsWarnedInHeaderAndLoadShown(t *testing.T) {
+	res := fixtureResults(t)
+	res.Load = &Load{Start: "3.10 2.00 1.00", End: "4.00 3.00 2.00", Others: 0.4, Busy: true}
+	var b bytes.Buffer
+	require.NoError(t, writeMarkdown(&b, res))
+	require.Contains(t, b.String(), "Load average at start 3.10 2.00 1.00, at end 4.00 3.00 2.00")
+	require.Contains(t, b.String(), "Other processes took 40% of the CPU time")
+	require.Contains(t, b.String(), "**Warning: the machine was busy**")
+}
+
+func TestFewIterationsGiveNoVerdict(t *testing.T) {
+	rows := summarize([]Sample{
+		{Round: 1, Name: "Sync/mutex", Unit: "ops/s", Value: 1e8, Iters: 1e7},
+		{Round: 1, Name: "Sync/python-lock", Unit: "ops/s", Value: 62, Iters: 1},
+	})
+	require.Contains(t, find(rows, "Sync/python-lock", "ops/s").Verdict, "no verdict")
+}
+
+func TestThroughputHeadlineIsRingqueueOverTheCRing(t *testing.T) {
+	rows := summarize([]Sample{
+		{Round: 1, Name: "Throughput/ringqueue-spsc/64B", Unit: "msgs/s", Value: 8e6, Iters: 1e6},
+		{Round: 1, Name: "Throughput/c-ring/64B", Unit: "msgs/s", Value: 1e7, Iters: 1e6},
+	})
+	require.Contains(t, headline(rows), "64B 0.80×")
+	require.Contains(t, find(rows, "Throughput/c-ring/64B", "msgs/s").Verdict, "physical limit")
+}
+
+func TestANewSectionIsOneDefinitionInTheList(t *testing.T) {
+	extra := &section{
+		Group: "Extra",
+		Quick: []spec{{pattern("Extra", []string{"a", "b"}), "1000x"}},
+		Units: []string{"ops/s"},
+		Classify: func(parts []string) (string, string, string) {
+			return "", parts[0], "a"
+		},
+		Table: func(b *strings.Builder, rows []Row) {
+			for _, r := range rows {
+				fmt.Fprintf(b, "extra row %s %s\n", r.System, r.Verdict)
+			}
+		},
+		Notes: []string{"extra note"},
+	}
+	sections = append(sections, extra)
+	t.Cleanup(func() { sections = sections[:len(sections)-1] })
+
+	require.Contains(t, planFor(true).Specs, extra.Quick[0])
+	samples := []Sample{
+		{Round: 1, Name: "Extra/a", Unit: "ops/s", Value: 10, Iters: 1000},
+		{Round: 1, Name: "Extra/b", Unit: "ops/s", Value: 5, Iters: 1000},
+		{Round: 1, Name: "Extra/b", Unit: "ns/op", Value: 5, Iters: 1000},
+	}
+	res := &Results{Rows: summarize(samples), Notes: allNotes()}
+	var b bytes.Buffer
+	require.NoError(t, writeMarkdown(&b, res))
+	require.Contains(t, b.String(), "extra row b a wins (2.0×)")
+	require.NotContains(t, b.String(), "ns/op", "only the section's units")
+	require.Contains(t, b.String(), "- extra note")
 }

@@ -6,16 +6,32 @@
 //
 // Usage, from the module's root:
 //
-//	go run ./bench/cmd/compare -quick     # about a minute: a first look
-//	go run ./bench/cmd/compare            # the full comparison: several minutes
+//	go run ./bench/cmd/compare -quick     # about a minute (quiet 2 cores): a first look
+//	go run ./bench/cmd/compare            # the full comparison: about five minutes
 //	go run ./bench/cmd/compare -publish   # also write bench/results-published/
 //
-// It compiles the bench package's test binary once (go test -c) and runs it
-// round by round, every benchmark once per round, parsing the output with
+// It compiles the bench package's test binary once (go test -c) and the C
+// ring (the physical limit, with the system's cc if there is one) and runs
+// them round by round, every benchmark once per round for a fixed number
+// of operations, showing progress, and parses the output with
 // golang.org/x/perf/benchfmt. Each figure is the median over the rounds with
 // its min–max, and each ratio to ringqueue is computed between two figures
 // of the same round. Rounds interleave the systems in time, so that a load
 // change on the machine hits every system rather than one.
+//
+// The raw output (bench/results/*.txt) is plain `go test -bench` output, a
+// sample per round: compare two commits with
+//
+//	benchstat old.txt new.txt
+//
+// The table's header gives the load average at start and end and the
+// share of CPU time other processes took; a busy machine is warned about
+// there, in the plot's title and on standard error. The command's last
+// lines say where the raw output, the table, the JSON and the plot are.
+//
+// Each benchmark group is a section (sections.go: what it runs in each
+// mode, how its rows compare, its table); adding one is a file that
+// defines it and a line in the list.
 //
 // -input FILE re-renders saved results without running anything: a JSON
 // result set (bench/results/*.json, keeping its machine and run details,
@@ -48,15 +64,17 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "a short run (about a minute) instead of the full comparison")
-	rounds := fs.Int("rounds", 0, "rounds (0: the mode's default, 3 quick / 5 full)")
-	benchtime := fs.String("benchtime", "", "override every benchmark's -benchtime (e.g. 1s, 200ms)")
-	bench := fs.String("bench", "", "override the -bench pattern (e.g. '^BenchmarkThroughput$/pipe')")
+	quick := fs.Bool("quick", false, "a short run (about a minute on a quiet two-core machine) instead of the full comparison (about five)")
+	rounds := fs.Int("rounds", 0, "rounds: every benchmark once per round (0: the mode's default, 3 quick / 5 full)")
+	fs.IntVar(rounds, "count", 0, "the same as -rounds, as go test calls it: benchstat needs several to compare two commits")
+	benchtime := fs.String("benchtime", "", "override every benchmark's -benchtime (e.g. 100000x, 1s)")
+	benchPat := fs.String("bench", "", "override the -bench pattern (e.g. '^BenchmarkThroughput$/pipe')")
 	outDir := fs.String("out", "", "where results go (default bench/results under the module root)")
 	publish := fs.Bool("publish", false, "also write the results to bench/results-published/ (committed; the README shows them)")
 	python := fs.String("python", "", "Python interpreter for the Python comparisons (default python3 on $PATH)")
 	input := fs.String("input", "", "re-render saved results (a .json result set or a raw .txt output) instead of running the benchmarks")
-	quiet := fs.Bool("q", false, "do not echo the benchmark output while it runs")
+	quiet := fs.Bool("q", false, "no progress bar")
+	verbose := fs.Bool("v", false, "echo the benchmark output as it comes instead of a progress bar")
 	var notes []string
 	fs.Func("note", "a note on the conditions of the run, shown with the table (repeatable)", func(s string) error {
 		notes = append(notes, s)
@@ -81,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	res := &Results{Version: resultsVersion, Started: time.Now(), Notes: configNotes}
+	res := &Results{Version: resultsVersion, Started: time.Now(), Notes: allNotes()}
 	res.Machine = probeMachine(root, pyPath)
 	var raw []byte
 	var samples []Sample
@@ -92,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		// Keep how and where it was measured; recompute the rows.
-		saved.Notes = configNotes
+		saved.Notes = allNotes()
 		res, samples = saved, saved.Samples
 		if b, err := os.ReadFile(strings.TrimSuffix(*input, ".json") + ".txt"); err == nil {
 			raw = b
@@ -104,16 +122,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		res.Mode, res.Commands = "input", []string{"parsed " + *input}
 	default:
-		p := fullPlan
+		p := planFor(*quick)
 		res.Mode = "full"
 		if *quick {
-			p, res.Mode = quickPlan, "quick"
+			res.Mode = "quick"
 		}
 		if *rounds > 0 {
 			p.Rounds = *rounds
 		}
-		if *bench != "" {
-			p.Specs = []spec{{Bench: *bench, Benchtime: p.Specs[0].Benchtime}}
+		if *benchPat != "" {
+			bt := "1s"
+			if *benchtime != "" {
+				bt = *benchtime
+			}
+			p.Specs = []spec{{Bench: *benchPat, Benchtime: bt}}
 			res.Mode = "custom"
 		}
 		if *benchtime != "" {
@@ -122,35 +144,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			res.Mode = "custom"
 		}
-		res.Rounds, res.Benchtime = p.Rounds, p.benchtimes()
-		log := stderr
-		if *quiet {
-			log = io.Discard
+		r := &runner{root: root, python: *python}
+		if *verbose {
+			r.verbose = stderr
 		}
-		r := &runner{root: root, python: *python, log: log}
-		tmp, err := os.MkdirTemp("", "multiproc-compare-")
-		if err != nil {
+		if raw, err = measure(ctx, r, p, res, stderr, !*quiet && !*verbose); err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
-		build, err := r.build(ctx, tmp)
-		if err != nil {
-			return err
-		}
-		res.Commands = append(res.Commands, build)
-		for _, s := range p.Specs {
-			res.Commands = append(res.Commands, fmt.Sprintf("(%d rounds) %s", p.Rounds, s.commandLine()))
-		}
-		var buf bytes.Buffer
-		for round := 1; round <= p.Rounds; round++ {
-			fmt.Fprintf(log, "== round %d of %d\n", round, p.Rounds)
-			for _, s := range p.Specs {
-				if err := r.run(ctx, round, s, &buf); err != nil {
-					return err
-				}
-			}
-		}
-		raw = buf.Bytes()
 	}
 	if samples == nil {
 		if samples, err = parse(bytes.NewReader(raw), "benchmark output"); err != nil {
@@ -186,8 +186,93 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		written = append(written, pub...)
 	}
-	fmt.Fprintf(stderr, "compare: wrote %s\n", strings.Join(written, ", "))
+	// The last lines: where everything is, one per line.
+	fmt.Fprintln(stdout)
+	for _, k := range []struct{ what, ext string }{{"raw (benchstat)", ".txt"}, {"table", ".md"}, {"json", ".json"}, {"plot", ".png"}} {
+		if p := pick(written, ext(k.ext)); p != "" {
+			fmt.Fprintf(stdout, "%s: %s\n", k.what, p)
+		}
+	}
 	return nil
+}
+
+// ext matches paths ending in e, preferring the timestamped set over
+// latest.* (which is a copy).
+func ext(e string) func(string) bool {
+	return func(p string) bool { return strings.HasSuffix(p, e) }
+}
+
+// pick returns the first of paths that ok accepts, "" for none.
+func pick(paths []string, ok func(string) bool) string {
+	for _, p := range paths {
+		if ok(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// measure builds the benchmarks and runs plan p's rounds with r,
+// recording in res how, and how busy the machine was; it returns the raw
+// output. Progress goes to stderr, as a bar if showBar.
+func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Writer, showBar bool) ([]byte, error) {
+	res.Rounds, res.Benchtime = p.Rounds, p.benchtimes()
+	// The load before anything of ours runs: the build is ours too.
+	load := &Load{Start: loadAvg(), Others: -1}
+	tmp, err := os.MkdirTemp("", "multiproc-compare-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	spin := newBar(stderr, !showBar, -1, "building the benchmarks (go test -c, cc)")
+	cmds, note, err := r.build(ctx, tmp)
+	spin.finish()
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		res.Conditions = append(res.Conditions, note)
+		fmt.Fprintln(stderr, "compare:", note)
+	}
+	res.Commands = append(res.Commands, cmds...)
+	for _, s := range p.Specs {
+		res.Commands = append(res.Commands, fmt.Sprintf("(%d rounds) %s", p.Rounds, s.commandLine()))
+	}
+	if busyAtStart(load.Start, res.Machine.Cores) {
+		fmt.Fprintf(stderr, "compare: warning: the machine is busy (load average %s on %d cores): figures will be unreliable\n", load.Start, res.Machine.Cores)
+	}
+	before, haveCPU := snapCPU()
+	var buf bytes.Buffer
+	// Round 1 shows a spinner: how many results a round gives is known
+	// only once one has run (skips, sections without a system).
+	bar := newBar(stderr, !showBar, -1, "round 1")
+	r.bar = bar.bar
+	for round := 1; round <= p.Rounds; round++ {
+		for _, s := range p.Specs {
+			if err := r.run(ctx, round, s, &buf); err != nil {
+				bar.finish()
+				return nil, err
+			}
+		}
+		if round == 1 {
+			perRound := strings.Count("\n"+buf.String(), "\nBenchmark")
+			bar.finish()
+			bar = newBar(stderr, !showBar, perRound*p.Rounds, "round 2")
+			bar.add(perRound)
+			r.bar = bar.bar
+		}
+	}
+	bar.finish()
+	load.End = loadAvg()
+	if after, ok := snapCPU(); ok && haveCPU {
+		load.Others = othersShare(before, after)
+	}
+	load.Busy = busyAtStart(load.Start, res.Machine.Cores) || load.Others > busyShare
+	res.Load = load
+	if load.Busy {
+		fmt.Fprintln(stderr, "compare:", strings.ReplaceAll(load.warning(), "**", ""))
+	}
+	return buf.Bytes(), nil
 }
 
 // publishResults writes the result set under the stable names the README

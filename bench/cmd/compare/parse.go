@@ -19,25 +19,31 @@ type Sample struct {
 	Iters int     `json:"iters"`
 }
 
-// roundKey is the file-level configuration key that says which round the
-// results that follow belong to. The runner writes "round: N" before each
-// round's output, so a saved raw file parses back into the same rounds
-// (the Go benchmark format carries "key: value" lines for this).
+// roundKey is a file-level configuration key that says which round the
+// results that follow belong to ("round: N"), as earlier versions of this
+// command wrote it. Output without it is told apart into rounds by each
+// benchmark's occurrences: the n-th result of a name is round n, which is
+// how a round-by-round run reads and how `go test -count` writes. The
+// runner writes no such key any more: benchstat would take a key that
+// changes for a configuration and split every comparison by round.
 const roundKey = "round"
 
-// parse reads Go benchmark output (with "round: N" lines between rounds;
-// output without any is round 1) with x/perf's benchfmt reader and returns
-// every figure. Lines that are not results (test logs, PASS, skips) are
-// ignored, as benchfmt defines; a malformed result line is an error.
+// parse reads Go benchmark output with x/perf's benchfmt reader and
+// returns every figure, each with its round (see roundKey). Lines that are
+// not results (test logs, PASS, skips) are ignored, as benchfmt defines; a
+// malformed result line is an error.
 func parse(r io.Reader, fileName string) ([]Sample, error) {
 	var out []Sample
+	seen := map[string]int{}
 	br := benchfmt.NewReader(r, fileName)
 	for br.Scan() {
 		switch rec := br.Result().(type) {
 		case *benchfmt.SyntaxError:
 			return nil, rec
 		case *benchfmt.Result:
-			round := 1
+			name := benchName(rec.Name)
+			seen[name]++
+			round := seen[name]
 			if s := rec.GetConfig(roundKey); s != "" {
 				n, err := strconv.Atoi(s)
 				if err != nil || n < 1 {
@@ -46,7 +52,6 @@ func parse(r io.Reader, fileName string) ([]Sample, error) {
 				}
 				round = n
 			}
-			name := benchName(rec.Name)
 			for _, v := range rec.Values {
 				// The reader tidies units ("ns/op" becomes "sec/op",
 				// "p50-ns" "p50-sec"); keep them as the benchmark

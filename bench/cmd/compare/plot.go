@@ -45,6 +45,12 @@ func plotThroughput(res *Results, file string) (bool, error) {
 
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Throughput, one producer → one consumer (%s, %d cores)", res.Machine.CPU, res.Machine.Cores)
+	if l := res.Load; l != nil {
+		p.Title.Text += fmt.Sprintf("\nload average %s at start, %s at end", l.Start, orNone(l.End, "?"))
+		if l.Busy {
+			p.Title.Text += fmt.Sprintf("; BUSY: others took %.0f%% of the CPU", 100*max(l.Others, 0))
+		}
+	}
 	p.X.Label.Text = "message size (bytes)"
 	p.Y.Label.Text = "messages/s (median, bars: min–max)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}

@@ -18,6 +18,7 @@ type Results struct {
 	Benchtime string    `json:"benchtime"`
 	Commands  []string  `json:"commands"` // how the benchmarks were run
 	Machine   Machine   `json:"machine"`
+	Load      *Load     `json:"load,omitempty"` // how busy the machine was (nil: not measured)
 	Notes     []string  `json:"notes"`
 	// Conditions are the runner's remarks on the run (-note), shown
 	// under the table's header.
@@ -31,13 +32,15 @@ const resultsVersion = 1
 // configNotes say how the systems were set up, for the table's readers.
 var configNotes = []string{
 	"Every message is copied in and copied out once on every system; its first 8 bytes carry a sequence number the receiver checks.",
-	"Rings: slots of exactly the message size; 1024 slots for 8 B, 64 B and 4 KiB messages, 64 slots for 64 KiB (4 MiB of slots at most). ringqueue-spsc and -mpmc use Put/Get one message at a time; ringqueue-spsc-batch uses PutBatchFunc/GetBatch, up to 64 messages per index update. Waiting: the default WaitYield policy.",
+	"Rings: slots of exactly the message size; 1024 slots for 8 B, 64 B and 4 KiB messages, 64 slots for 64 KiB (4 MiB of slots at most). ringqueue-spsc and -mpmc use Put/Get one message at a time; ringqueue-spsc-batch uses PutBatchFunc/GetBatch, up to 64 messages per index update; ringqueue-typed is Typed[T] with a fixed-size T of the message size (raw copy), -typed-gob a T that gob encodes. Waiting: the default WaitYield policy. Two laps of messages go through every fresh ring before the timed run, so that page faults and first cache-line transfers stay outside it.",
+	"c-ring: a minimal C SPSC ring (bench/cring/spsc.c, built with the system's cc) between two processes over a memfd mapped by both, as ringqueue's anonymous segments are, the same messages copied in and out; a waiting side yields with sched_yield. No length word, roles, crash recovery or parking: the physical limit.",
+	"Each benchmark runs a fixed number of operations (the benchtime's Nx), never a time window: a window too short for one iteration is how a Python lock once measured 62 ops/s.",
 	"chan: two goroutines in one process (for reference, not cross-process), a buffered channel of the ring's capacity carrying slices of a fixed buffer set.",
 	"pipe and socketpair: blocking pipe(2) / unix SOCK_STREAM socketpair(2) with the kernel's default buffers (64 KiB for a pipe); each message is one write(2) of a 4-byte length prefix and the payload, read through a 64 KiB buffer.",
 	"python-queue: multiprocessing.Queue(maxsize = the ring's capacity); python-pipe: multiprocessing.Pipe(duplex=False) with send_bytes/recv_bytes; fork start method; a forked producer, the script's main process consumes. Timed by the same harness: interpreter and process start-up are outside the timed region, as for the Go children.",
 	"Latency: 64-byte messages; ringqueue = two SPSC rings with WaitSpin (spin, then park), -yield and -park the other wait policies; socketpair with length-prefixed frames; python-pipe = multiprocessing.Pipe() round trips. Percentiles by nearest rank over every round trip of the run.",
 	"Sync: uncontended loops in one process; -2proc variants split the operations between two processes (Go references: two goroutines). python-value is Value('q') += 1 under get_lock(), Python's way to an atomic add.",
-	"Scale: P producer and C consumer processes (all children) on one MPMC ring of 1024 × 64-byte slots; the run ends when every message is consumed.",
+	"Scale: P producer and C consumer processes (all children) on one MPMC ring of 1024 × 64-byte slots; the run ends when every message is consumed. chan-4x4: four producer and four consumer goroutines on a buffered channel of 1024 [64]byte, in one process, for reference.",
 }
 
 // writeResults writes res as <dir>/<stamp>.json, .md, .png, .svg (and the

@@ -1,47 +1,58 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/multiproc-go/multiproc/bench"
+	"github.com/schollz/progressbar/v3"
 )
 
 // A spec is one invocation of the benchmark binary per round: a -bench
-// pattern and its benchtime.
+// pattern and its benchtime (a count of operations, "Nx").
 type spec struct {
 	Bench     string
 	Benchtime string
 }
-
-// plans: what -quick and the full mode run. Quick keeps the whole set but
-// short runs and a subset of Scale, so that it finishes within a minute on
-// two cores; full runs everything long enough to settle.
-var (
-	quickPlan = plan{Rounds: 3, Specs: []spec{
-		{`^BenchmarkThroughput$`, "20ms"},
-		{`^Benchmark(Latency|Sync)$`, "20ms"},
-		{`^BenchmarkScale$/^mpmc-(1x1|2x2|4x4|1x4|4x1)$`, "20ms"},
-	}}
-	fullPlan = plan{Rounds: 5, Specs: []spec{
-		{`^Benchmark(Throughput|Latency|Sync|Scale)$`, "500ms"},
-	}}
-)
 
 type plan struct {
 	Rounds int
 	Specs  []spec
 }
 
+// planFor returns what a mode runs: every section's specs, quick (3
+// rounds) or full (5 rounds of four times the operations). Quick mode
+// takes about a minute on a quiet two-core machine, full about five.
+func planFor(quick bool) plan {
+	p := plan{Rounds: 5}
+	if quick {
+		p.Rounds = 3
+	}
+	for _, s := range sections {
+		if quick {
+			p.Specs = append(p.Specs, s.Quick...)
+		} else {
+			p.Specs = append(p.Specs, s.Full...)
+		}
+	}
+	return p
+}
+
 // benchtimes lists a plan's benchtimes for the record.
 func (p plan) benchtimes() string {
 	var ts []string
+	seen := map[string]bool{}
 	for _, s := range p.Specs {
-		if !strings.Contains(strings.Join(ts, " "), s.Benchtime) {
+		if !seen[s.Benchtime] {
+			seen[s.Benchtime] = true
 			ts = append(ts, s.Benchtime)
 		}
 	}
@@ -50,22 +61,37 @@ func (p plan) benchtimes() string {
 
 // runner builds the bench test binary once and runs it round by round.
 type runner struct {
-	root   string    // module root
-	bin    string    // compiled test binary
-	python string    // interpreter for the Python comparisons ("" : the binary's default)
-	log    io.Writer // progress: the raw output as it comes
+	root    string    // module root
+	bin     string    // compiled test binary
+	cring   string    // compiled C ring ("" : none; the benchmark then skips or builds its own)
+	python  string    // interpreter for the Python comparisons ("" : the binary's default)
+	verbose io.Writer // the raw output as it comes (-v), or nil
+	bar     *progressbar.ProgressBar
 }
 
-// build compiles ./bench into a test binary in dir.
-func (r *runner) build(ctx context.Context, dir string) (string, error) {
+// build compiles ./bench into a test binary in dir, and the C ring if
+// there is a C compiler; it returns how, for the record, and a note when
+// the C ring cannot be built.
+func (r *runner) build(ctx context.Context, dir string) (cmds []string, note string, err error) {
 	r.bin = filepath.Join(dir, "bench.test")
 	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", r.bin, "./bench")
 	cmd.Dir = r.root
-	cmd.Stdout, cmd.Stderr = r.log, r.log
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go test -c ./bench: %w", err)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, "", fmt.Errorf("go test -c ./bench: %w\n%s", err, out)
 	}
-	return "go test -c -o bench.test ./bench", nil
+	cmds = append(cmds, "go test -c -o bench.test ./bench")
+	src := filepath.Join(r.root, "bench", "cring", "spsc.c")
+	switch p, err := bench.BuildCRing(ctx, src, dir); {
+	case errors.Is(err, bench.ErrNoCC):
+		note = "No C compiler: the C ring (the physical limit) was not built; its rows are missing. " + err.Error()
+	case err != nil:
+		return cmds, "", err
+	default:
+		r.cring = p
+		cmds = append(cmds, "cc -O2 -std=gnu11 -o spsc bench/cring/spsc.c")
+	}
+	return cmds, note, nil
 }
 
 // args returns the test binary's arguments for s.
@@ -73,23 +99,71 @@ func (s spec) args() []string {
 	return []string{"-test.run", "^$", "-test.bench", s.Bench, "-test.benchtime", s.Benchtime, "-test.count", "1"}
 }
 
-// run runs one spec in one round and appends its output, preceded by the
-// round's configuration line, to raw. The binary runs in the bench
-// directory, where its Python scripts are.
+// run runs one spec in one round and appends its output to raw, which
+// stays plain `go test -bench` output (benchstat reads it; parse tells
+// the rounds apart by each name's occurrences). The binary runs in the
+// bench directory, where its Python scripts are.
 func (r *runner) run(ctx context.Context, round int, s spec, raw *bytes.Buffer) error {
-	fmt.Fprintf(raw, "%s: %d\n", roundKey, round)
 	cmd := exec.CommandContext(ctx, r.bin, s.args()...)
 	cmd.Dir = filepath.Join(r.root, "bench")
 	cmd.Env = os.Environ()
 	if r.python != "" {
 		cmd.Env = append(cmd.Env, "MULTIPROC_BENCH_PYTHON="+r.python)
 	}
-	cmd.Stdout = io.MultiWriter(raw, r.log)
-	cmd.Stderr = r.log
-	if err := cmd.Run(); err != nil {
+	if r.cring != "" {
+		cmd.Env = append(cmd.Env, "MULTIPROC_BENCH_CRING="+r.cring)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if r.verbose != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, r.verbose)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("round %d, %s: %w", round, s.Bench, err)
 	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		raw.WriteString(line)
+		raw.WriteByte('\n')
+		if r.verbose != nil {
+			fmt.Fprintln(r.verbose, line)
+		}
+		if name, ok := resultName(line); ok && r.bar != nil {
+			r.bar.Describe(fmt.Sprintf("round %d: %-40s", round, name))
+			_ = r.bar.Add(1)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("round %d, %s: %w\n%s", round, s.Bench, err, lastLines(stderr.String()+raw.String(), 20))
+	}
 	return nil
+}
+
+// resultName returns the name of a benchmark result line, shortened as
+// the tables name it.
+func resultName(line string) (string, bool) {
+	f := strings.Fields(line)
+	if len(f) < 3 || !strings.HasPrefix(f[0], "Benchmark") {
+		return "", false
+	}
+	n := strings.TrimPrefix(f[0], "Benchmark")
+	if i := strings.LastIndexByte(n, '-'); i > 0 && strings.Trim(n[i+1:], "0123456789") == "" {
+		n = n[:i]
+	}
+	return n, true
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // commandLine renders how a spec is run, for the record.
@@ -100,7 +174,7 @@ func (s spec) commandLine() string {
 func quoteArgs(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		if strings.ContainsAny(a, " ^$|()*") {
+		if strings.ContainsAny(a, " ^$|()*[]") {
 			a = "'" + a + "'"
 		}
 		out[i] = a

@@ -47,26 +47,9 @@ type Row struct {
 	Verdict string `json:"verdict,omitempty"`
 }
 
-// unitsOf says which units each group's table shows.
-var unitsOf = map[string][]string{
-	"Throughput": {"msgs/s"},
-	"Latency":    {"p50-ns", "p99-ns"},
-	"Sync":       {"ops/s"},
-	"Scale":      {"msgs/s"},
-}
-
 // higherIsBetter: rates are; latencies and ns/op are not.
 func higherIsBetter(unit string) bool {
 	return strings.HasSuffix(unit, "/s")
-}
-
-// syncFamilies groups the Sync benchmarks into what is compared with what,
-// and names each family's reference (listed first): multiproc's primitive.
-var syncFamilies = [][]string{
-	{"mutex", "sync.Mutex", "python-lock"},
-	{"mutex-2proc", "sync.Mutex-2goroutines", "python-lock-2proc"},
-	{"value-add", "atomic-add", "python-value"},
-	{"value-add-2proc", "value-update-2proc", "atomic-add-2goroutines", "python-value-2proc"},
 }
 
 // classify places a benchmark name in its group and family and names its
@@ -74,20 +57,9 @@ var syncFamilies = [][]string{
 func classify(name string) (group, family, system, ref string) {
 	parts := strings.Split(name, "/")
 	group = parts[0]
-	switch {
-	case group == "Throughput" && len(parts) == 3:
-		return group, parts[2], parts[1], "ringqueue-spsc"
-	case group == "Latency" && len(parts) == 2:
-		return group, "", parts[1], "ringqueue"
-	case group == "Scale" && len(parts) == 2:
-		return group, "", parts[1], "mpmc-1x1"
-	case group == "Sync" && len(parts) == 2:
-		for _, f := range syncFamilies {
-			if slices.Contains(f, parts[1]) {
-				return group, f[0], parts[1], f[0]
-			}
-		}
-		return group, parts[1], parts[1], ""
+	if s := sectionOf(group); s != nil {
+		family, system, ref = s.Classify(parts[1:])
+		return group, family, system, ref
 	}
 	return group, "", strings.Join(parts[1:], "/"), ""
 }
@@ -102,11 +74,12 @@ func summarize(samples []Sample) []Row {
 		round                       int
 	}
 	byKey := map[key][]float64{}
+	fewest := map[key]int{} // fewest iterations of any round
 	var order []key
 	byRound := map[rkey]float64{}
 	for _, s := range samples {
 		group, family, system, _ := classify(s.Name)
-		if us, ok := unitsOf[group]; ok && !slices.Contains(us, s.Unit) {
+		if sec := sectionOf(group); sec != nil && !slices.Contains(sec.Units, s.Unit) {
 			continue
 		}
 		k := key{s.Name, s.Unit}
@@ -114,6 +87,9 @@ func summarize(samples []Sample) []Row {
 			order = append(order, k)
 		}
 		byKey[k] = append(byKey[k], s.Value)
+		if n, ok := fewest[k]; !ok || s.Iters < n {
+			fewest[k] = s.Iters
+		}
 		byRound[rkey{group, family, system, s.Unit, s.Round}] = s.Value
 	}
 	var rows []Row
@@ -136,12 +112,20 @@ func summarize(samples []Sample) []Row {
 				st := stat(ratios)
 				r.Ref, r.Ratio = ref, &st
 				r.Verdict = verdict(r)
+				if fewest[k] < minIters && r.System != r.Ref {
+					r.Verdict = fmt.Sprintf("no verdict: timed over %d iterations", fewest[k])
+				}
 			}
 		}
 		rows = append(rows, r)
 	}
 	return rows
 }
+
+// minIters is the fewest iterations a figure may be timed over and still
+// carry a verdict: fewer measure start-up and wake-ups, not the system
+// (a Python lock timed over one iteration read 62 ops/s, 4.7 M over many).
+const minIters = 100
 
 // verdict says in words who wins a row's comparison with its reference,
 // plainly when the reference loses. A comparison whose per-round ratios
@@ -152,6 +136,9 @@ func verdict(r Row) string {
 	}
 	if r.System == r.Ref {
 		return "reference"
+	}
+	if r.System == limitSystem {
+		return fmt.Sprintf("the physical limit: %s reaches %s of it", r.Ref, times(1/r.Ratio.Median))
 	}
 	if ours(r.System) {
 		// Another way to use multiproc itself: not a contest.
@@ -210,21 +197,8 @@ func times(f float64) string {
 // sortRows orders rows for the tables: by group (known groups first, in
 // their natural order), family, then as they appeared.
 func sortRows(rows []Row) {
-	rank := func(g string) int {
-		switch g {
-		case "Throughput":
-			return 0
-		case "Latency":
-			return 1
-		case "Sync":
-			return 2
-		case "Scale":
-			return 3
-		}
-		return 4
-	}
 	slices.SortStableFunc(rows, func(a, b Row) int {
-		if c := cmp.Compare(rank(a.Group), rank(b.Group)); c != 0 {
+		if c := cmp.Compare(sectionRank(a.Group), sectionRank(b.Group)); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.Group, b.Group); c != 0 {
