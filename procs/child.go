@@ -3,12 +3,14 @@ package procs
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/multiproc-go/multiproc/shm"
 	"golang.org/x/sys/unix"
@@ -48,11 +50,41 @@ type report struct {
 // 1 when the function returns an error or panics (the panic and its stack go
 // to the child's stderr, as an unrecovered panic's would).
 func Main() {
+	mainRan.Store(true)
 	name, ok := os.LookupEnv(envFunc)
 	if !ok {
 		return
 	}
 	os.Exit(runChild(name))
+}
+
+// mainRan records that Main was called: a child in which it was not is
+// running its parent's main instead of its function (see noMain).
+var mainRan atomic.Bool
+
+// ErrNoMain: Start was called in a child process whose main did not call
+// Main first.
+var ErrNoMain = errors.New("procs: this process was started by procs.Start but its main never called procs.Main(); " +
+	"make procs.Main() the first statement of main (in tests, of a TestMain)")
+
+// noMain stops a child that runs its parent's main because Main was not
+// its first statement. Such a child would start children of its own, each
+// doing the same: a self-spawning program. So Start in it does not return:
+// the error goes to stderr and, as the child's report, to the parent (its
+// Join's *ExitError carries it), and the child exits with code 2 however
+// the caller would have handled an error. That also ends the second run
+// of the parent's main, which is doing the parent's work a second time.
+func noMain() {
+	fmt.Fprintln(os.Stderr, ErrNoMain)
+	var st unix.Stat_t
+	// Descriptor 4 is the report pipe in a child that never ran Main (Main
+	// would have taken it); check that it is a pipe before writing to it.
+	if unix.Fstat(fdReport, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		out := os.NewFile(fdReport, "report")
+		_ = gob.NewEncoder(out).Encode(report{Err: ErrNoMain.Error()})
+		_ = out.Close()
+	}
+	os.Exit(2)
 }
 
 var current = struct {
@@ -79,6 +111,11 @@ func runChild(fname string) int {
 	if err != nil || n < 0 || n > 1<<16 {
 		return fail("procs: child: bad %s=%q", envSegments, os.Getenv(envSegments))
 	}
+	nf, err := strconv.Atoi(os.Getenv(envFiles))
+	if err != nil || nf < 0 || nf > 1<<16 {
+		return fail("procs: child: bad %s=%q", envFiles, os.Getenv(envFiles))
+	}
+	closeUnnamed(fdSegments + n + nf - 1)
 	for i := range n {
 		// Attached for the child's lifetime: the argument's handles name them.
 		if _, err := shm.Inherit(uintptr(fdSegments + i)); err != nil {
@@ -87,10 +124,6 @@ func runChild(fname string) int {
 	}
 	// Other inherited descriptors (shm.Export): recorded before the
 	// argument is decoded, which takes them back by index.
-	nf, err := strconv.Atoi(os.Getenv(envFiles))
-	if err != nil || nf < 0 || nf > 1<<16 {
-		return fail("procs: child: bad %s=%q", envFiles, os.Getenv(envFiles))
-	}
 	shm.InheritFiles(uintptr(fdSegments+n), nf)
 	run, ok := lookupFunc(fname)
 	if !ok {

@@ -54,9 +54,17 @@ var processCount atomic.Int64
 // output and error, the environment, and exactly these descriptors: its
 // argument pipe, its report pipe and one descriptor per segment that the
 // argument names (shared objects in arg re-attach in the child by them).
-// Nothing else crosses: every other descriptor of this process is
-// close-on-exec, as Go opens them.
+// Nothing else crosses: Main, in the child, closes any other descriptor
+// that reached it because this process held it without close-on-exec (a
+// raw syscall.Open, or what the shell passed in).
+//
+// In a child whose main did not call Main first, Start does not return:
+// it prints ErrNoMain, reports it to its parent and exits with code 2, so
+// that a program missing Main cannot spawn copies of itself without end.
 func Start[A, R any](f *Func[A, R], arg A, opts ...Option) (*Process, error) {
+	if _, child := os.LookupEnv(envFunc); child && !mainRan.Load() {
+		noMain()
+	}
 	if f == nil {
 		return nil, fmt.Errorf("procs: Start with a nil Func")
 	}
