@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -31,6 +32,10 @@ const (
 	envSegments = "MULTIPROC_SEGMENTS" // how many segment descriptors follow the report's
 	envDaemon   = "MULTIPROC_DAEMON"   // "1" for a daemon child
 	envFiles    = "MULTIPROC_FILES"    // how many other descriptors follow the segments'
+
+	// The segments' names, '/'-separated, "" for an anonymous one: /proc
+	// shows a created segment under its O_TMPFILE "#<inode>" (shm.InheritNamed).
+	envSegmentNames = "MULTIPROC_SEGMENT_NAMES"
 
 	fdArg      = 3
 	fdReport   = 4
@@ -115,10 +120,17 @@ func runChild(fname string) int {
 	if err != nil || nf < 0 || nf > 1<<16 {
 		return fail("procs: child: bad %s=%q", envFiles, os.Getenv(envFiles))
 	}
+	names := strings.Split(os.Getenv(envSegmentNames), "/")
+	if n == 0 {
+		names = nil
+	}
+	if len(names) != n {
+		return fail("procs: child: %d segment names in %s for %d segments", len(names), envSegmentNames, n)
+	}
 	closeUnnamed(fdSegments + n + nf - 1)
 	for i := range n {
 		// Attached for the child's lifetime: the argument's handles name them.
-		if _, err := shm.Inherit(uintptr(fdSegments + i)); err != nil {
+		if _, err := shm.InheritNamed(uintptr(fdSegments+i), names[i]); err != nil {
 			return fail("procs: child: %v", err)
 		}
 	}

@@ -2,6 +2,7 @@ package procs_test
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
+	"github.com/multiproc-go/multiproc/shm"
+	"github.com/multiproc-go/multiproc/value"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,4 +87,50 @@ func TestChildGetsOnlyTheNamedDescriptors(t *testing.T) {
 	for _, n := range []int{0, 1, 2} {
 		assert.Contains(t, fds, n, "standard descriptors stay")
 	}
+}
+
+var (
+	// bumpValue adds one to a shared counter: a pool task carrying a Value.
+	bumpValue = procs.Register("bump-value", func(v *value.Value[int64]) (int64, error) { return v.Add(1), nil })
+
+	// useNamedSegment does in a child what a named segment allows: open it
+	// by name, hand a Value in it to a pool worker (which opens it by name),
+	// and unlink it.
+	useNamedSegment = procs.Register("use-named-segment", func(s *shm.Segment) (string, error) {
+		again, err := shm.Open(s.Name())
+		if err != nil {
+			return "", err
+		}
+		_ = again.Close()
+		v, err := value.Open[int64](s, "counter")
+		if err != nil {
+			return "", err
+		}
+		pool, err := procs.NewPool(1)
+		if err != nil {
+			return "", err
+		}
+		defer pool.Terminate()
+		if _, err := procs.Apply(pool, bumpValue, v); err != nil {
+			return "", err
+		}
+		return s.Name(), s.Unlink()
+	})
+)
+
+func TestNamedSegmentKeepsItsNameInTheChild(t *testing.T) {
+	name := testutil.Name(t)
+	s, err := shm.Create(name, 4096)
+	require.NoError(t, err)
+	defer s.Close()
+	defer shm.Unlink(name) // in case the child did not
+	v, err := value.New[int64](s, "counter", 41)
+	require.NoError(t, err)
+
+	got, err := procs.Run(useNamedSegment, s)
+	require.NoError(t, err)
+	assert.Equal(t, name, got)
+	assert.EqualValues(t, 42, v.Load(), "the pool worker added one")
+	_, err = os.Stat(filepath.Join(shm.Dir, name))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the child unlinked it")
 }

@@ -109,7 +109,13 @@ func startChild(fname string, arg []byte, segs []*shm.Segment, files []*os.File,
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{os.Args[0]}
 	cmd.Stdout, cmd.Stderr = o.stdout, o.stderr
-	cmd.Env = append(childEnv(fname, o, len(segs)), envFiles+"="+strconv.Itoa(len(files)))
+	names := make([]string, len(segs))
+	for i, s := range segs {
+		names[i] = s.Name()
+	}
+	// Names never hold '/': it separates them.
+	cmd.Env = append(childEnv(fname, o, len(segs)), envFiles+"="+strconv.Itoa(len(files)),
+		envSegmentNames+"="+strings.Join(names, "/"))
 	cmd.ExtraFiles = []*os.File{argR, repW}
 	for _, s := range segs {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, s.File())

@@ -117,9 +117,7 @@ func (s *Segment) GobDecode(b []byte) error {
 }
 
 func noteExport(m *mapping) {
-	exports.mu.Lock()
-	if exports.active {
-		exports.seen[m] = true
+	if e := currentExport(); e != nil {
+		e.seen[m] = true // e belongs to this goroutine alone
 	}
-	exports.mu.Unlock()
 }
