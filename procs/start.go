@@ -155,7 +155,7 @@ func childEnv(fname string, o options, nsegs int) []string {
 	if o.daemon {
 		daemon = "1"
 	}
-	return append(env, envFunc+"="+fname, envName+"="+o.name,
+	return append(env, envFunc+"="+fname, envName+"="+o.name, envParent+"="+strconv.Itoa(os.Getpid()),
 		envSegments+"="+strconv.Itoa(nsegs), envDaemon+"="+daemon)
 }
 
