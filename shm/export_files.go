@@ -179,8 +179,15 @@ func Export(encode func() error) ([]*Segment, []*os.File, error) {
 	return segs, e.files, nil
 }
 
+// inherited holds the descriptors this process was started with (see
+// InheritFiles); Import binds others to one decoding.
 var inherited struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	fileSet
+}
+
+// A fileSet is descriptors received for one decoding, by export index.
+type fileSet struct {
 	files []*os.File
 	taken []bool
 }
@@ -200,21 +207,29 @@ func InheritFiles(first uintptr, n int) {
 	}
 }
 
-// InheritedFile returns the descriptor that the parent exported under
-// index. The first call for an index hands over the inherited descriptor
-// itself (so closing it closes the child's only copy); a later call for the
-// same index — the same file encoded twice in one argument — gets a
-// duplicate, or an error once the first taker has closed it. The caller
-// owns what it gets.
+// InheritedFile returns the descriptor that the sender exported under
+// index: inside Import, one of the files Import was given; elsewhere, one
+// this process was started with (InheritFiles). The first call for an
+// index hands over the descriptor itself (so closing it closes the only
+// copy); a later call for the same index — the same file encoded twice in
+// one message — gets a duplicate, or an error once the first taker has
+// closed it. The caller owns what it gets.
 func InheritedFile(index int) (*os.File, error) {
+	if set := currentImport(); set != nil {
+		return set.take(index) // this goroutine's alone
+	}
 	inherited.mu.Lock()
 	defer inherited.mu.Unlock()
-	if index < 0 || index >= len(inherited.files) {
-		return nil, fmt.Errorf("%w: inherited descriptor %d of %d", ErrBadHandle, index, len(inherited.files))
+	return inherited.take(index)
+}
+
+func (s *fileSet) take(index int) (*os.File, error) {
+	if index < 0 || index >= len(s.files) {
+		return nil, fmt.Errorf("%w: inherited descriptor %d of %d", ErrBadHandle, index, len(s.files))
 	}
-	f := inherited.files[index]
-	if !inherited.taken[index] {
-		inherited.taken[index] = true
+	f := s.files[index]
+	if !s.taken[index] {
+		s.taken[index] = true
 		return f, nil
 	}
 	// Duplicating through the *os.File, not the number: if the first taker

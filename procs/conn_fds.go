@@ -1,0 +1,325 @@
+package procs
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sync"
+
+	"github.com/multiproc-go/multiproc/shm"
+	"golang.org/x/sys/unix"
+)
+
+// Descriptors over a connection.
+//
+// A value sent with Send may hold shared objects (their segments'
+// descriptors) and connections (their sockets'): both cross a duplex pipe
+// as SCM_RIGHTS, so an object in an anonymous segment, or a Conn, can be
+// sent to a process that is already running. Send encodes the value
+// inside shm.Export, which lists the segments and descriptors the value's
+// handles named, and sends them with the frame:
+//
+//	frame kind frameHandles, payload:
+//	[0:2]  number of segments, little endian
+//	[2:4]  number of other descriptors (shm.ExportFile's, in index order)
+//	then   per segment: name length (1 byte, 0 for anonymous) and name
+//	then   the value's gob bytes
+//
+// The descriptors travel in one sendmsg with the frame's bytes, segments
+// first. A stream socket delivers them with the read that returns the
+// frame's first byte, never later, so the receiver queues every
+// descriptor a read brings (rfds) and a frameHandles frame takes its own
+// from the queue's front. Recv attaches the segments (shm.InheritNamed:
+// the name crosses too, which /proc cannot tell), then decodes inside
+// shm.Import, where a Conn's GobDecode takes its socket back by index.
+//
+// Values whose type cannot hold a handle (checked once per type:
+// mayCarryHandles) skip Export and cost nothing extra.
+const (
+	frameHandles = 3
+	maxFrameFds  = 250 // the kernel passes at most 253 per message (SCM_MAX_FD)
+)
+
+// ErrCannotPass: a value holds shared objects or connections, and the
+// connection it is sent on cannot carry their descriptors.
+var ErrCannotPass = errors.New("procs: descriptors cannot cross this connection")
+
+// ErrHasDescriptors: RecvBytes or RecvBytesInto found a message that
+// carries descriptors. The message stays queued: receive it with Recv.
+var ErrHasDescriptors = errors.New("procs: message carries descriptors (shared objects or connections): receive it with Recv")
+
+// sendHandles sends frame (header room and gob bytes) with the
+// descriptors of segs and files. The caller holds wmu.
+func (c *Conn) sendHandles(frame []byte, segs []*shm.Segment, files []*os.File) error {
+	if !c.sock {
+		return fmt.Errorf("procs: send: a value holding %d shared segment(s) and %d connection(s) needs a duplex pipe, Pipe(true), to carry their descriptors: %w",
+			len(segs), len(files), ErrCannotPass)
+	}
+	if len(segs)+len(files) > maxFrameFds {
+		return fmt.Errorf("procs: send: %d descriptors in one message, at most %d: %w", len(segs)+len(files), maxFrameFds, ErrCannotPass)
+	}
+	prefix := make([]byte, 4, 4+16*len(segs))
+	binary.LittleEndian.PutUint16(prefix[0:], uint16(len(segs)))
+	binary.LittleEndian.PutUint16(prefix[2:], uint16(len(files)))
+	fds := make([]int, 0, len(segs)+len(files))
+	for _, s := range segs {
+		prefix = append(prefix, byte(len(s.Name())))
+		prefix = append(prefix, s.Name()...)
+		fds = append(fds, int(s.File().Fd()))
+	}
+	for _, f := range files {
+		fds = append(fds, int(f.Fd()))
+	}
+	out := make([]byte, 0, len(frame)+len(prefix))
+	out = append(append(append(out, frame[:frameHeader]...), prefix...), frame[frameHeader:]...)
+	n := len(out) - frameHeader
+	if n > c.MaxMessageSize() {
+		return fmt.Errorf("procs: send: %d bytes, maximum %d: %w", n, c.MaxMessageSize(), ErrMessageTooLarge)
+	}
+	putHeader(out, n, frameHandles)
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("procs: send: %w", err)
+	}
+	var sent int
+	var serr error
+	err = rc.Write(func(fd uintptr) bool {
+		for {
+			sent, serr = unix.SendmsgN(int(fd), out, unix.UnixRights(fds...), nil, 0)
+			if serr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("procs: send: %w", ErrConnClosed)
+		}
+		return fmt.Errorf("procs: send: %w", err)
+	}
+	// The descriptors went with the first bytes; the rest is plain data.
+	return c.write(out[sent:])
+}
+
+// read reads from the connection, queueing the descriptors that come
+// with the bytes. The caller holds rmu.
+func (c *Conn) read(p []byte) (int, error) {
+	if !c.sock {
+		return c.f.Read(p)
+	}
+	rc, err := c.f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	if c.oob == nil {
+		c.oob = make([]byte, unix.CmsgSpace(4*253))
+	}
+	var n, oobn, flags int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, flags, _, rerr = unix.Recvmsg(int(fd), p, c.oob, unix.MSG_CMSG_CLOEXEC)
+			if rerr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	if oobn > 0 {
+		if perr := c.queueFds(c.oob[:oobn]); perr != nil && err == nil {
+			err = perr
+		}
+		if c.closed.Load() {
+			c.closeFds() // Close ran meanwhile: nobody will take them
+		}
+	}
+	if err == nil && flags&unix.MSG_CTRUNC != 0 {
+		err = fmt.Errorf("descriptors lost: more than one message can carry: %w", ErrMalformedFrame)
+	}
+	if err != nil {
+		return max(n, 0), err
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (c *Conn) queueFds(oob []byte) error {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue // not SCM_RIGHTS: nothing to own
+		}
+		c.rfds = append(c.rfds, fds...)
+	}
+	return nil
+}
+
+// takeFds removes the first n queued descriptors, for the frame being
+// received. The caller holds rmu.
+func (c *Conn) takeFds(n int) ([]int, error) {
+	if n > len(c.rfds) {
+		return nil, fmt.Errorf("procs: recv: a message names %d descriptors, %d arrived: %w", n, len(c.rfds), ErrMalformedFrame)
+	}
+	fds := append([]int(nil), c.rfds[:n]...)
+	c.rfds = c.rfds[n:]
+	return fds, nil
+}
+
+// closeFds closes descriptors nobody will take. The caller holds rmu.
+func (c *Conn) closeFds() {
+	for _, fd := range c.rfds {
+		_ = unix.Close(fd)
+	}
+	c.rfds = nil
+}
+
+// decodeHandles decodes a frameHandles payload into v, attaching the
+// segments and taking the descriptors it names. The caller holds rmu.
+func (c *Conn) decodeHandles(payload []byte, v any) error {
+	if len(payload) < 4 {
+		c.broken = fmt.Errorf("procs: recv: %d-byte message with descriptors: %w", len(payload), ErrMalformedFrame)
+		return c.broken
+	}
+	nsegs := int(binary.LittleEndian.Uint16(payload[0:]))
+	nfiles := int(binary.LittleEndian.Uint16(payload[2:]))
+	rest := payload[4:]
+	names := make([]string, nsegs)
+	for i := range names {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			c.broken = fmt.Errorf("procs: recv: segment names cut short: %w", ErrMalformedFrame)
+			return c.broken
+		}
+		names[i], rest = string(rest[1:1+int(rest[0])]), rest[1+int(rest[0]):]
+	}
+	if nsegs+nfiles > maxFrameFds {
+		c.broken = fmt.Errorf("procs: recv: %d descriptors named: %w", nsegs+nfiles, ErrMalformedFrame)
+		return c.broken
+	}
+	fds, err := c.takeFds(nsegs + nfiles)
+	if err != nil {
+		c.broken = err
+		return err
+	}
+	var segs []*shm.Segment
+	defer func() {
+		// The decoded objects hold handles of their own.
+		for _, s := range segs {
+			_ = s.Close()
+		}
+	}()
+	for i, name := range names {
+		s, err := shm.InheritNamed(uintptr(fds[i]), name)
+		if err != nil {
+			for _, fd := range fds[i+1:] {
+				_ = unix.Close(fd)
+			}
+			return fmt.Errorf("procs: recv: %w", err)
+		}
+		segs = append(segs, s)
+	}
+	files := make([]*os.File, nfiles)
+	for i, fd := range fds[nsegs:] {
+		files[i] = os.NewFile(uintptr(fd), "received")
+	}
+	return shm.Import(files, func() error {
+		if err := gob.NewDecoder(bytes.NewReader(rest)).Decode(v); err != nil {
+			return fmt.Errorf("procs: recv: decoding a message into %T: %w", v, err)
+		}
+		return nil
+	})
+}
+
+// isSocket reports whether f is a socket: only sockets carry descriptors.
+func isSocket(f *os.File) bool {
+	var st unix.Stat_t
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), &st) }); err != nil || serr != nil {
+		return false
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFSOCK
+}
+
+// mayCarryHandles reports whether a value of type t can hold a shared
+// object's or a connection's handle: an interface can hold anything, and a
+// type with its own gob encoding (outside the standard library, which
+// knows no handles) may write one. Cached per type.
+func mayCarryHandles(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	if v, ok := handleTypes.Load(t); ok {
+		return v.(bool)
+	}
+	r := carries(t, map[reflect.Type]bool{})
+	handleTypes.Store(t, r)
+	return r
+}
+
+var handleTypes sync.Map // reflect.Type → bool
+
+var (
+	gobEncoderType    = reflect.TypeFor[gob.GobEncoder]()
+	binaryMarshalType = reflect.TypeFor[encoding.BinaryMarshaler]()
+	textMarshalType   = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+func carries(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false // a recursive type: its other paths decide
+	}
+	seen[t] = true
+	if !standard(t) {
+		for _, it := range []reflect.Type{gobEncoderType, binaryMarshalType, textMarshalType} {
+			if t.Implements(it) || reflect.PointerTo(t).Implements(it) {
+				return true
+			}
+		}
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return carries(t.Elem(), seen)
+	case reflect.Map:
+		return carries(t.Key(), seen) || carries(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && carries(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// standard reports whether t is unnamed (its methods, if any, are its
+// fields', which carries checks) or one of the standard library's types
+// with an encoding of their own: values, never handles.
+func standard(t reflect.Type) bool {
+	switch t.PkgPath() {
+	case "", "time", "math/big", "net", "net/netip", "net/url":
+		return true
+	}
+	return false
+}
