@@ -41,7 +41,7 @@ type Conn struct {
 	maxMsg   atomic.Int64
 	closed   atomic.Bool
 
-	sock     bool // a socket, which carries descriptors (conn_fds.go)
+	sock bool // a socket, which carries descriptors (conn_fds.go)
 
 	rmu      sync.Mutex
 	rbuf     []byte       // rbuf[r:w] is received, not yet consumed
