@@ -91,7 +91,11 @@ func (c *Conn) sendHandles(frame []byte, segs []*shm.Segment, files []*os.File) 
 	var serr error
 	err = rc.Write(func(fd uintptr) bool {
 		for {
-			sent, serr = unix.SendmsgN(int(fd), out, unix.UnixRights(fds...), nil, 0)
+			var oob []byte
+			if len(fds) > 0 {
+				oob = unix.UnixRights(fds...)
+			}
+			sent, serr = unix.SendmsgN(int(fd), out, oob, nil, unix.MSG_NOSIGNAL)
 			if serr != unix.EINTR {
 				return true
 			}
@@ -193,9 +197,31 @@ func (c *Conn) closeFds() {
 // decodeHandles decodes a frameHandles payload into v, attaching the
 // segments and taking the descriptors it names. The caller holds rmu.
 func (c *Conn) decodeHandles(payload []byte, v any) error {
+	segs, files, rest, err := c.attachHandles(payload)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The decoded objects hold handles of their own.
+		for _, s := range segs {
+			_ = s.Close()
+		}
+	}()
+	return shm.Import(files, func() error {
+		if err := gob.NewDecoder(bytes.NewReader(rest)).Decode(v); err != nil {
+			return fmt.Errorf("procs: recv: decoding a message into %T: %w", v, err)
+		}
+		return nil
+	})
+}
+
+// attachHandles reads a frameHandles payload's prefix, attaches its
+// segments and wraps its other descriptors, and returns them with the
+// bytes that follow. The caller holds rmu; it owns what is returned.
+func (c *Conn) attachHandles(payload []byte) ([]*shm.Segment, []*os.File, []byte, error) {
 	if len(payload) < 4 {
 		c.broken = fmt.Errorf("procs: recv: %d-byte message with descriptors: %w", len(payload), ErrMalformedFrame)
-		return c.broken
+		return nil, nil, nil, c.broken
 	}
 	nsegs := int(binary.LittleEndian.Uint16(payload[0:]))
 	nfiles := int(binary.LittleEndian.Uint16(payload[2:]))
@@ -204,33 +230,30 @@ func (c *Conn) decodeHandles(payload []byte, v any) error {
 	for i := range names {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
 			c.broken = fmt.Errorf("procs: recv: segment names cut short: %w", ErrMalformedFrame)
-			return c.broken
+			return nil, nil, nil, c.broken
 		}
 		names[i], rest = string(rest[1:1+int(rest[0])]), rest[1+int(rest[0]):]
 	}
 	if nsegs+nfiles > maxFrameFds {
 		c.broken = fmt.Errorf("procs: recv: %d descriptors named: %w", nsegs+nfiles, ErrMalformedFrame)
-		return c.broken
+		return nil, nil, nil, c.broken
 	}
 	fds, err := c.takeFds(nsegs + nfiles)
 	if err != nil {
 		c.broken = err
-		return err
+		return nil, nil, nil, err
 	}
 	var segs []*shm.Segment
-	defer func() {
-		// The decoded objects hold handles of their own.
-		for _, s := range segs {
-			_ = s.Close()
-		}
-	}()
 	for i, name := range names {
 		s, err := shm.InheritNamed(uintptr(fds[i]), name)
 		if err != nil {
 			for _, fd := range fds[i+1:] {
 				_ = unix.Close(fd)
 			}
-			return fmt.Errorf("procs: recv: %w", err)
+			for _, s := range segs {
+				_ = s.Close()
+			}
+			return nil, nil, nil, fmt.Errorf("procs: recv: %w", err)
 		}
 		segs = append(segs, s)
 	}
@@ -238,12 +261,59 @@ func (c *Conn) decodeHandles(payload []byte, v any) error {
 	for i, fd := range fds[nsegs:] {
 		files[i] = os.NewFile(uintptr(fd), "received")
 	}
-	return shm.Import(files, func() error {
-		if err := gob.NewDecoder(bytes.NewReader(rest)).Decode(v); err != nil {
-			return fmt.Errorf("procs: recv: decoding a message into %T: %w", v, err)
+	return segs, files, rest, nil
+}
+
+// sendTagged sends payload, tagged, with the descriptors of segs and
+// files: a pool's side channel to a worker (pool_side.go).
+func (c *Conn) sendTagged(tag uint64, payload []byte, segs []*shm.Segment, files []*os.File) error {
+	if err := c.checkSend(); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	frame := make([]byte, frameHeader+8, frameHeader+8+len(payload))
+	binary.LittleEndian.PutUint64(frame[frameHeader:], tag)
+	return c.sendHandles(append(frame, payload...), segs, files)
+}
+
+// recvTagged receives what sendTagged sent: the tag, the payload (a new
+// slice), and the segments (attached) and descriptors it carried, which
+// the caller owns.
+func (c *Conn) recvTagged() (uint64, []byte, []*shm.Segment, []*os.File, error) {
+	if err := c.checkRecv(); err != nil {
+		return 0, nil, nil, nil, err
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	n, kind, err := c.peekHeader()
+	if err != nil {
+		return 0, nil, nil, nil, err
+	}
+	if kind != frameHandles {
+		c.broken = fmt.Errorf("procs: recv: frame kind %d where descriptors were due: %w", kind, ErrMalformedFrame)
+		return 0, nil, nil, nil, c.broken
+	}
+	c.consume(frameHeader)
+	payload, err := c.readPayload(n)
+	if err != nil {
+		return 0, nil, nil, nil, err
+	}
+	segs, files, rest, err := c.attachHandles(payload)
+	if err != nil {
+		return 0, nil, nil, nil, err
+	}
+	if len(rest) < 8 {
+		for _, s := range segs {
+			_ = s.Close()
 		}
-		return nil
-	})
+		for _, f := range files {
+			_ = f.Close()
+		}
+		c.broken = fmt.Errorf("procs: recv: tagged message of %d bytes: %w", len(rest), ErrMalformedFrame)
+		return 0, nil, nil, nil, c.broken
+	}
+	return binary.LittleEndian.Uint64(rest), rest[8:], segs, files, nil
 }
 
 // isSocket reports whether f is a socket: only sockets carry descriptors.

@@ -174,7 +174,7 @@ func (p *Pool) dispatchLocked() {
 		}
 		w.busy = true
 		p.bg.Add(1)
-		go p.sendSlow(w, w.gen, w.ctx, slow)
+		go p.sendSlow(w, w.gen, w.ctx, w.side, slow)
 	}
 }
 
@@ -199,6 +199,9 @@ func (p *Pool) dropInflightLocked(w *slotState, ts []*task) {
 // it does not fit (then t.enc keeps the encoding) or cannot be encoded
 // (t.encErr).
 func fillTask(t *task, gen uint32, slot []byte) int {
+	if t.job.carriesHandles() {
+		return -1 // sendSlow sends it, descriptors and all (pool_side.go)
+	}
 	name := t.job.funcName()
 	at := taskHeader + len(name)
 	if at > len(slot) {
@@ -224,14 +227,19 @@ func fillTask(t *task, gen uint32, slot []byte) int {
 // makes room, until done or the worker dies (ctx). It runs on its own
 // goroutine so that nothing waits for it: while w.busy, nobody else puts
 // to w's queue.
-func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []slowTask) {
+func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, side *sideChan, ts []slowTask) {
 	defer p.bg.Done()
 	slotSize := w.tasks.SlotSize()
 	msg := make([]byte, 0, slotSize)
 	for _, st := range ts {
 		enc, err := st.enc, st.encErr
-		if enc == nil && err == nil {
-			enc, err = st.job.encodeTask(nil, st.lo, st.hi) // items never change: no lock needed
+		var ship *shipment
+		switch {
+		case enc != nil || err != nil:
+		case st.job.carriesHandles():
+			ship, err = side.prepare(st) // items never change: no lock needed
+		default:
+			enc, err = st.job.encodeTask(nil, st.lo, st.hi)
 		}
 		if err != nil {
 			// Never sent: take it out of the list before a later result
@@ -250,6 +258,27 @@ func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []slow
 			continue
 		}
 		name := st.job.funcName()
+		if ship != nil {
+			// The payload goes on the side connection, then the message
+			// that tells the worker to take it from there.
+			err := side.send(ship)
+			if err == nil {
+				msg = append(msg[:0], make([]byte, taskHeader)...)
+				msg = append(msg, name...)
+				taskHdr{id: st.id, total: uint64(len(ship.enc)), gen: gen, count: uint32(st.hi - st.lo),
+					flags: fragWhole | fragSide, nlen: uint8(len(name))}.put(msg)
+				err = w.tasks.PutContext(ctx, msg)
+			}
+			if err != nil {
+				// The worker died (its tasks are resent by the exit
+				// handling) or the pool ended.
+				p.mu.Lock()
+				w.busy = false
+				p.unlockAndFinish()
+				return
+			}
+			continue
+		}
 		h := taskHdr{id: st.id, total: uint64(len(enc)), gen: gen, count: uint32(st.hi - st.lo), flags: fragFirst, nlen: uint8(len(name))}
 		for off := 0; ; {
 			msg = append(msg[:0], make([]byte, taskHeader)...)
@@ -455,7 +484,7 @@ func (p *Pool) replaceLocked(w *slotState) {
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
-		proc, err := p.spawn(w.slot, gen)
+		proc, side, err := p.spawn(w.slot, gen)
 		p.mu.Lock()
 		w.starting = false
 		if err != nil {
@@ -464,7 +493,7 @@ func (p *Pool) replaceLocked(w *slotState) {
 				p.breakLocked(fmt.Errorf("no worker can be started: %w", err))
 			}
 		} else {
-			p.adopt(w, proc)
+			p.adopt(w, proc, side)
 		}
 		p.dispatchLocked()
 		p.maybeFinishLocked()

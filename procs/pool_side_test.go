@@ -1,0 +1,70 @@
+package procs_test
+
+import (
+	"testing"
+
+	"github.com/multiproc-go/multiproc/internal/testutil"
+	"github.com/multiproc-go/multiproc/procs"
+	"github.com/multiproc-go/multiproc/value"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// replyOver sends its word back over the connection it was given.
+var replyOver = procs.Register("reply-over", func(a struct {
+	C    *procs.Conn
+	Word string
+}) (struct{}, error) {
+	defer a.C.Close()
+	return struct{}{}, a.C.Send(a.Word)
+})
+
+func TestPoolTaskCarriesAValueInAnAnonymousSegment(t *testing.T) {
+	pool, err := procs.NewPool(1)
+	require.NoError(t, err)
+	defer pool.Terminate()
+	seg := testutil.Anonymous(t, 4096)
+	v, err := value.New[int64](seg, "count", 0)
+	require.NoError(t, err)
+	defer v.Close()
+
+	// The first task brings the segment; later ones find it attached.
+	for want := int64(1); want <= 3; want++ {
+		got, err := procs.Apply(pool, bumpValue, v)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	got, err := procs.Map(pool, bumpValue, []*value.Value[int64]{v, v, v, v}, 1)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []int64{4, 5, 6, 7}, got)
+
+	// A replacement worker is sent the segment again.
+	ps := pool.Processes()
+	require.Len(t, ps, 1)
+	require.NoError(t, ps[0].Kill())
+	<-ps[0].Done()
+	n, err := procs.Apply(pool, bumpValue, v)
+	require.NoError(t, err)
+	assert.EqualValues(t, 8, n)
+	assert.EqualValues(t, 8, v.Load())
+}
+
+func TestPoolTaskCarriesAConn(t *testing.T) {
+	pool, err := procs.NewPool(2)
+	require.NoError(t, err)
+	defer pool.Terminate()
+	for _, word := range []string{"one", "two", "three"} {
+		mine, theirs, err := procs.Pipe(true)
+		require.NoError(t, err)
+		_, err = procs.Apply(pool, replyOver, struct {
+			C    *procs.Conn
+			Word string
+		}{theirs, word})
+		require.NoError(t, err)
+		theirs.Close()
+		got, err := procs.RecvValue[string](mine)
+		require.NoError(t, err)
+		assert.Equal(t, word, got)
+		mine.Close()
+	}
+}
