@@ -30,8 +30,10 @@ const maxFrameSize = 1<<32 - 1
 // would interleave, as with Python's pipes. Give each process its own pipe,
 // or use a queue.
 //
-// A *Conn crosses to a child as (part of) a Start argument: the child's
-// decoded Conn is the same end, on a duplicate of the descriptor. This
+// A *Conn crosses to a child as (part of) a Start argument, and to a
+// running process inside a value sent over a duplex Conn or a pool task's
+// argument: the decoded Conn is the same end, on a duplicate of the
+// descriptor. So do shared objects, anonymous segments' included. This
 // process keeps its own copy until it closes it; close the copies an end's
 // process will not use, or the other side never sees EOF.
 type Conn struct {

@@ -87,7 +87,10 @@ func (j *mapJob[A, R]) deliver(lo, hi int, payload []byte, w workerRef) bool {
 		} else {
 			// Decode the successful ones, then put them in their places.
 			ok := make([]R, hi-lo-len(fails))
-			if err = j.rc.decode(values, ok); err == nil {
+			if len(ok) > 0 || len(values) > 0 { // no values at all when every item failed
+				err = j.rc.decode(values, ok)
+			}
+			if err == nil {
 				k := 0
 				for i, s := range status {
 					if s == itemOK {

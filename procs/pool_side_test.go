@@ -68,3 +68,18 @@ func TestPoolTaskCarriesAConn(t *testing.T) {
 		mine.Close()
 	}
 }
+
+// makeConn returns a connection: a result cannot carry one.
+var makeConn = procs.Register("make-conn", func(struct{}) (*procs.Conn, error) {
+	a, _, err := procs.Pipe(true)
+	return a, err
+})
+
+func TestPoolResultHoldingAConnFailsNamingTheWays(t *testing.T) {
+	pool, err := procs.NewPool(1)
+	require.NoError(t, err)
+	defer pool.Terminate()
+	_, err = procs.Apply(pool, makeConn, struct{}{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a Conn.Send on a duplex pipe or a pool task's argument")
+}

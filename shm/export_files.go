@@ -31,9 +31,11 @@ import (
 // error (ErrNotExporting) rather than bytes that would name the wrong
 // descriptor in the receiver.
 
-// ErrNotExporting: ExportFile was called outside Export, so there is
-// no process to pass the descriptor to.
-var ErrNotExporting = errors.New("shm: descriptor encoded outside an export (it can cross to a child only as part of a start argument)")
+// ErrNotExporting: ExportFile was called outside Export (on this
+// goroutine), so there is no process to pass the descriptor to: encoding
+// a connection into a file, a queue or a pool task's result.
+var ErrNotExporting = errors.New("shm: descriptor encoded outside an export: a connection crosses to another process " +
+	"only in a procs.Start argument, a Conn.Send on a duplex pipe or a pool task's argument, which pass its descriptor along")
 
 // An export is the state of one Export: what the handles encoded by its
 // encode function named.

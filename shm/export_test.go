@@ -110,3 +110,17 @@ func TestNestedExportCollectsForItself(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+// A handle on an anonymous segment that reaches a process without its
+// descriptor fails to decode with an error that says how to pass one.
+func TestUnattachedAnonymousSegmentErrorNamesTheFix(t *testing.T) {
+	a, err := shm.Anonymous(10)
+	require.NoError(t, err)
+	b, err := shm.EncodeRef(a, "")
+	require.NoError(t, err)
+	require.NoError(t, a.Close())
+	_, _, err = shm.DecodeRef(b)
+	assert.ErrorIs(t, err, shm.ErrNotAttached)
+	assert.Contains(t, err.Error(), "procs.Start argument, a Conn.Send on a duplex pipe or a pool task's argument")
+	assert.Contains(t, err.Error(), "named segment")
+}
