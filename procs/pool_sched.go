@@ -259,15 +259,20 @@ func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, side *sid
 		}
 		name := st.job.funcName()
 		if ship != nil {
-			// The payload goes on the side connection, then the message
-			// that tells the worker to take it from there.
-			err := side.send(ship)
+			// The message that tells the worker to take the payload from
+			// the side connection, then the payload: in this order, a
+			// payload larger than the socket's buffers is read while it
+			// is sent, where the other order would wait for a reader that
+			// waits for the message.
+			msg = append(msg[:0], make([]byte, taskHeader)...)
+			msg = append(msg, name...)
+			taskHdr{id: st.id, total: uint64(len(ship.enc)), gen: gen, count: uint32(st.hi - st.lo),
+				flags: fragWhole | fragSide, nlen: uint8(len(name))}.put(msg)
+			err := w.tasks.PutContext(ctx, msg)
 			if err == nil {
-				msg = append(msg[:0], make([]byte, taskHeader)...)
-				msg = append(msg, name...)
-				taskHdr{id: st.id, total: uint64(len(ship.enc)), gen: gen, count: uint32(st.hi - st.lo),
-					flags: fragWhole | fragSide, nlen: uint8(len(name))}.put(msg)
-				err = w.tasks.PutContext(ctx, msg)
+				err = side.send(ship)
+			} else {
+				ship.release()
 			}
 			if err != nil {
 				// The worker died (its tasks are resent by the exit

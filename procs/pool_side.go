@@ -17,10 +17,12 @@ import (
 // handles (job.carriesHandles) is encoded inside shm.Export, by sendSlow,
 // which then sends on the side connection, in one message, the encoding
 // and the descriptors of the connections and of the segments this worker
-// has not been sent yet; then it puts a task message flagged fragSide,
-// which carries no payload, on the worker's queue. The worker, meeting
-// that message, takes the next side message (the parent sends both in the
-// same order, and nothing else sends to the worker while sendSlow runs),
+// has not been sent yet, after it has put a task message flagged
+// fragSide, which carries no payload, on the worker's queue (that order
+// lets a payload larger than the socket's buffers flow while the worker
+// reads it). The worker, meeting that message, takes the next side
+// message (the parent sends both in the same order, and nothing else
+// sends to the worker while sendSlow runs),
 // checks that its tag is the task's id, keeps the segments attached for
 // later tasks, and runs the task inside shm.Import, where connections take
 // their descriptors back.
@@ -73,16 +75,19 @@ func (s *sideChan) prepare(st slowTask) (*shipment, error) {
 	return ship, nil
 }
 
-// send sends a shipment and lets go of its descriptors here.
+// release lets go of a shipment's descriptors here.
+func (ship *shipment) release() {
+	for _, seg := range ship.segs {
+		_ = seg.Close()
+	}
+	for _, f := range ship.files {
+		_ = f.Close()
+	}
+}
+
+// send sends a shipment and releases it.
 func (s *sideChan) send(ship *shipment) error {
-	defer func() {
-		for _, seg := range ship.segs {
-			_ = seg.Close()
-		}
-		for _, f := range ship.files {
-			_ = f.Close()
-		}
-	}()
+	defer ship.release()
 	if err := s.conn.sendTagged(ship.id, ship.enc, ship.segs, ship.files); err != nil {
 		return err
 	}

@@ -83,3 +83,28 @@ func TestPoolResultHoldingAConnFailsNamingTheWays(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "a Conn.Send on a duplex pipe or a pool task's argument")
 }
+
+type bigParcel struct {
+	Count *value.Value[int64]
+	Pad   []byte
+}
+
+// bumpBig adds the parcel's padding length to the count.
+var bumpBig = procs.Register("bump-big", func(p bigParcel) (int64, error) {
+	return p.Count.Add(int64(len(p.Pad))), nil
+})
+
+// A task with descriptors whose payload is far larger than a socket's
+// buffers still arrives: the worker reads it as it is sent.
+func TestPoolTaskWithDescriptorsAndALargePayload(t *testing.T) {
+	pool, err := procs.NewPool(1)
+	require.NoError(t, err)
+	defer pool.Terminate()
+	seg := testutil.Anonymous(t, 4096)
+	v, err := value.New[int64](seg, "count", 0)
+	require.NoError(t, err)
+	defer v.Close()
+	got, err := procs.Apply(pool, bumpBig, bigParcel{Count: v, Pad: make([]byte, 8<<20)})
+	require.NoError(t, err)
+	assert.EqualValues(t, 8<<20, got)
+}
