@@ -120,16 +120,17 @@ func (c *Conn) read(p []byte) (int, error) {
 	if !c.sock {
 		return c.f.Read(p)
 	}
-	rc, err := c.f.SyscallConn()
-	if err != nil {
-		return 0, err
+	if c.rrc == nil {
+		rc, err := c.f.SyscallConn()
+		if err != nil {
+			return 0, err
+		}
+		c.rrc, c.oob = rc, make([]byte, unix.CmsgSpace(4*253))
 	}
-	if c.oob == nil {
-		c.oob = make([]byte, unix.CmsgSpace(4*253))
-	}
+	rc := c.rrc
 	var n, oobn, flags int
 	var rerr error
-	err = rc.Read(func(fd uintptr) bool {
+	err := rc.Read(func(fd uintptr) bool {
 		for {
 			n, oobn, flags, _, rerr = unix.Recvmsg(int(fd), p, c.oob, unix.MSG_CMSG_CLOEXEC)
 			if rerr != unix.EINTR {

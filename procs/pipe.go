@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/multiproc-go/multiproc/shm"
 	"golang.org/x/sys/unix"
@@ -46,12 +47,13 @@ type Conn struct {
 	sock bool // a socket, which carries descriptors (conn_fds.go)
 
 	rmu      sync.Mutex
-	rbuf     []byte       // rbuf[r:w] is received, not yet consumed
-	oob      []byte       // receives descriptors
-	rfds     []int        // descriptors received, not yet taken by their frame
-	r, w     int          //
-	buffered atomic.Int32 // w-r, for Poll, which does not take rmu
-	broken   error        // sticky receive error: the stream is unusable
+	rbuf     []byte          // rbuf[r:w] is received, not yet consumed
+	rrc      syscall.RawConn // reads with recvmsg, which brings descriptors
+	oob      []byte          // receives descriptors
+	rfds     []int           // descriptors received, not yet taken by their frame
+	r, w     int             //
+	buffered atomic.Int32    // w-r, for Poll, which does not take rmu
+	broken   error           // sticky receive error: the stream is unusable
 
 	wmu  sync.Mutex
 	wbuf []byte // frame being built
