@@ -46,14 +46,6 @@ const (
 	maxFrameFds  = 250 // the kernel passes at most 253 per message (SCM_MAX_FD)
 )
 
-// ErrCannotPass: a value holds shared objects or connections, and the
-// connection it is sent on cannot carry their descriptors.
-var ErrCannotPass = errors.New("procs: descriptors cannot cross this connection")
-
-// ErrHasDescriptors: RecvBytes or RecvBytesInto found a message that
-// carries descriptors. The message stays queued: receive it with Recv.
-var ErrHasDescriptors = errors.New("procs: message carries descriptors (shared objects or connections): receive it with Recv")
-
 // sendHandles sends frame (header room and gob bytes) with the
 // descriptors of segs and files. The caller holds wmu.
 func (c *Conn) sendHandles(frame []byte, segs []*shm.Segment, files []*os.File) error {
