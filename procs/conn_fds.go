@@ -59,14 +59,19 @@ func (c *Conn) sendHandles(frame []byte, segs []*shm.Segment, files []*os.File) 
 	prefix := make([]byte, 4, 4+16*len(segs))
 	binary.LittleEndian.PutUint16(prefix[0:], uint16(len(segs)))
 	binary.LittleEndian.PutUint16(prefix[2:], uint16(len(files)))
-	fds := make([]int, 0, len(segs)+len(files))
+	all := make([]*os.File, 0, len(segs)+len(files))
 	for _, s := range segs {
 		prefix = append(prefix, byte(len(s.Name())))
 		prefix = append(prefix, s.Name()...)
-		fds = append(fds, int(s.File().Fd()))
+		all = append(all, s.File())
 	}
-	for _, f := range files {
-		fds = append(fds, int(f.Fd()))
+	fds := make([]int, 0, len(segs)+len(files))
+	for _, f := range append(all, files...) {
+		fd, err := rawFd(f)
+		if err != nil {
+			return fmt.Errorf("procs: send: %w", err)
+		}
+		fds = append(fds, fd)
 	}
 	out := make([]byte, 0, len(frame)+len(prefix))
 	out = append(append(append(out, frame[:frameHeader]...), prefix...), frame[frameHeader:]...)
@@ -307,6 +312,21 @@ func (c *Conn) recvTagged() (uint64, []byte, []*shm.Segment, []*os.File, error) 
 		return 0, nil, nil, nil, c.broken
 	}
 	return binary.LittleEndian.Uint64(rest), rest[8:], segs, files, nil
+}
+
+// rawFd returns f's descriptor number without f.Fd's side effect of
+// putting the (shared) file description in blocking mode. It stays valid
+// while f is open, which the caller sees to.
+func rawFd(f *os.File) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
 }
 
 // isSocket reports whether f is a socket: only sockets carry descriptors.
