@@ -3,6 +3,7 @@ package procs_test
 import (
 	"bytes"
 	"encoding/gob"
+	"fmt"
 	"testing"
 
 	"github.com/multiproc-go/multiproc/procs"
@@ -83,4 +84,37 @@ func TestConcurrentStartsExportOnlyTheirOwnDescriptors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, got)
 	require.NoError(t, s.p.Join())
+}
+
+// Starts on many goroutines at once: each child gets its own connection.
+func TestManyConcurrentStartsEachGetTheirOwnConn(t *testing.T) {
+	const n = 6
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- func() error {
+				mine, theirs, err := procs.Pipe(true)
+				if err != nil {
+					return err
+				}
+				defer mine.Close()
+				p, err := procs.Start(echoID, echoArg{C: theirs, ID: i})
+				theirs.Close()
+				if err != nil {
+					return err
+				}
+				got, err := procs.RecvValue[int](mine)
+				if jerr := p.Join(); err == nil {
+					err = jerr
+				}
+				if err == nil && got != i {
+					err = fmt.Errorf("child %d answered %d", i, got)
+				}
+				return err
+			}()
+		}()
+	}
+	for range n {
+		assert.NoError(t, <-errs)
+	}
 }
