@@ -44,6 +44,7 @@ import (
 const (
 	frameHandles = 3
 	maxFrameFds  = 250 // the kernel passes at most 253 per message (SCM_MAX_FD)
+	maxQueuedFds = 4 * maxFrameFds
 )
 
 // sendHandles sends frame (header room and gob bytes) with the
@@ -167,6 +168,14 @@ func (c *Conn) queueFds(oob []byte) error {
 		fds, err := unix.ParseUnixRights(&m)
 		if err != nil {
 			continue // not SCM_RIGHTS: nothing to own
+		}
+		if len(c.rfds)+len(fds) > maxQueuedFds {
+			// More than the frames read ahead could name: a peer flooding
+			// this process with descriptors. Refuse them.
+			for _, fd := range fds {
+				_ = unix.Close(fd)
+			}
+			return fmt.Errorf("more than %d descriptors received ahead of their messages: %w", maxQueuedFds, ErrMalformedFrame)
 		}
 		c.rfds = append(c.rfds, fds...)
 	}
