@@ -112,15 +112,24 @@ func runChild(fname string) int {
 		send(report{Err: msg})
 		return 1
 	}
-	n, err := strconv.Atoi(os.Getenv(envSegments))
+	// What the environment says is read once, then the protocol's
+	// variables go: a program this child runs with os/exec (a procs program
+	// itself, perhaps) must not take itself for a child of ours.
+	Current()
+	parentPid, _ = strconv.Atoi(os.Getenv(envParent))
+	segsEnv, filesEnv, namesEnv := os.Getenv(envSegments), os.Getenv(envFiles), os.Getenv(envSegmentNames)
+	for _, k := range []string{envFunc, envName, envSegments, envDaemon, envFiles, envSegmentNames, envParent} {
+		_ = os.Unsetenv(k)
+	}
+	n, err := strconv.Atoi(segsEnv)
 	if err != nil || n < 0 || n > 1<<16 {
-		return fail("procs: child: bad %s=%q", envSegments, os.Getenv(envSegments))
+		return fail("procs: child: bad %s=%q", envSegments, segsEnv)
 	}
-	nf, err := strconv.Atoi(os.Getenv(envFiles))
+	nf, err := strconv.Atoi(filesEnv)
 	if err != nil || nf < 0 || nf > 1<<16 {
-		return fail("procs: child: bad %s=%q", envFiles, os.Getenv(envFiles))
+		return fail("procs: child: bad %s=%q", envFiles, filesEnv)
 	}
-	names := strings.Split(os.Getenv(envSegmentNames), "/")
+	names := strings.Split(namesEnv, "/")
 	if n == 0 {
 		names = nil
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -133,4 +134,27 @@ func TestNamedSegmentKeepsItsNameInTheChild(t *testing.T) {
 	assert.EqualValues(t, 42, v.Load(), "the pool worker added one")
 	_, err = os.Stat(filepath.Join(shm.Dir, name))
 	assert.ErrorIs(t, err, fs.ErrNotExist, "the child unlinked it")
+}
+
+// childEnvironment reports the protocol's variables a child still sees,
+// and who it is.
+var childEnvironment = procs.Register("child-environment", func(struct{}) ([]string, error) {
+	var left []string
+	for _, kv := range os.Environ() {
+		for _, k := range []string{"MULTIPROC_FUNC", "MULTIPROC_NAME", "MULTIPROC_PARENT", "MULTIPROC_SEGMENTS"} {
+			if strings.HasPrefix(kv, k+"=") {
+				left = append(left, kv)
+			}
+		}
+	}
+	return append(left, procs.Current().Name), nil
+})
+
+// A program the child runs with os/exec must not take itself for a child
+// of ours: the child's environment loses the protocol's variables once
+// Main has read them (Current keeps what they said).
+func TestChildEnvironmentLosesTheProtocolsVariables(t *testing.T) {
+	got, err := procs.Run(childEnvironment, struct{}{}, procs.WithName("env-child"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"env-child"}, got)
 }

@@ -3,7 +3,6 @@ package procs
 import (
 	"context"
 	"os"
-	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -12,6 +11,9 @@ import (
 // envParent carries the parent's pid to the child: by the time the child
 // asks os.Getppid, the parent may have died and the child been re-parented.
 const envParent = "MULTIPROC_PARENT"
+
+// parentPid is envParent's value, read by Main in a child; 0 elsewhere.
+var parentPid int
 
 var parentCtx = struct {
 	once sync.Once
@@ -35,14 +37,13 @@ var parentCtx = struct {
 // when the parent exits.
 func ParentContext() context.Context {
 	parentCtx.once.Do(func() {
-		pid, err := strconv.Atoi(os.Getenv(envParent))
-		if _, child := os.LookupEnv(envFunc); !child || err != nil || pid <= 0 {
+		if parentPid <= 0 { // not a child
 			parentCtx.ctx = context.Background()
 			return
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		parentCtx.ctx = ctx
-		watchParent(pid, cancel)
+		watchParent(parentPid, cancel)
 	})
 	return parentCtx.ctx
 }
