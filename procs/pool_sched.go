@@ -151,7 +151,7 @@ func (p *Pool) dispatchLocked() {
 		}
 		w.inflight = append(w.inflight, batch...)
 		n, _ := w.tasks.TryPutBatchFunc(len(batch), func(i int, slot []byte) int {
-			return fillTask(batch[i], w.gen, slot)
+			return fillTask(batch[i], w.gen, w.side, slot)
 		})
 		if n == len(batch) {
 			continue
@@ -196,20 +196,28 @@ func (p *Pool) dropInflightLocked(w *slotState, ts []*task) {
 }
 
 // fillTask writes t into a queue slot and returns its length, or -1 when
-// it does not fit (then t.enc keeps the encoding) or cannot be encoded
-// (t.encErr).
-func fillTask(t *task, gen uint32, slot []byte) int {
+// it does not fit (then t.enc keeps the encoding), cannot be encoded
+// (t.encErr), or names descriptors the worker lacks (neither is set:
+// sendSlow sends it on the side connection, pool_side.go).
+func fillTask(t *task, gen uint32, side *sideChan, slot []byte) int {
+	encode := t.job.encodeTask
 	if t.job.carriesHandles() {
-		return -1 // sendSlow sends it, descriptors and all (pool_side.go)
+		encode = side.encodeKnown(t.job)
 	}
 	name := t.job.funcName()
 	at := taskHeader + len(name)
 	if at > len(slot) {
-		t.enc, t.encErr = t.job.encodeTask(nil, t.lo, t.hi)
+		t.enc, t.encErr = encode(nil, t.lo, t.hi)
+		if t.encErr == errNeedsSide {
+			t.encErr = nil
+		}
 		return -1
 	}
 	dst := slot[at:at:len(slot)]
-	out, err := t.job.encodeTask(dst, t.lo, t.hi)
+	out, err := encode(dst, t.lo, t.hi)
+	if err == errNeedsSide {
+		return -1
+	}
 	if err != nil {
 		t.encErr = err
 		return -1
@@ -238,6 +246,9 @@ func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, side *sid
 		case enc != nil || err != nil:
 		case st.job.carriesHandles():
 			ship, err = side.prepare(st) // items never change: no lock needed
+			if ship != nil && len(ship.segs) == 0 && len(ship.files) == 0 {
+				enc, ship = ship.enc, nil // nothing to pass: the queue carries it
+			}
 		default:
 			enc, err = st.job.encodeTask(nil, st.lo, st.hi)
 		}

@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -42,6 +43,40 @@ func newSideChan(c *Conn) *sideChan { return &sideChan{conn: c, sent: map[string
 func (s *sideChan) close() {
 	if s != nil {
 		_ = s.conn.Close()
+	}
+}
+
+// errNeedsSide: a task names descriptors its worker lacks, so it cannot go
+// through the queue alone.
+var errNeedsSide = errors.New("procs: pool: task needs the side connection")
+
+// encodeKnown returns job's encoder for tasks that may go through the
+// queue: it fails with errNeedsSide when the encoding names a connection
+// or a segment not yet sent to this worker. Called with the pool's lock
+// held, when no sendSlow runs for this worker: s.sent is not shared.
+func (s *sideChan) encodeKnown(j job) func(dst []byte, lo, hi int) ([]byte, error) {
+	return func(dst []byte, lo, hi int) ([]byte, error) {
+		var out []byte
+		segs, files, err := shm.Export(func() error {
+			var err error
+			out, err = j.encodeTask(dst, lo, hi)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		need := len(files) > 0
+		for _, seg := range segs {
+			need = need || s == nil || !s.sent[seg.ID()]
+			_ = seg.Close()
+		}
+		for _, f := range files {
+			_ = f.Close()
+		}
+		if need {
+			return nil, errNeedsSide
+		}
+		return out, nil
 	}
 }
 
