@@ -108,3 +108,39 @@ func TestPoolTaskWithDescriptorsAndALargePayload(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 8<<20, got)
 }
+
+// holdValue marks the value and blocks until the worker is killed.
+var holdValue = procs.Register("hold-value", func(v *value.Value[int64]) (int64, error) {
+	v.Store(1)
+	testutil.BlockForever()
+	return 0, nil
+})
+
+// A worker killed in a task that brought descriptors fails that task;
+// its replacement gets the segment anew, and nothing leaks here.
+func TestPoolWorkerKilledInATaskWithDescriptors(t *testing.T) {
+	before := openFds(t)
+	pool, err := procs.NewPool(1)
+	require.NoError(t, err)
+	seg := testutil.Anonymous(t, 4096)
+	v, err := value.New[int64](seg, "count", 0)
+	require.NoError(t, err)
+
+	held := procs.ApplyAsync(pool, holdValue, v)
+	testutil.WaitUntil(t, func() bool { return v.Load() == 1 }, "the task never ran")
+	ps := pool.Processes()
+	require.Len(t, ps, 1)
+	require.NoError(t, ps[0].Kill())
+	_, err = held.GetTimeout(testutil.Patience)
+	var te *procs.TaskError
+	require.ErrorAs(t, err, &te)
+	assert.True(t, te.Died)
+
+	n, err := procs.Apply(pool, bumpValue, v)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, n)
+	require.NoError(t, pool.Terminate())
+	require.NoError(t, v.Close())
+	require.NoError(t, seg.Close())
+	assert.Equal(t, before, openFds(t), "sockets or memfds left open")
+}
