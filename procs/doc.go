@@ -17,10 +17,15 @@
 // Register functions at package level, so that the child has them before
 // Main runs. Main must come first in main: a child that skips it would run
 // its parent's main again, so Start in such a child exits it with code 2
-// and ErrNoMain, which names the fix. Arguments and results cross by gob. Shared objects (segments,
-// and every type that lives in one: values, arrays, locks, queues) encode as
+// and ErrNoMain, which names the fix.
+//
+// Arguments and results cross by gob. Shared objects (segments, and every
+// type that lives in one: values, arrays, locks, queues) encode as
 // handles; the segments they name travel as inherited descriptors and
-// re-attach in the child before the argument is decoded. procs knows none of
+// re-attach in the child before the argument is decoded. To a process that
+// already runs, they travel in a value sent over a duplex Conn or in a
+// Pool task's argument, their descriptors with the message (SCM_RIGHTS);
+// Conns travel the same ways. procs knows none of
 // those types: they plug in through shm.EncodeRef and shm.DecodeRef.
 //
 // # Lifecycle
