@@ -2,7 +2,8 @@
 // process that maps the segment: Python's multiprocessing.Array and
 // RawArray, with a zero-copy []T view.
 //
-//	seg, _ := shm.Anonymous(1 << 20)
+//	size, _ := array.Size[int64](8)                   // heap bytes it takes (see shm.Heap)
+//	seg, _ := shm.Anonymous(shm.Heap(size))
 //	counts, _ := array.New[int64](seg, "counts", 8)
 //	counts.Add(3, 1)                                  // one element, lock-free
 //	_ = counts.Update(func(s []int64) { s[0] = s[1] }) // in place, under the lock

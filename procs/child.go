@@ -3,12 +3,15 @@ package procs
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/multiproc-go/multiproc/shm"
 	"golang.org/x/sys/unix"
@@ -30,6 +33,10 @@ const (
 	envDaemon   = "MULTIPROC_DAEMON"   // "1" for a daemon child
 	envFiles    = "MULTIPROC_FILES"    // how many other descriptors follow the segments'
 
+	// The segments' names, '/'-separated, "" for an anonymous one: /proc
+	// shows a created segment under its O_TMPFILE "#<inode>" (shm.InheritNamed).
+	envSegmentNames = "MULTIPROC_SEGMENT_NAMES"
+
 	fdArg      = 3
 	fdReport   = 4
 	fdSegments = 5
@@ -48,6 +55,7 @@ type report struct {
 // 1 when the function returns an error or panics (the panic and its stack go
 // to the child's stderr, as an unrecovered panic's would).
 func Main() {
+	mainRan.Store(true)
 	name, ok := os.LookupEnv(envFunc)
 	if !ok {
 		return
@@ -57,6 +65,35 @@ func Main() {
 	// entries back so that only a crash leaves a dead one (shm.LeaveAll).
 	shm.LeaveAll()
 	os.Exit(code)
+}
+
+// mainRan records that Main was called: a child in which it was not is
+// running its parent's main instead of its function (see noMain).
+var mainRan atomic.Bool
+
+// ErrNoMain: Start was called in a child process whose main did not call
+// Main first.
+var ErrNoMain = errors.New("procs: this process was started by procs.Start but its main never called procs.Main(); " +
+	"make procs.Main() the first statement of main (in tests, of a TestMain)")
+
+// noMain stops a child that runs its parent's main because Main was not
+// its first statement. Such a child would start children of its own, each
+// doing the same: a self-spawning program. So Start in it does not return:
+// the error goes to stderr and, as the child's report, to the parent (its
+// Join's *ExitError carries it), and the child exits with code 2 however
+// the caller would have handled an error. That also ends the second run
+// of the parent's main, which is doing the parent's work a second time.
+func noMain() {
+	fmt.Fprintln(os.Stderr, ErrNoMain)
+	var st unix.Stat_t
+	// Descriptor 4 is the report pipe in a child that never ran Main (Main
+	// would have taken it); check that it is a pipe before writing to it.
+	if unix.Fstat(fdReport, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		out := os.NewFile(fdReport, "report")
+		_ = gob.NewEncoder(out).Encode(report{Err: ErrNoMain.Error()})
+		_ = out.Close()
+	}
+	os.Exit(2)
 }
 
 var current = struct {
@@ -79,22 +116,39 @@ func runChild(fname string) int {
 		send(report{Err: msg})
 		return 1
 	}
-	n, err := strconv.Atoi(os.Getenv(envSegments))
-	if err != nil || n < 0 || n > 1<<16 {
-		return fail("procs: child: bad %s=%q", envSegments, os.Getenv(envSegments))
+	// What the environment says is read once, then the protocol's
+	// variables go: a program this child runs with os/exec (a procs program
+	// itself, perhaps) must not take itself for a child of ours.
+	Current()
+	parentPid, _ = strconv.Atoi(os.Getenv(envParent))
+	segsEnv, filesEnv, namesEnv := os.Getenv(envSegments), os.Getenv(envFiles), os.Getenv(envSegmentNames)
+	for _, k := range []string{envFunc, envName, envSegments, envDaemon, envFiles, envSegmentNames, envParent} {
+		_ = os.Unsetenv(k)
 	}
+	n, err := strconv.Atoi(segsEnv)
+	if err != nil || n < 0 || n > 1<<16 {
+		return fail("procs: child: bad %s=%q", envSegments, segsEnv)
+	}
+	nf, err := strconv.Atoi(filesEnv)
+	if err != nil || nf < 0 || nf > 1<<16 {
+		return fail("procs: child: bad %s=%q", envFiles, filesEnv)
+	}
+	names := strings.Split(namesEnv, "/")
+	if n == 0 {
+		names = nil
+	}
+	if len(names) != n {
+		return fail("procs: child: %d segment names in %s for %d segments", len(names), envSegmentNames, n)
+	}
+	closeUnnamed(fdSegments + n + nf - 1)
 	for i := range n {
 		// Attached for the child's lifetime: the argument's handles name them.
-		if _, err := shm.Inherit(uintptr(fdSegments + i)); err != nil {
+		if _, err := shm.InheritNamed(uintptr(fdSegments+i), names[i]); err != nil {
 			return fail("procs: child: %v", err)
 		}
 	}
 	// Other inherited descriptors (shm.Export): recorded before the
 	// argument is decoded, which takes them back by index.
-	nf, err := strconv.Atoi(os.Getenv(envFiles))
-	if err != nil || nf < 0 || nf > 1<<16 {
-		return fail("procs: child: bad %s=%q", envFiles, os.Getenv(envFiles))
-	}
 	shm.InheritFiles(uintptr(fdSegments+n), nf)
 	run, ok := lookupFunc(fname)
 	if !ok {

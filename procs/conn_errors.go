@@ -28,6 +28,13 @@ var (
 	// message. The error is a *BufferTooShortError, which says how long
 	// the message is; the message stays queued.
 	ErrBufferTooShort = errors.New("procs: buffer too short")
+	// ErrCannotPass: a value holds shared objects or connections, and the
+	// connection it is sent on cannot carry their descriptors (a one-way
+	// pipe: use Pipe(true)), or holds more than one message can carry.
+	ErrCannotPass = errors.New("procs: descriptors cannot cross this connection")
+	// ErrHasDescriptors: RecvBytes or RecvBytesInto found a message that
+	// carries descriptors. The message stays queued: receive it with Recv.
+	ErrHasDescriptors = errors.New("procs: message carries descriptors (shared objects or connections): receive it with Recv")
 )
 
 // A BufferTooShortError is returned by RecvBytesInto when the next message

@@ -10,12 +10,15 @@ import (
 	"os"
 	"reflect"
 	"slices"
+
+	"github.com/multiproc-go/multiproc/shm"
 )
 
 // Frames. Every message is one frame:
 //
 //	[0:4]  payload length, little endian (at most the receiver's maximum)
-//	[4]    kind: frameValue (gob bytes) or frameBytes (raw)
+//	[4]    kind: frameValue (gob bytes), frameBytes (raw) or frameHandles
+//	       (gob bytes with descriptors, conn_fds.go)
 //	[5]    frameMarker, a constant: a frame that lacks it means the stream is
 //	       not ours or lost sync, which is reported, never guessed past
 //	[6:8]  zero, reserved for a future version
@@ -56,10 +59,33 @@ func (c *Conn) Send(v any) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	w := frameWriter{b: append(c.wbuf[:0], make([]byte, frameHeader)...)}
-	if err := gob.NewEncoder(&w).Encode(v); err != nil {
+	encode := func() error { return gob.NewEncoder(&w).Encode(v) }
+	if !mayCarryHandles(reflect.TypeOf(v)) {
+		if err := encode(); err != nil {
+			return fmt.Errorf("procs: send: encoding %T: %w", v, err)
+		}
+		return c.writeFrame(w.b, frameValue)
+	}
+	// Shared objects and connections in v: their descriptors go along.
+	segs, files, err := shm.Export(encode)
+	if err != nil {
 		return fmt.Errorf("procs: send: encoding %T: %w", v, err)
 	}
-	return c.writeFrame(w.b, frameValue)
+	defer func() {
+		for _, s := range segs {
+			_ = s.Close()
+		}
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}()
+	if len(segs) == 0 && len(files) == 0 {
+		return c.writeFrame(w.b, frameValue)
+	}
+	if cap(w.b) <= keepWBuf {
+		c.wbuf = w.b[:0]
+	}
+	return c.sendHandles(w.b, segs, files)
 }
 
 type frameWriter struct{ b []byte }
@@ -151,7 +177,7 @@ func (c *Conn) Recv(v any) error {
 	if err != nil {
 		return err
 	}
-	if kind != frameValue {
+	if kind == frameBytes {
 		return fmt.Errorf("procs: recv: message of %d bytes: %w", n, ErrNotValue)
 	}
 	var payload []byte
@@ -167,6 +193,9 @@ func (c *Conn) Recv(v any) error {
 		if payload, err = c.readPayload(n); err != nil {
 			return err
 		}
+	}
+	if kind == frameHandles {
+		return c.decodeHandles(payload, v)
 	}
 	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(v); err != nil {
 		return fmt.Errorf("procs: recv: decoding a message of %d bytes into %T: %w", n, v, err)
@@ -193,9 +222,12 @@ func (c *Conn) RecvBytes() ([]byte, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	n, _, err := c.peekHeader()
+	n, kind, err := c.peekHeader()
 	if err != nil {
 		return nil, err
+	}
+	if kind == frameHandles {
+		return nil, fmt.Errorf("procs: recv: message of %d bytes: %w", n, ErrHasDescriptors)
 	}
 	c.consume(frameHeader)
 	return c.readPayload(n)
@@ -212,9 +244,12 @@ func (c *Conn) RecvBytesInto(buf []byte) (int, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	n, _, err := c.peekHeader()
+	n, kind, err := c.peekHeader()
 	if err != nil {
 		return 0, err
+	}
+	if kind == frameHandles {
+		return 0, fmt.Errorf("procs: recv: message of %d bytes: %w", n, ErrHasDescriptors)
 	}
 	if n > len(buf) {
 		return 0, &BufferTooShortError{Size: n, Buffer: len(buf)}
@@ -223,7 +258,7 @@ func (c *Conn) RecvBytesInto(buf []byte) (int, error) {
 	k := copy(buf[:n], c.rbuf[c.r:c.w])
 	c.consume(k)
 	if k < n {
-		if _, err := io.ReadFull(c.f, buf[k:n]); err != nil {
+		if _, err := io.ReadFull(connReader{c}, buf[k:n]); err != nil {
 			return 0, c.cut(err)
 		}
 	}
@@ -245,7 +280,7 @@ func (c *Conn) peekHeader() (n int, kind byte, err error) {
 	h := c.rbuf[c.r : c.r+frameHeader]
 	size := binary.LittleEndian.Uint32(h[0:4])
 	kind = h[4]
-	if h[5] != frameMarker || h[6] != 0 || h[7] != 0 || (kind != frameValue && kind != frameBytes) {
+	if h[5] != frameMarker || h[6] != 0 || h[7] != 0 || (kind != frameValue && kind != frameBytes && kind != frameHandles) {
 		c.broken = fmt.Errorf("procs: recv: header % x: %w", h, ErrMalformedFrame)
 		return 0, 0, c.broken
 	}
@@ -272,7 +307,7 @@ func (c *Conn) readPayload(n int) ([]byte, error) {
 		}
 		// Never past n: growing may round the capacity up, and bytes past
 		// the payload belong to the next frame.
-		m, err := c.f.Read(out[len(out):min(cap(out), n)])
+		m, err := c.read(out[len(out):min(cap(out), n)])
 		out = out[:len(out)+m]
 		if err != nil && len(out) < n {
 			return nil, c.cut(err)
@@ -295,7 +330,7 @@ func (c *Conn) fill(need int) error {
 		c.r = 0
 	}
 	for c.w-c.r < need {
-		m, err := c.f.Read(c.rbuf[c.w:])
+		m, err := c.read(c.rbuf[c.w:])
 		c.w += m
 		c.buffered.Store(int32(c.w - c.r))
 		if err != nil {
@@ -326,3 +361,9 @@ func (c *Conn) cut(err error) error {
 	}
 	return c.broken
 }
+
+// connReader reads through Conn.read, so that descriptors are queued. The
+// caller holds rmu.
+type connReader struct{ c *Conn }
+
+func (r connReader) Read(p []byte) (int, error) { return r.c.read(p) }

@@ -15,10 +15,17 @@
 //	}
 //
 // Register functions at package level, so that the child has them before
-// Main runs. Arguments and results cross by gob. Shared objects (segments,
-// and every type that lives in one: values, arrays, locks, queues) encode as
+// Main runs. Main must come first in main: a child that skips it would run
+// its parent's main again, so Start in such a child exits it with code 2
+// and ErrNoMain, which names the fix.
+//
+// Arguments and results cross by gob. Shared objects (segments, and every
+// type that lives in one: values, arrays, locks, queues) encode as
 // handles; the segments they name travel as inherited descriptors and
-// re-attach in the child before the argument is decoded. procs knows none of
+// re-attach in the child before the argument is decoded. To a process that
+// already runs, they travel in a value sent over a duplex Conn or in a
+// Pool task's argument, their descriptors with the message (SCM_RIGHTS);
+// Conns travel the same ways. procs knows none of
 // those types: they plug in through shm.EncodeRef and shm.DecodeRef.
 //
 // # Lifecycle
@@ -30,7 +37,14 @@
 // when signal N killed it. A child is reaped as soon as it ends, so none is
 // ever left a zombie. A daemon child (WithDaemon) is killed when its parent
 // dies, by SIGKILL too: the kernel's parent-death signal, sent from a thread
-// that lives as long as the process.
+// that lives as long as the process. A non-daemon child outlives its
+// parent; ParentContext gives it a context cancelled when the parent dies,
+// for its blocking calls. A Process that Start did not make (the zero
+// value) is not alive, and waiting for it fails at once with ErrNotStarted.
+//
+// A child inherits standard output and error, the environment, and only
+// the descriptors its argument names: Main closes any other that reached
+// it.
 //
 // # Python → procs
 //
@@ -39,7 +53,7 @@
 //	p.is_alive(), p.exitcode, p.pid        p.IsAlive(), p.ExitCode(), p.Pid()
 //	p.terminate(), p.kill()                p.Terminate(), p.Kill()
 //	p.daemon = True                        procs.WithDaemon(true)
-//	current_process(), parent_process()    procs.Current()
+//	current_process(), parent_process()    procs.Current(), procs.ParentContext()
 //	active_children()                      procs.ActiveChildren()
 //	Pipe(duplex)                           procs.Pipe(duplex)
 //	conn.send(x), conn.recv()              c.Send(x), c.Recv(&x) / procs.RecvValue[T](c)

@@ -44,3 +44,12 @@ func (e *ExitError) Error() string {
 	}
 	return fmt.Sprintf("procs: process %q (pid %d) %s", e.Name, e.Pid, what)
 }
+
+// Unwrap makes errors.Is(err, ErrNoMain) true for a child that called
+// Start without having run Main (it reports ErrNoMain's text).
+func (e *ExitError) Unwrap() error {
+	if e.Message == ErrNoMain.Error() {
+		return ErrNoMain
+	}
+	return nil
+}

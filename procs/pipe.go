@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/multiproc-go/multiproc/shm"
 	"golang.org/x/sys/unix"
@@ -30,8 +31,10 @@ const maxFrameSize = 1<<32 - 1
 // would interleave, as with Python's pipes. Give each process its own pipe,
 // or use a queue.
 //
-// A *Conn crosses to a child as (part of) a Start argument: the child's
-// decoded Conn is the same end, on a duplicate of the descriptor. This
+// A *Conn crosses to a child as (part of) a Start argument, and to a
+// running process inside a value sent over a duplex Conn or a pool task's
+// argument: the decoded Conn is the same end, on a duplicate of the
+// descriptor. So do shared objects, anonymous segments' included. This
 // process keeps its own copy until it closes it; close the copies an end's
 // process will not use, or the other side never sees EOF.
 type Conn struct {
@@ -41,11 +44,16 @@ type Conn struct {
 	maxMsg   atomic.Int64
 	closed   atomic.Bool
 
+	sock bool // a socket, which carries descriptors (conn_fds.go)
+
 	rmu      sync.Mutex
-	rbuf     []byte       // rbuf[r:w] is received, not yet consumed
-	r, w     int          //
-	buffered atomic.Int32 // w-r, for Poll, which does not take rmu
-	broken   error        // sticky receive error: the stream is unusable
+	rbuf     []byte          // rbuf[r:w] is received, not yet consumed
+	rrc      syscall.RawConn // reads with recvmsg, which brings descriptors
+	oob      []byte          // receives descriptors
+	rfds     []int           // descriptors received, not yet taken by their frame
+	r, w     int             //
+	buffered atomic.Int32    // w-r, for Poll, which does not take rmu
+	broken   error           // sticky receive error: the stream is unusable
 
 	wmu  sync.Mutex
 	wbuf []byte // frame being built
@@ -102,7 +110,7 @@ func Pipe(duplex bool, opts ...ConnOption) (*Conn, *Conn, error) {
 }
 
 func newConn(f *os.File, readable, writable bool) *Conn {
-	c := &Conn{f: f, readable: readable, writable: writable}
+	c := &Conn{f: f, readable: readable, writable: writable, sock: isSocket(f)}
 	c.maxMsg.Store(DefaultMaxMessageSize)
 	return c
 }
@@ -124,7 +132,14 @@ func (c *Conn) Close() error {
 	if c == nil || !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	return c.f.Close()
+	err := c.f.Close()
+	// A receive in progress holds rmu and returns after the close: the
+	// descriptors it queued are then closed by the next one, or here.
+	if c.rmu.TryLock() {
+		c.closeFds()
+		c.rmu.Unlock()
+	}
+	return err
 }
 
 // Handle format: what a Conn's GobEncode writes.
@@ -140,11 +155,12 @@ const (
 	connHandleLen = 10
 )
 
-// GobEncode lets a *Conn cross to a child inside a Start argument: the
-// descriptor is registered with shm.ExportFile, passed to the child with
-// the argument, and taken back by GobDecode there. Encoding a Conn
-// anywhere else (to a file, over another Conn) is an error: a descriptor
-// number means nothing in another process.
+// GobEncode lets a *Conn cross to another process inside a Start argument
+// or a value sent over a duplex Conn: the descriptor is registered with
+// shm.ExportFile, passed along (inherited, or SCM_RIGHTS), and taken back
+// by GobDecode there. Encoding a Conn anywhere else (to a file, a queue)
+// is an error, ErrNotExporting: a descriptor number means nothing in
+// another process.
 func (c *Conn) GobEncode() ([]byte, error) {
 	if c.closed.Load() {
 		return nil, fmt.Errorf("procs: encoding a connection: %w", ErrConnClosed)
@@ -176,7 +192,7 @@ func (c *Conn) GobDecode(b []byte) error {
 		return fmt.Errorf("procs: decoding a connection: %w", err)
 	}
 	// Field by field: c holds locks, which must not be copied over.
-	c.f, c.readable, c.writable = f, b[1]&connReadable != 0, b[1]&connWritable != 0
+	c.f, c.readable, c.writable, c.sock = f, b[1]&connReadable != 0, b[1]&connWritable != 0, isSocket(f)
 	c.SetMaxMessageSize(int(binary.LittleEndian.Uint32(b[2:])))
 	return nil
 }

@@ -38,11 +38,12 @@ import (
 // type parameters): Apply, ApplyAsync, Map, MapAsync, Imap, ImapUnordered,
 // Starmap. A Pool is safe for concurrent use.
 //
-// Task arguments and results are data. A shared object (a queue, a value,
-// a lock) can be a task argument only if its segment has a name, which
-// the worker opens; objects in anonymous segments, and pipe connections,
-// reach the workers through WithInitializer, whose argument crosses like
-// a Start argument.
+// Task arguments may hold shared objects (queues, values, locks, in named
+// or anonymous segments) and duplex pipe connections: their descriptors
+// travel to the worker over its side connection the first time a task
+// names them (a segment is then kept attached there for later tasks).
+// Results are data: a result holding a shared object or a connection
+// fails with shm.ErrNotExporting.
 type Pool struct {
 	n        int
 	cfg      poolConfig
@@ -94,6 +95,7 @@ type slotState struct {
 	ctx      context.Context
 	cancel   context.CancelFunc // ends a sendSlow when the worker dies
 	killedBy error              // why the parent killed it (a protocol violation)
+	side     *sideChan          // this generation's side connection (pool_side.go)
 }
 
 type task struct {
@@ -198,10 +200,10 @@ func NewPool(n int, opts ...PoolOption) (*Pool, error) {
 	var wg sync.WaitGroup
 	for i, w := range p.workers {
 		wg.Go(func() {
-			proc, err := p.spawn(w.slot, w.gen)
+			proc, side, err := p.spawn(w.slot, w.gen)
 			if err == nil {
 				p.mu.Lock()
-				p.adopt(w, proc)
+				p.adopt(w, proc, side)
 				p.mu.Unlock()
 			}
 			errs[i] = err
@@ -252,19 +254,33 @@ func (p *Pool) build() error {
 	return nil
 }
 
-// spawn starts a worker for slot at generation gen.
-func (p *Pool) spawn(slot, gen uint32) (*Process, error) {
+// spawn starts a worker for slot at generation gen, with the parent's end
+// of its side connection.
+func (p *Pool) spawn(slot, gen uint32) (*Process, *sideChan, error) {
+	mine, theirs, err := Pipe(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer theirs.Close() // the worker has its own copy, or never will
 	arg := workerArg{
 		Tasks: p.workers[slot].tasks, Results: p.results, Slot: slot, Gen: gen,
 		MaxTasks: p.cfg.maxTasks, InitFunc: p.cfg.initName, InitArg: lazyGob{encode: p.cfg.initArg},
+		Side: theirs,
 	}
 	opts := append(append([]Option(nil), p.cfg.procOpts...),
 		WithDaemon(true), WithName(fmt.Sprintf("PoolWorker-%d", poolWorkerCount.Add(1))))
-	return Start(poolWorker, arg, opts...)
+	proc, err := Start(poolWorker, arg, opts...)
+	if err != nil {
+		mine.Close()
+		return nil, nil, err
+	}
+	return proc, newSideChan(mine), nil
 }
 
 // adopt makes proc slot w's live worker and watches it. Lock held.
-func (p *Pool) adopt(w *slotState, proc *Process) {
+func (p *Pool) adopt(w *slotState, proc *Process, side *sideChan) {
+	w.side.close() // the previous generation's
+	w.side = side
 	w.proc, w.live = proc, true
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	p.bg.Add(1)
@@ -344,6 +360,11 @@ func (p *Pool) Join() error {
 	p.bg.Wait()
 	p.release.Do(func() {
 		p.callbacks.close()
+		p.mu.Lock()
+		for _, w := range p.workers {
+			w.side.close()
+		}
+		p.mu.Unlock()
 		_ = p.seg.Close()
 	})
 	return nil

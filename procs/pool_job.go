@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync/atomic"
 	"time"
 )
@@ -23,6 +24,10 @@ type job interface {
 	// canceled reports that nobody wants the results any more: tasks not
 	// yet sent are dropped.
 	canceled() bool
+	// carriesHandles reports that the items' encoding may hold handles of
+	// shared objects or connections, whose descriptors must go along
+	// (pool_side.go).
+	carriesHandles() bool
 }
 
 // workerRef names the worker a result came from, for TaskError.
@@ -42,16 +47,23 @@ type mapJob[A, R any] struct {
 	ac       codec[A]
 	rc       codec[R]
 	onFinish func() // set by the creator
+	handles  bool   // A's encoding may hold handles (carriesHandles)
 	cancel   atomic.Bool
 	done     atomic.Bool // set before onFinish runs
 }
 
 func newMapJob[A, R any](f *Func[A, R], items []A) *mapJob[A, R] {
-	return &mapJob[A, R]{
+	j := &mapJob[A, R]{
 		fname: f.name, items: items, results: make([]R, len(items)),
 		ac: codecFor[A](), rc: codecFor[R](),
 	}
+	// Only gob runs GobEncode: raw, bytes and string codecs hold no handle.
+	_, isGob := j.ac.(gobCodec[A])
+	j.handles = isGob && mayCarryHandles(reflect.TypeFor[A]())
+	return j
 }
+
+func (j *mapJob[A, R]) carriesHandles() bool { return j.handles }
 
 func (j *mapJob[A, R]) funcName() string { return j.fname }
 func (j *mapJob[A, R]) canceled() bool   { return j.cancel.Load() }
@@ -75,7 +87,10 @@ func (j *mapJob[A, R]) deliver(lo, hi int, payload []byte, w workerRef) bool {
 		} else {
 			// Decode the successful ones, then put them in their places.
 			ok := make([]R, hi-lo-len(fails))
-			if err = j.rc.decode(values, ok); err == nil {
+			if len(ok) > 0 || len(values) > 0 { // no values at all when every item failed
+				err = j.rc.decode(values, ok)
+			}
+			if err == nil {
 				k := 0
 				for i, s := range status {
 					if s == itemOK {

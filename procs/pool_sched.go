@@ -151,7 +151,7 @@ func (p *Pool) dispatchLocked() {
 		}
 		w.inflight = append(w.inflight, batch...)
 		n, _ := w.tasks.TryPutBatchFunc(len(batch), func(i int, slot []byte) int {
-			return fillTask(batch[i], w.gen, slot)
+			return fillTask(batch[i], w.gen, w.side, slot)
 		})
 		if n == len(batch) {
 			continue
@@ -174,7 +174,7 @@ func (p *Pool) dispatchLocked() {
 		}
 		w.busy = true
 		p.bg.Add(1)
-		go p.sendSlow(w, w.gen, w.ctx, slow)
+		go p.sendSlow(w, w.gen, w.ctx, w.side, slow)
 	}
 }
 
@@ -196,17 +196,28 @@ func (p *Pool) dropInflightLocked(w *slotState, ts []*task) {
 }
 
 // fillTask writes t into a queue slot and returns its length, or -1 when
-// it does not fit (then t.enc keeps the encoding) or cannot be encoded
-// (t.encErr).
-func fillTask(t *task, gen uint32, slot []byte) int {
+// it does not fit (then t.enc keeps the encoding), cannot be encoded
+// (t.encErr), or names descriptors the worker lacks (neither is set:
+// sendSlow sends it on the side connection, pool_side.go).
+func fillTask(t *task, gen uint32, side *sideChan, slot []byte) int {
+	encode := t.job.encodeTask
+	if t.job.carriesHandles() {
+		encode = side.encodeKnown(t.job)
+	}
 	name := t.job.funcName()
 	at := taskHeader + len(name)
 	if at > len(slot) {
-		t.enc, t.encErr = t.job.encodeTask(nil, t.lo, t.hi)
+		t.enc, t.encErr = encode(nil, t.lo, t.hi)
+		if t.encErr == errNeedsSide {
+			t.encErr = nil
+		}
 		return -1
 	}
 	dst := slot[at:at:len(slot)]
-	out, err := t.job.encodeTask(dst, t.lo, t.hi)
+	out, err := encode(dst, t.lo, t.hi)
+	if err == errNeedsSide {
+		return -1
+	}
 	if err != nil {
 		t.encErr = err
 		return -1
@@ -224,14 +235,22 @@ func fillTask(t *task, gen uint32, slot []byte) int {
 // makes room, until done or the worker dies (ctx). It runs on its own
 // goroutine so that nothing waits for it: while w.busy, nobody else puts
 // to w's queue.
-func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []slowTask) {
+func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, side *sideChan, ts []slowTask) {
 	defer p.bg.Done()
 	slotSize := w.tasks.SlotSize()
 	msg := make([]byte, 0, slotSize)
 	for _, st := range ts {
 		enc, err := st.enc, st.encErr
-		if enc == nil && err == nil {
-			enc, err = st.job.encodeTask(nil, st.lo, st.hi) // items never change: no lock needed
+		var ship *shipment
+		switch {
+		case enc != nil || err != nil:
+		case st.job.carriesHandles():
+			ship, err = side.prepare(st) // items never change: no lock needed
+			if ship != nil && len(ship.segs) == 0 && len(ship.files) == 0 {
+				enc, ship = ship.enc, nil // nothing to pass: the queue carries it
+			}
+		default:
+			enc, err = st.job.encodeTask(nil, st.lo, st.hi)
 		}
 		if err != nil {
 			// Never sent: take it out of the list before a later result
@@ -250,6 +269,32 @@ func (p *Pool) sendSlow(w *slotState, gen uint32, ctx context.Context, ts []slow
 			continue
 		}
 		name := st.job.funcName()
+		if ship != nil {
+			// The message that tells the worker to take the payload from
+			// the side connection, then the payload: in this order, a
+			// payload larger than the socket's buffers is read while it
+			// is sent, where the other order would wait for a reader that
+			// waits for the message.
+			msg = append(msg[:0], make([]byte, taskHeader)...)
+			msg = append(msg, name...)
+			taskHdr{id: st.id, total: uint64(len(ship.enc)), gen: gen, count: uint32(st.hi - st.lo),
+				flags: fragWhole | fragSide, nlen: uint8(len(name))}.put(msg)
+			err := w.tasks.PutContext(ctx, msg)
+			if err == nil {
+				err = side.send(ship)
+			} else {
+				ship.release()
+			}
+			if err != nil {
+				// The worker died (its tasks are resent by the exit
+				// handling) or the pool ended.
+				p.mu.Lock()
+				w.busy = false
+				p.unlockAndFinish()
+				return
+			}
+			continue
+		}
 		h := taskHdr{id: st.id, total: uint64(len(enc)), gen: gen, count: uint32(st.hi - st.lo), flags: fragFirst, nlen: uint8(len(name))}
 		for off := 0; ; {
 			msg = append(msg[:0], make([]byte, taskHeader)...)
@@ -455,7 +500,7 @@ func (p *Pool) replaceLocked(w *slotState) {
 	p.bg.Add(1)
 	go func() {
 		defer p.bg.Done()
-		proc, err := p.spawn(w.slot, gen)
+		proc, side, err := p.spawn(w.slot, gen)
 		p.mu.Lock()
 		w.starting = false
 		if err != nil {
@@ -464,7 +509,7 @@ func (p *Pool) replaceLocked(w *slotState) {
 				p.breakLocked(fmt.Errorf("no worker can be started: %w", err))
 			}
 		} else {
-			p.adopt(w, proc)
+			p.adopt(w, proc, side)
 		}
 		p.dispatchLocked()
 		p.maybeFinishLocked()

@@ -19,7 +19,7 @@ import (
 //	[8:16]  total     payload bytes of the whole task (all fragments)
 //	[16:20] gen       the worker slot's generation it was sent to
 //	[20:24] count     items in the task
-//	[24]    flags     fragFirst | fragLast
+//	[24]    flags     fragFirst | fragLast, fragSide
 //	[25]    nameLen   first fragment: length of the function's name
 //	[26:32] zero
 //	[32:]   first fragment: name, then payload; later ones: payload
@@ -47,6 +47,10 @@ const (
 	fragFirst = 1 << 0
 	fragLast  = 1 << 1
 	fragWhole = fragFirst | fragLast
+	// fragSide: a whole task whose payload, with the descriptors of the
+	// shared objects it holds, travels on the worker's side connection
+	// (pool_side.go); the message itself carries the name only.
+	fragSide = 1 << 2
 
 	msgResult = 1
 	msgExited = 2 // posted by the parent's watcher once a worker has ended
@@ -76,7 +80,8 @@ func parseTaskHdr(b []byte) (taskHdr, error) {
 		gen: binary.LittleEndian.Uint32(b[16:]), count: binary.LittleEndian.Uint32(b[20:]),
 		flags: b[24], nlen: b[25],
 	}
-	if h.flags&^fragWhole != 0 || (h.flags&fragFirst == 0 && h.nlen != 0) || taskHeader+int(h.nlen) > len(b) {
+	if h.flags&^(fragWhole|fragSide) != 0 || (h.flags&fragSide != 0 && h.flags&fragWhole != fragWhole) ||
+		(h.flags&fragFirst == 0 && h.nlen != 0) || taskHeader+int(h.nlen) > len(b) {
 		return taskHdr{}, fmt.Errorf("%w: bad task header % x", ErrProtocol, b[:taskHeader])
 	}
 	return h, nil

@@ -41,6 +41,7 @@ type workerArg struct {
 	MaxTasks       int
 	InitFunc       string  // "" for none
 	InitArg        lazyGob // gob, as Start would send it
+	Side           *Conn   // task payloads with descriptors (pool_side.go)
 }
 
 // lazyGob is bytes that a function makes while the enclosing value is
@@ -106,6 +107,8 @@ type workerLoop struct {
 
 	runName string // the last runner looked up
 	runner  poolRunner
+
+	segs []*shm.Segment // segments received on the side connection, kept attached
 }
 
 func (w *workerLoop) run() error {
@@ -150,6 +153,16 @@ func (w *workerLoop) take(m []byte) (quit bool, err error) {
 	if h.flags&fragFirst != 0 {
 		w.name, w.count = string(body[:h.nlen]), h.count
 		body = body[h.nlen:]
+	}
+	if h.flags&fragSide != 0 {
+		if len(body) != 0 || w.rs.active {
+			return false, fmt.Errorf("%w: side task %d with %d bytes in its message", ErrProtocol, h.id, len(body))
+		}
+		if err := w.takeSide(h.id, h.total); err != nil {
+			return false, err
+		}
+		w.done++
+		return w.arg.MaxTasks > 0 && w.done >= w.arg.MaxTasks, nil
 	}
 	payload, err := w.rs.add(h.id, h.total, h.flags, body)
 	if err != nil || payload == nil {

@@ -18,6 +18,11 @@ import (
 // A Process is a child started by Start. Its methods are safe for
 // concurrent use. The child is reaped as soon as it exits, whether or not
 // anybody calls Join, so it never lingers as a zombie.
+//
+// Only Start makes a running Process. A Process that was never started
+// (the zero value, or a nil pointer) is not alive, and Join, JoinTimeout,
+// JoinContext, Result and the signals return ErrNotStarted at once, as
+// Python's join() before start() fails.
 type Process struct {
 	name   string
 	daemon bool
@@ -70,17 +75,42 @@ func exitCode(st *os.ProcessState) int {
 	return st.ExitCode()
 }
 
-// Name returns the process's name.
-func (p *Process) Name() string { return p.name }
+// started reports whether Start made p: only it sets done.
+func (p *Process) started() bool { return p != nil && p.done != nil }
 
-// Pid returns the child's process id.
-func (p *Process) Pid() int { return p.pid }
+func (p *Process) notStarted(op string) error {
+	name := ""
+	if p != nil {
+		name = p.name
+	}
+	return fmt.Errorf("procs: %s %q: %w (make a Process with procs.Start)", op, name, ErrNotStarted)
+}
+
+// Name returns the process's name.
+func (p *Process) Name() string {
+	if p == nil {
+		return ""
+	}
+	return p.name
+}
+
+// Pid returns the child's process id, 0 if it was never started.
+func (p *Process) Pid() int {
+	if p == nil {
+		return 0
+	}
+	return p.pid
+}
 
 // Daemon reports whether the child dies with this process.
-func (p *Process) Daemon() bool { return p.daemon }
+func (p *Process) Daemon() bool { return p != nil && p.daemon }
 
-// IsAlive reports whether the child is still running.
+// IsAlive reports whether the child is still running: false once it has
+// ended, and for a Process that was never started.
 func (p *Process) IsAlive() bool {
+	if !p.started() {
+		return false
+	}
 	select {
 	case <-p.done:
 		return false
@@ -90,7 +120,16 @@ func (p *Process) IsAlive() bool {
 }
 
 // Done returns a channel closed when the child has ended and been reaped.
-func (p *Process) Done() <-chan struct{} { return p.done }
+// For a Process that was never started it returns a closed channel, so
+// that nothing waits forever on a child that does not exist.
+func (p *Process) Done() <-chan struct{} {
+	if !p.started() {
+		return closedChan
+	}
+	return p.done
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Join waits for the child to end. It returns nil for exit code 0 and an
 // *ExitError otherwise.
@@ -99,6 +138,9 @@ func (p *Process) Join() error { return p.JoinContext(context.Background()) }
 // JoinTimeout is Join that gives up after d with ErrTimeout; the child
 // keeps running.
 func (p *Process) JoinTimeout(d time.Duration) error {
+	if !p.started() {
+		return p.notStarted("joining")
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -112,6 +154,9 @@ func (p *Process) JoinTimeout(d time.Duration) error {
 // JoinContext is Join that gives up with ctx.Err() when ctx ends; the child
 // keeps running.
 func (p *Process) JoinContext(ctx context.Context) error {
+	if !p.started() {
+		return p.notStarted("joining")
+	}
 	select {
 	case <-p.done:
 		return p.result()
@@ -133,8 +178,11 @@ func (p *Process) result() error {
 
 // ExitCode returns the child's exit code (0; 1 for an error or a panic;
 // what it passed to os.Exit; -N for signal N) and true, or 0 and false
-// while it runs.
+// while it runs or if it was never started.
 func (p *Process) ExitCode() (int, bool) {
+	if !p.started() {
+		return 0, false
+	}
 	select {
 	case <-p.done:
 		return p.code, true
@@ -143,9 +191,10 @@ func (p *Process) ExitCode() (int, bool) {
 	}
 }
 
-// Result decodes the function's result into out, a pointer to its result
-// type, once the child has ended. It returns the child's error when it
-// failed, ErrRunning while it runs.
+// Result returns the function's result once the child has ended. It
+// returns the child's error (an *ExitError) when it failed, an error
+// matching ErrRunning while it runs, and ErrNotStarted for a Process that
+// was never started.
 func Result[R any](p *Process) (R, error) {
 	var b box[R]
 	err := p.decodeResult(&b)
@@ -153,7 +202,8 @@ func Result[R any](p *Process) (R, error) {
 }
 
 // Result decodes the function's result into out, which must be a pointer to
-// the registered function's result type (see also the generic Result).
+// the registered function's result type (see also the generic Result, which
+// needs no pointer). Its errors are the generic Result's.
 func (p *Process) Result(out any) error {
 	v := reflect.ValueOf(out)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
@@ -168,6 +218,9 @@ func (p *Process) Result(out any) error {
 }
 
 func (p *Process) decodeResult(out any) error {
+	if !p.started() {
+		return p.notStarted("result of")
+	}
 	select {
 	case <-p.done:
 	default:
@@ -193,6 +246,9 @@ func (p *Process) Kill() error { return p.signal(syscall.SIGKILL) }
 func (p *Process) Signal(sig os.Signal) error { return p.signal(sig) }
 
 func (p *Process) signal(sig os.Signal) error {
+	if !p.started() {
+		return p.notStarted("signalling")
+	}
 	if !p.IsAlive() {
 		return nil
 	}

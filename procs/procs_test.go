@@ -20,9 +20,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const envBareExit = "PROCS_TEST_BARE_EXIT"
+const (
+	envBareExit = "PROCS_TEST_BARE_EXIT"
+	// envSkipMain makes a child forget procs.Main, as a program missing it
+	// would, and call Start: TestStartInAChildWithoutMainExitsNamingTheFix.
+	envSkipMain = "PROCS_TEST_SKIP_MAIN"
+)
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envSkipMain) != "" {
+		_, err := procs.Start(noop, struct{}{})
+		fmt.Fprintln(os.Stderr, "Start returned in a child without Main:", err)
+		os.Exit(0) // the parent's test fails on this code
+	}
 	procs.Main()
 	if os.Getenv(envBareExit) != "" {
 		os.Exit(0) // the os/exec baseline of BenchmarkStartJoin

@@ -54,9 +54,17 @@ var processCount atomic.Int64
 // output and error, the environment, and exactly these descriptors: its
 // argument pipe, its report pipe and one descriptor per segment that the
 // argument names (shared objects in arg re-attach in the child by them).
-// Nothing else crosses: every other descriptor of this process is
-// close-on-exec, as Go opens them.
+// Nothing else crosses: Main, in the child, closes any other descriptor
+// that reached it because this process held it without close-on-exec (a
+// raw syscall.Open, or what the shell passed in).
+//
+// In a child whose main did not call Main first, Start does not return:
+// it prints ErrNoMain, reports it to its parent and exits with code 2, so
+// that a program missing Main cannot spawn copies of itself without end.
 func Start[A, R any](f *Func[A, R], arg A, opts ...Option) (*Process, error) {
+	if _, child := os.LookupEnv(envFunc); child && !mainRan.Load() {
+		noMain()
+	}
 	if f == nil {
 		return nil, fmt.Errorf("procs: Start with a nil Func")
 	}
@@ -101,7 +109,13 @@ func startChild(fname string, arg []byte, segs []*shm.Segment, files []*os.File,
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{os.Args[0]}
 	cmd.Stdout, cmd.Stderr = o.stdout, o.stderr
-	cmd.Env = append(childEnv(fname, o, len(segs)), envFiles+"="+strconv.Itoa(len(files)))
+	names := make([]string, len(segs))
+	for i, s := range segs {
+		names[i] = s.Name()
+	}
+	// Names never hold '/': it separates them.
+	cmd.Env = append(childEnv(fname, o, len(segs)), envFiles+"="+strconv.Itoa(len(files)),
+		envSegmentNames+"="+strings.Join(names, "/"))
 	cmd.ExtraFiles = []*os.File{argR, repW}
 	for _, s := range segs {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, s.File())
@@ -141,7 +155,7 @@ func childEnv(fname string, o options, nsegs int) []string {
 	if o.daemon {
 		daemon = "1"
 	}
-	return append(env, envFunc+"="+fname, envName+"="+o.name,
+	return append(env, envFunc+"="+fname, envName+"="+o.name, envParent+"="+strconv.Itoa(os.Getpid()),
 		envSegments+"="+strconv.Itoa(nsegs), envDaemon+"="+daemon)
 }
 

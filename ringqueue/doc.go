@@ -4,10 +4,10 @@
 // nobody waits, and no allocation. It is multiproc's Queue (Python's
 // multiprocessing.Queue), at memory speed.
 //
-// This file documents the byte-level queue (Queue): messages are byte
-// strings of 0..SlotSize bytes. Typed[T] and JoinableQueue (typed.go,
-// joinable.go) build on it. LAYOUT.md gives the memory layout precisely
-// enough to write a reader in another language.
+// Queue is the byte-level queue: its messages are byte strings of
+// 0..SlotSize bytes. Typed[T] and Joinable[T] build on it (see Typed
+// queues below). LAYOUT.md, beside the source, gives the memory layout
+// precisely enough to write a reader in another language.
 //
 // # Modes
 //
@@ -16,12 +16,12 @@
 //   - MPMC: any number of producers and consumers, in any processes. Each
 //     slot has a control word (lap, claimant's short ID, state); producers and
 //     consumers claim slots with one CAS on that word, and the Tail and Head
-//     indices follow the claims (mpmc.go states the protocol and why it is
-//     right).
+//     indices follow the claims (the source states the protocol and why
+//     it is right).
 //   - SPSC: one producer and one consumer at a time. No control words: the
 //     producer publishes by storing Tail after writing the payload, the
 //     consumer frees by storing Head, and each caches the other's index,
-//     so a run of messages costs one index update per batch (spsc.go).
+//     so a run of messages costs one index update per batch.
 //     The roles are held by processes and pass on when their holder
 //     detaches or dies.
 //
@@ -42,11 +42,25 @@
 // drain what is left and then get ErrClosed, and everyone asleep in the
 // queue is woken.
 //
+// # Typed queues
+//
+// Typed[T] (NewTyped, OpenTyped) is a queue of T values over the byte
+// queue, with the same calls, blocking, timeouts, Close and crash
+// behaviour. For a fixed-size T (no pointers, strings, slices, maps,
+// channels, funcs or interfaces at any depth) a message is T's bytes,
+// copied into the slot and out, and the slot size is sizeof(T); any other
+// T travels as one self-contained gob stream per message. The segment
+// records T's size and a fingerprint of its layout, so opening with
+// another T fails with shm.ErrTypeMismatch. Joinable[T] (NewJoinable,
+// OpenJoinable) is a Typed[T] that also counts unfinished tasks, as
+// Python's JoinableQueue does: Put counts one, TaskDone uncounts one, Join
+// waits until every value put has been got and marked done.
+//
 // # Blocking
 //
 // A call that must wait spins, then parks on a futex with a count of
 // sleepers, so a blocked consumer uses no CPU and a put or get that
-// nobody waits for makes no system call (blocking.go). How it spins is
+// nobody waits for makes no system call. How it spins is
 // the handle's WaitPolicy: WaitYield (default) yields the CPU with
 // sched_yield for up to ~50 µs — on a small VM a tight spin is the
 // slowest choice, because the spinner keeps stealing the line the other

@@ -83,7 +83,7 @@ var (
 )
 
 // A Joinable is a handle on a typed queue that counts unfinished tasks
-// (see "JoinableQueue" above): Put counts, TaskDone uncounts, Join waits
+// (see Typed queues in the package documentation): Put counts, TaskDone uncounts, Join waits
 // for zero. Everything else is as for Typed.
 type Joinable[T any] struct {
 	typedQueue[T]

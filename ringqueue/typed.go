@@ -120,7 +120,7 @@ func (e Encoding) String() string {
 }
 
 // A Typed is a handle on a bounded queue of T values in a shared segment
-// (see "Typed queues" above). Like a Queue handle, it may be used by any
+// (see Typed queues in the package documentation). Like a Queue handle, it may be used by any
 // number of goroutines (SPSC: one per role at a time), and every process
 // has its own, opened by name or received as a procs argument.
 type Typed[T any] struct{ typedQueue[T] }

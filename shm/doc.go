@@ -5,7 +5,9 @@
 // A segment is named (a file in /dev/shm, made with Create, attached with
 // Open by any process that knows the name, removed with Unlink) or
 // anonymous (a sealed memfd from Anonymous, which reaches children as an
-// inherited descriptor). Either way every process maps the whole segment,
+// inherited descriptor, and running processes over a unix socket: see
+// Export and Import). Size a segment from what it will hold with Heap and
+// the kinds' size helpers. Either way every process maps the whole segment,
 // each at its own address, so everything inside refers to everything else
 // by offsets from the segment's first byte, never by pointers.
 //

@@ -1,10 +1,14 @@
 package shm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,42 +31,85 @@ import (
 // error (ErrNotExporting) rather than bytes that would name the wrong
 // descriptor in the receiver.
 
-// ErrNotExporting: ExportFile was called outside Export, so there is
-// no process to pass the descriptor to.
-var ErrNotExporting = errors.New("shm: descriptor encoded outside an export (it can cross to a child only as part of a start argument)")
+// ErrNotExporting: ExportFile was called outside Export (on this
+// goroutine), so there is no process to pass the descriptor to: encoding
+// a connection into a file, a queue or a pool task's result.
+var ErrNotExporting = errors.New("shm: descriptor encoded outside an export: a connection crosses to another process " +
+	"only in a procs.Start argument, a Conn.Send on a duplex pipe or a pool task's argument, which pass its descriptor along")
 
-// exports is the state of the one Export that may run at a time.
-var exports struct {
-	run    sync.Mutex // one Export at a time
-	mu     sync.Mutex // guards the fields below
-	active bool
-	seen   map[*mapping]bool // segments named by handles encoded meanwhile
-	files  []*os.File        // duplicates, in index order, owned by the export
-	index  map[*os.File]int  // the same file encoded twice gets one index
+// An export is the state of one Export: what the handles encoded by its
+// encode function named.
+type export struct {
+	seen  map[*mapping]bool // segments named by handles encoded meanwhile
+	files []*os.File        // duplicates, in index order, owned by the export
+	index map[*os.File]int  // the same file encoded twice gets one index
+	outer *export           // an Export running on the same goroutine around this one
 }
 
-// ExportFile records f for the surrounding Export and returns its
-// index in the list of files that Export will return. It records a
-// duplicate of the descriptor, so the caller may close f at any time. The
-// child sees the same open file description: offsets, and flags such as
-// O_NONBLOCK, are shared (os/exec puts a passed descriptor in blocking
-// mode, so pass descriptors that are meant to block).
-func ExportFile(f *os.File) (int, error) {
+// exports binds each running Export to the goroutine that runs it.
+//
+// A GobEncode method has no argument through which an Export could reach
+// it: the one thing that ties an encoding to its Export is the goroutine
+// running both (gob calls GobEncode on the goroutine that called Encode).
+// So handles encoded on other goroutines meanwhile, for an unrelated Start
+// or for a file, join no export: their segments and descriptors do not
+// reach the wrong child, and their bytes carry no index that means nothing
+// to their reader. Exports on different goroutines run concurrently.
+var exports struct {
+	active atomic.Int32 // Exports running anywhere: zero skips the lookup
+	mu     sync.Mutex
+	byG    map[uint64]*export // innermost Export of each goroutine
+}
+
+// goid returns the calling goroutine's id, which the runtime prints first
+// in a stack trace ("goroutine 18 [running]:"); it exports it nowhere else.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, _ = bytes.CutPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		panic("shm: cannot read the goroutine id from a stack trace: " + err.Error())
+	}
+	return id
+}
+
+// currentExport returns the Export running on this goroutine, or nil.
+func currentExport() *export {
+	if exports.active.Load() == 0 {
+		return nil // the common case: no Export anywhere, no stack trace
+	}
+	g := goid()
 	exports.mu.Lock()
 	defer exports.mu.Unlock()
-	if !exports.active {
+	return exports.byG[g]
+}
+
+// ExportFile records f for the Export running on this goroutine and
+// returns its index in the list of files that Export will return. It
+// records a duplicate of the descriptor, so the caller may close f at any
+// time. The child sees the same open file description: offsets, and flags
+// such as O_NONBLOCK, are shared (os/exec puts a passed descriptor in
+// blocking mode, so pass descriptors that are meant to block).
+func ExportFile(f *os.File) (int, error) {
+	e := currentExport()
+	if e == nil {
 		return 0, ErrNotExporting
 	}
-	if i, ok := exports.index[f]; ok {
+	// e is this goroutine's alone: no lock needed to fill it.
+	if i, ok := e.index[f]; ok {
 		return i, nil
 	}
 	dup, err := dupFile(f)
 	if err != nil {
 		return 0, fmt.Errorf("shm: export %s: %w", f.Name(), err)
 	}
-	i := len(exports.files)
-	exports.files = append(exports.files, dup)
-	exports.index[f] = i
+	i := len(e.files)
+	e.files = append(e.files, dup)
+	e.index[f] = i
 	return i, nil
 }
 
@@ -86,47 +133,63 @@ func dupFile(f *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(nfd), f.Name()), nil
 }
 
-// Export runs encode and returns what the handles encoded meanwhile need in
-// the process that will decode the bytes: a new handle on every segment they
+// Export runs encode and returns what the handles it encoded need in the
+// process that will decode the bytes: a new handle on every segment they
 // name, and the descriptors that ExportFile recorded, in index order. The
 // caller passes the segments' and files' descriptors to the child (files
-// after segments) and then closes both. Exports run one at a time; a
-// segment handle encoded concurrently by unrelated code may be included
-// too, which passes one descriptor too many but never one too few.
+// after segments) and then closes both.
+//
+// Only handles encoded on the calling goroutine while encode runs belong
+// to this export (see exports), so encode must not hand its encoding to
+// another goroutine. Exports on different goroutines do not wait for each
+// other; an Export inside encode collects for itself until it returns.
 func Export(encode func() error) ([]*Segment, []*os.File, error) {
-	exports.run.Lock()
-	defer exports.run.Unlock()
+	g := goid()
+	e := &export{seen: map[*mapping]bool{}, index: map[*os.File]int{}}
 	exports.mu.Lock()
-	exports.active = true
-	exports.seen = map[*mapping]bool{}
-	exports.files = nil
-	exports.index = map[*os.File]int{}
+	if exports.byG == nil {
+		exports.byG = map[uint64]*export{}
+	}
+	e.outer = exports.byG[g]
+	exports.byG[g] = e
 	exports.mu.Unlock()
+	exports.active.Add(1)
 	err := encode()
+	exports.active.Add(-1)
 	exports.mu.Lock()
-	seen, files := exports.seen, exports.files
-	exports.active, exports.seen, exports.files, exports.index = false, nil, nil, nil
+	if e.outer != nil {
+		exports.byG[g] = e.outer
+	} else {
+		delete(exports.byG, g)
+	}
 	exports.mu.Unlock()
 	if err != nil {
-		for _, f := range files {
+		for _, f := range e.files {
 			_ = f.Close()
 		}
 		return nil, nil, err
 	}
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
-	segs := make([]*Segment, 0, len(seen))
-	for m := range seen {
+	segs := make([]*Segment, 0, len(e.seen))
+	for m := range e.seen {
 		if m.refs > 0 {
 			m.refs++
 			segs = append(segs, &Segment{m: m})
 		}
 	}
-	return segs, files, nil
+	return segs, e.files, nil
 }
 
+// inherited holds the descriptors this process was started with (see
+// InheritFiles); Import binds others to one decoding.
 var inherited struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	fileSet
+}
+
+// A fileSet is descriptors received for one decoding, by export index.
+type fileSet struct {
 	files []*os.File
 	taken []bool
 }
@@ -146,21 +209,29 @@ func InheritFiles(first uintptr, n int) {
 	}
 }
 
-// InheritedFile returns the descriptor that the parent exported under
-// index. The first call for an index hands over the inherited descriptor
-// itself (so closing it closes the child's only copy); a later call for the
-// same index — the same file encoded twice in one argument — gets a
-// duplicate, or an error once the first taker has closed it. The caller
-// owns what it gets.
+// InheritedFile returns the descriptor that the sender exported under
+// index: inside Import, one of the files Import was given; elsewhere, one
+// this process was started with (InheritFiles). The first call for an
+// index hands over the descriptor itself (so closing it closes the only
+// copy); a later call for the same index — the same file encoded twice in
+// one message — gets a duplicate, or an error once the first taker has
+// closed it. The caller owns what it gets.
 func InheritedFile(index int) (*os.File, error) {
+	if set := currentImport(); set != nil {
+		return set.take(index) // this goroutine's alone
+	}
 	inherited.mu.Lock()
 	defer inherited.mu.Unlock()
-	if index < 0 || index >= len(inherited.files) {
-		return nil, fmt.Errorf("%w: inherited descriptor %d of %d", ErrBadHandle, index, len(inherited.files))
+	return inherited.take(index)
+}
+
+func (s *fileSet) take(index int) (*os.File, error) {
+	if index < 0 || index >= len(s.files) {
+		return nil, fmt.Errorf("%w: inherited descriptor %d of %d", ErrBadHandle, index, len(s.files))
 	}
-	f := inherited.files[index]
-	if !inherited.taken[index] {
-		inherited.taken[index] = true
+	f := s.files[index]
+	if !s.taken[index] {
+		s.taken[index] = true
 		return f, nil
 	}
 	// Duplicating through the *os.File, not the number: if the first taker

@@ -86,7 +86,11 @@ func attachByID(id [16]byte, name string) (*Segment, error) {
 	}
 	registry.mu.Unlock()
 	if name == "" {
-		return nil, fmt.Errorf("shm: anonymous segment %x: %w", id, ErrNotAttached)
+		// Nothing to open it by: only a descriptor reaches it. Say how one
+		// is passed.
+		return nil, fmt.Errorf("shm: anonymous segment %x: %w (an anonymous segment reaches another process only "+
+			"with its descriptor: pass the object in a procs.Start argument, a Conn.Send on a duplex pipe or a pool "+
+			"task's argument, or put it in a named segment (shm.Create), which any process opens by name)", id, ErrNotAttached)
 	}
 	s, err := Open(name)
 	if err != nil {
@@ -117,9 +121,7 @@ func (s *Segment) GobDecode(b []byte) error {
 }
 
 func noteExport(m *mapping) {
-	exports.mu.Lock()
-	if exports.active {
-		exports.seen[m] = true
+	if e := currentExport(); e != nil {
+		e.seen[m] = true // e belongs to this goroutine alone
 	}
-	exports.mu.Unlock()
 }

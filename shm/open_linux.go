@@ -143,7 +143,9 @@ func Open(name string) (*Segment, error) {
 
 // Inherit attaches to a segment whose descriptor this process was given
 // (an inherited file descriptor, or one received over a unix socket). It
-// takes ownership of fd.
+// takes ownership of fd. The segment's name is the one /proc shows for fd
+// if that name still leads to the same file, else none: InheritNamed takes
+// the name from whoever passed the descriptor.
 func Inherit(fd uintptr) (*Segment, error) {
 	f := os.NewFile(fd, "segment")
 	if f == nil {
@@ -152,8 +154,8 @@ func Inherit(fd uintptr) (*Segment, error) {
 	unix.CloseOnExec(int(fd))
 	name := ""
 	if target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(fd))); err == nil {
-		if rest, ok := strings.CutPrefix(target, Dir+"/"); ok {
-			name = strings.TrimSuffix(rest, " (deleted)")
+		if rest, ok := strings.CutPrefix(target, Dir+"/"); ok && linkedAs(fd, rest) {
+			name = rest
 		}
 	}
 	s, err := mapFile(f, name)

@@ -2,7 +2,8 @@
 // process that maps the segment: Python's multiprocessing.Value and
 // RawValue, at the speed of atomics.
 //
-//	seg, _ := shm.Anonymous(1 << 20)
+//	size, _ := value.Size[int64]()                // heap bytes it takes (see shm.Heap)
+//	seg, _ := shm.Anonymous(shm.Heap(size))
 //	hits, _ := value.New[int64](seg, "hits", 0)
 //	hits.Add(1)                                   // lock-free
 //	_ = hits.Update(func(n *int64) { *n *= 2 })   // under the value's lock

@@ -76,12 +76,17 @@ func (c *cmd) gc(args []string) int {
 	fs := c.flags()
 	dry := fs.Bool("dry-run", false, "say what would be removed, remove nothing")
 	fs.BoolVar(dry, "n", false, "same as --dry-run")
-	minAge := fs.Duration("older-than", 0, "only segments created at least this long ago")
+	minAge := new(time.Duration)
+	fs.Var(durationFlag{minAge}, "older-than", "only segments created at least this long ago (90s, 30m, 2h, 1h30m)")
 	all := fs.Bool("a", false, "also report foreign files (never removed)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	patterns, code, ok := c.parse(fs, args)
+	args, code, ok := c.parse(fs, args)
 	if !ok {
 		return code
+	}
+	patterns, ok := c.patterns(args)
+	if !ok {
+		return exitUsage
 	}
 	segs, err := report.List(patterns, report.Options{MappedBy: true})
 	if err != nil {

@@ -25,6 +25,8 @@
 // Reading disturbs nothing: shmctl maps segments read-only (shm.OpenView),
 // never joins a participant table and takes no lock, so what it shows is a
 // snapshot of a running program, not a pause of it. --json prints the same
-// data for scripts. Exit status: 0 done, 1 something could not be done,
-// 2 bad usage.
+// data for scripts. NAMEs and PATTERNs are names in /dev/shm or paths
+// there; D is a duration with a unit (90s, 30m, 2h); "shmctl help CMD"
+// shows a command's flags. Exit status: 0 done, 1 something could not be
+// done, 2 bad usage.
 package main

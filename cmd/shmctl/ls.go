@@ -16,9 +16,13 @@ func (c *cmd) ls(args []string) int {
 	all := fs.Bool("a", false, "also list files that are not multiproc segments")
 	fs.BoolVar(all, "all", false, "same as -a")
 	asJSON := fs.Bool("json", false, "print JSON")
-	patterns, code, ok := c.parse(fs, args)
+	args, code, ok := c.parse(fs, args)
 	if !ok {
 		return code
+	}
+	patterns, ok := c.patterns(args)
+	if !ok {
+		return exitUsage
 	}
 	segs, err := report.List(patterns, report.Options{})
 	if err != nil {

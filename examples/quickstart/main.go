@@ -37,12 +37,22 @@ var square = procs.Register("square", func(w Work) (int, error) {
 func main() {
 	procs.Main() // in a worker: runs square and exits
 
-	seg, err := shm.Anonymous(1 << 20) // children inherit it
+	// The segment is sized from what it will hold: a queue and a value.
+	opts := ringqueue.Options{Capacity: 1024}
+	qsize, err := ringqueue.TypedSize[int64](opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vsize, err := value.Size[int64]()
+	if err != nil {
+		log.Fatal(err)
+	}
+	seg, err := shm.Anonymous(shm.Heap(qsize, vsize)) // children inherit it
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer seg.Close()
-	jobs, err := ringqueue.NewTyped[int64](seg, "jobs", ringqueue.Options{Capacity: 1024})
+	jobs, err := ringqueue.NewTyped[int64](seg, "jobs", opts)
 	if err != nil {
 		log.Fatal(err)
 	}

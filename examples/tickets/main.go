@@ -4,6 +4,11 @@
 // value's lock they sell exactly as many, and so does a lock-free
 // compare-and-swap loop.
 //
+// The buyers of a round wait at a barrier until all of them are running,
+// then start together: started one after another, milliseconds apart, the
+// first would often sell everything before the last one began, and the
+// race would show only sometimes.
+//
 //	go run ./examples/tickets
 package main
 
@@ -14,6 +19,7 @@ import (
 	"time"
 
 	"github.com/multiproc-go/multiproc/procs"
+	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/multiproc-go/multiproc/value"
 )
@@ -30,10 +36,27 @@ func pay() {
 	}
 }
 
+// A buyer's argument: the count of tickets left, and the barrier where the
+// round's buyers meet before the first sale.
+type (
+	racyArg struct {
+		Left  *value.RawValue[int64]
+		Start *semaphore.Barrier
+	}
+	lockedArg struct {
+		Left  *value.Value[int64]
+		Start *semaphore.Barrier
+	}
+)
+
 var (
 	// buyRacy checks the count, pays, then writes count-1: two buyers that
 	// read the same count both sell a ticket and write the same value.
-	buyRacy = procs.Register("tickets-racy", func(left *value.RawValue[int64]) (int, error) {
+	buyRacy = procs.Register("tickets-racy", func(a racyArg) (int, error) {
+		left := a.Left
+		if _, err := a.Start.Wait(); err != nil {
+			return 0, err
+		}
 		sold := 0
 		for {
 			n := left.Load()
@@ -48,7 +71,11 @@ var (
 
 	// buyLocked does the same under the value's lock (Python's
 	// get_lock()): check and decrement are one step for everybody.
-	buyLocked = procs.Register("tickets-locked", func(left *value.Value[int64]) (int, error) {
+	buyLocked = procs.Register("tickets-locked", func(a lockedArg) (int, error) {
+		left := a.Left
+		if _, err := a.Start.Wait(); err != nil {
+			return 0, err
+		}
 		sold := 0
 		for {
 			if err := left.Lock(); err != nil {
@@ -69,7 +96,11 @@ var (
 
 	// buyCAS takes a ticket only if the count is still what it saw, and
 	// tries again otherwise: exact, and no buyer ever waits on a lock.
-	buyCAS = procs.Register("tickets-cas", func(left *value.Value[int64]) (int, error) {
+	buyCAS = procs.Register("tickets-cas", func(a lockedArg) (int, error) {
+		left := a.Left
+		if _, err := a.Start.Wait(); err != nil {
+			return 0, err
+		}
 		sold := 0
 		for {
 			n := left.Load()
@@ -119,20 +150,34 @@ func run(out io.Writer) ([]sale, error) {
 		return nil, err
 	}
 
+	// One barrier per round: its buyers start selling together.
+	var starts [3]*semaphore.Barrier
+	for i := range starts {
+		if starts[i], err = semaphore.NewBarrier(seg, fmt.Sprintf("start-%d", i), buyers, nil); err != nil {
+			return nil, err
+		}
+	}
+
 	var sales []sale
 	for _, round := range []struct {
 		how   string
 		start func() (*procs.Process, error)
 		left  func() int64
 	}{
-		{"without a lock", func() (*procs.Process, error) { return procs.Start(buyRacy, racy) }, racy.Load},
-		{"with the value's lock", func() (*procs.Process, error) { return procs.Start(buyLocked, locked) }, locked.Load},
-		{"lock-free, compare-and-swap", func() (*procs.Process, error) { return procs.Start(buyCAS, cas) }, cas.Load},
+		{"without a lock", func() (*procs.Process, error) { return procs.Start(buyRacy, racyArg{racy, starts[0]}) }, racy.Load},
+		{"with the value's lock", func() (*procs.Process, error) { return procs.Start(buyLocked, lockedArg{locked, starts[1]}) }, locked.Load},
+		{"lock-free, compare-and-swap", func() (*procs.Process, error) { return procs.Start(buyCAS, lockedArg{cas, starts[2]}) }, cas.Load},
 	} {
 		var ps []*procs.Process
 		for range buyers {
 			p, err := round.start()
 			if err != nil {
+				// The ones started wait at the barrier for a buyer that
+				// will never come.
+				for _, p := range ps {
+					_ = p.Kill()
+					_ = p.Join()
+				}
 				return nil, err
 			}
 			ps = append(ps, p)
