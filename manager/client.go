@@ -16,20 +16,29 @@ import (
 // A client is one authenticated connection to a server, shared by every
 // proxy made through it and safe for any number of goroutines: each call
 // takes a fresh request id, writes its frame whole under a mutex, and waits
-// on its own channel; one goroutine reads replies and hands each to the
-// call with its id. So a call blocked on the server (Queue.Get) holds up no
-// other call.
+// for the reply with its id. So a call blocked on the server (Queue.Get)
+// holds up no other call.
+//
+// Replies are read by whichever goroutine holds the read turn (client_read.go):
+// a caller alone on the connection reads its own reply, with no goroutine
+// to hand it over and no thread to wake; when others wait too, replies go
+// to them through their channels.
 type client struct {
 	nc        net.Conn
-	address   string // canonical: what proxies encode for other processes
+	br        *bufio.Reader // read only by the holder of the read turn
+	out       frameSink
+	spin      spinner // the read turn's
+	address   string  // canonical: what proxies encode for other processes
 	opts      Options
 	serverPID int
 
 	wmu sync.Mutex // serializes frames
 
 	mu      sync.Mutex
-	pending map[uint64]chan reply
+	pending map[uint64]*waiter
 	lastID  uint64
+	reading bool          // a goroutine holds the read turn
+	kick    chan struct{} // hands the read turn to the background reader
 	err     error         // why the connection ended (wraps ErrClosed); set once
 	done    chan struct{} // closed when it ends
 
@@ -92,12 +101,16 @@ func dial(ctx context.Context, address string, opts Options) (*client, error) {
 	_ = nc.SetDeadline(time.Time{})
 	c := &client{
 		nc:      nc,
+		br:      bufio.NewReaderSize(nc, 32<<10),
+		out:     newFrameSink(nc),
+		spin:    newSpinner(nc, opts.Spin),
 		address: formatAddress(network, addr),
 		opts:    opts,
-		pending: map[uint64]chan reply{},
+		pending: map[uint64]*waiter{},
+		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	go c.readLoop()
+	go c.background()
 	res, err := c.call(ctx, site{method: ctlHello}, 0, ctlHello, [][]byte{uintArg(protocolVersion)})
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("hello: %d results: %w", len(res), ErrProtocol)
@@ -124,7 +137,7 @@ func (c *client) call(ctx context.Context, at site, obj uint64, method string, a
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
 	}
-	ch := make(chan reply, 1)
+	w := &waiter{ch: make(chan struct{}, 1)}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -133,25 +146,46 @@ func (c *client) call(ctx context.Context, at site, obj uint64, method string, a
 	}
 	c.lastID++
 	id := c.lastID
-	c.pending[id] = ch
+	c.pending[id] = w
+	// A call that cannot be cancelled may read its own reply; one that can
+	// must stay free to leave when ctx ends, so the background reader
+	// reads for it.
+	lead := !c.reading && ctx.Done() == nil
+	if !c.reading {
+		c.reading = true
+		if !lead {
+			c.kickReader()
+		}
+	}
 	c.mu.Unlock()
 
 	frame := protocol.AppendRequest(nil, id, protocol.Request{Object: obj, Method: method, Args: args})
+	err := error(nil)
 	if n := protocol.FrameLen(frame); n > c.opts.MaxFrame {
-		c.forget(id)
-		return nil, fmt.Errorf("manager: %v: request of %d bytes > limit %d: %w", at, n, c.opts.MaxFrame, ErrTooLarge)
+		err = fmt.Errorf("request of %d bytes > limit %d: %w", n, c.opts.MaxFrame, ErrTooLarge)
+	} else {
+		err = c.write(frame)
 	}
-	if err := c.write(frame); err != nil {
+	if err != nil {
 		c.forget(id)
+		if lead {
+			c.passTurn()
+		}
 		return nil, fmt.Errorf("manager: %v: %w", at, err)
 	}
+	if lead {
+		if c.readTurn(w) != nil {
+			return c.lastWord(at, w)
+		}
+		return w.r.outcome(at)
+	}
 	select {
-	case r := <-ch:
-		return r.outcome(at)
+	case <-w.ch:
+		return w.r.outcome(at)
 	case <-c.done:
-		return c.lastWord(at, ch)
+		return c.lastWord(at, w)
 	case <-ctx.Done():
-		return c.abandon(ctx, at, id, ch)
+		return c.abandon(ctx, at, id, w)
 	}
 }
 
@@ -164,16 +198,16 @@ func (r reply) outcome(at site) ([][]byte, error) {
 
 // lastWord returns a reply that made it in before the connection ended, or
 // the connection's error.
-func (c *client) lastWord(at site, ch chan reply) ([][]byte, error) {
+func (c *client) lastWord(at site, w *waiter) ([][]byte, error) {
 	select {
-	case r := <-ch:
-		return r.outcome(at)
+	case <-w.ch:
+		return w.r.outcome(at)
 	default:
 		return nil, fmt.Errorf("manager: %v: %w", at, c.err)
 	}
 }
 
-func (c *client) abandon(ctx context.Context, at site, id uint64, ch chan reply) ([][]byte, error) {
+func (c *client) abandon(ctx context.Context, at site, id uint64, w *waiter) ([][]byte, error) {
 	cause := fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
 	if c.write(protocol.AppendCancel(nil, id)) != nil {
 		c.forget(id)
@@ -182,11 +216,11 @@ func (c *client) abandon(ctx context.Context, at site, id uint64, ch chan reply)
 	t := time.NewTimer(c.opts.CancelGrace)
 	defer t.Stop()
 	select {
-	case r := <-ch:
-		if r.failed && codeError(r.code) == context.Canceled {
+	case <-w.ch:
+		if w.r.failed && codeError(w.r.code) == context.Canceled {
 			return nil, cause
 		}
-		return r.outcome(at) // it finished first: its outcome stands
+		return w.r.outcome(at) // it finished first: its outcome stands
 	case <-c.done:
 		return nil, cause
 	case <-t.C:
@@ -210,53 +244,11 @@ func (c *client) write(frame []byte) error {
 	default:
 	}
 	// A server that stops reading for this long is wedged: give up on it.
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
-	if _, err := c.nc.Write(frame); err != nil {
+	if err := c.out.write(frame, c.opts.WriteTimeout); err != nil {
 		c.close(err)
 		return c.err
 	}
 	return nil
-}
-
-// readLoop hands replies to their calls until the connection ends.
-func (c *client) readLoop() {
-	br := bufio.NewReaderSize(c.nc, 32<<10)
-	for {
-		// As the server does: idle as long as need be, but a frame once
-		// begun must arrive within FrameTimeout.
-		if _, err := br.Peek(1); err != nil {
-			c.close(err)
-			return
-		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.FrameTimeout))
-		f, err := protocol.ReadFrame(br, c.opts.MaxFrame)
-		if err != nil {
-			c.close(err)
-			return
-		}
-		_ = c.nc.SetReadDeadline(time.Time{})
-		var r reply
-		switch f.Type {
-		case protocol.TypeReply:
-			r.results, err = protocol.DecodeReply(f.Body)
-		case protocol.TypeError:
-			r.failed = true
-			r.code, r.msg, err = protocol.DecodeError(f.Body)
-		default:
-			err = fmt.Errorf("server sent a %v frame", f.Type)
-		}
-		if err != nil {
-			c.close(fmt.Errorf("%w: %v", ErrProtocol, err))
-			return
-		}
-		c.mu.Lock()
-		ch := c.pending[f.ID]
-		delete(c.pending, f.ID)
-		c.mu.Unlock()
-		if ch != nil { // else abandoned after its grace, or never ours
-			ch <- r
-		}
-	}
 }
 
 // close ends the connection once; every call waiting on it returns
@@ -310,7 +302,7 @@ func sharedClient(address string, key []byte) (*client, error) {
 	address = canonical(address)
 	k := sharedKey(address, key)
 	sharedClients.Lock()
-	if c := sharedClients.m[k]; c != nil && !c.broken() {
+	if c := sharedClients.m[k]; c != nil && !c.stale() {
 		c.users++
 		sharedClients.Unlock()
 		return c, nil
@@ -322,7 +314,7 @@ func sharedClient(address string, key []byte) (*client, error) {
 	}
 	sharedClients.Lock()
 	defer sharedClients.Unlock()
-	if old := sharedClients.m[k]; old != nil && !old.broken() { // another goroutine dialled too
+	if old := sharedClients.m[k]; old != nil && !old.stale() { // another goroutine dialled too
 		old.users++
 		c.close(fmt.Errorf("%w: a duplicate", ErrClosed))
 		return old, nil

@@ -49,6 +49,14 @@ type Options struct {
 	// started by Start to exit before killing it (default 10 s).
 	ShutdownTimeout time.Duration
 
+	// Spin bounds how long a reader with nothing to read polls its socket
+	// before it sleeps (default 50 µs; negative: never). Waking a sleeping
+	// thread costs tens of microseconds on a virtual machine, more than a
+	// call; a peer in mid-conversation answers sooner. The budget adapts:
+	// a connection whose frames are far apart soon spins next to nothing
+	// (see netio.go).
+	Spin time.Duration
+
 	// connDone is a test hook: called once per server connection that
 	// ends, after its references are dropped, with why it ended.
 	connDone func(error)
@@ -58,6 +66,7 @@ const (
 	defaultMaxFrame      = 32 << 20
 	defaultMaxCalls      = 1024
 	defaultMaxHandshakes = 64
+	defaultSpin          = 50 * time.Microsecond
 )
 
 func (o Options) withDefaults() Options {
@@ -85,6 +94,9 @@ func (o Options) withDefaults() Options {
 	def(&o.CancelGrace, 5*time.Second)
 	def(&o.DialTimeout, 10*time.Second)
 	def(&o.ShutdownTimeout, 10*time.Second)
+	if o.Spin == 0 {
+		o.Spin = defaultSpin
+	}
 	return o
 }
 

@@ -29,6 +29,8 @@ type serverConn struct {
 	id   uint64
 	nc   net.Conn
 	br   *bufio.Reader
+	out  frameSink
+	spin spinner // the reader's
 	life context.Context
 	end  context.CancelCauseFunc
 
@@ -43,7 +45,7 @@ type serverConn struct {
 }
 
 func newServerConn(s *Server, id uint64, nc net.Conn) *serverConn {
-	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 32<<10), calls: map[uint64]context.CancelFunc{}}
+	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 32<<10), out: newFrameSink(nc), spin: newSpinner(nc, s.opts.Spin), calls: map[uint64]context.CancelFunc{}}
 	c.life, c.end = context.WithCancelCause(s.life)
 	return c
 }
@@ -52,16 +54,25 @@ func newServerConn(s *Server, id uint64, nc net.Conn) *serverConn {
 func (c *serverConn) readLoop() error {
 	for {
 		// Idle between frames for as long as the client likes; once a frame
-		// begins, all of it must arrive within FrameTimeout.
+		// begins, all of it must arrive within FrameTimeout (netio.go: the
+		// deadline is armed only when the frame is not all here yet).
+		if c.br.Buffered() == 0 {
+			c.spin.wait()
+		}
 		if _, err := c.br.Peek(1); err != nil {
 			return err
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.FrameTimeout))
+		armed := !frameBuffered(c.br)
+		if armed {
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.FrameTimeout))
+		}
 		f, err := protocol.ReadFrame(c.br, c.s.opts.MaxFrame)
 		if err != nil {
 			return err
 		}
-		_ = c.nc.SetReadDeadline(time.Time{})
+		if armed {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 		switch f.Type {
 		case protocol.TypeRequest:
 			if err := c.start(f); err != nil {
@@ -186,8 +197,7 @@ func (c *serverConn) write(frame []byte) {
 	if c.life.Err() != nil && context.Cause(c.life) != ErrShutdown {
 		return // closed: nobody to tell
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	if _, err := c.nc.Write(frame); err != nil {
+	if err := c.out.write(frame, c.s.opts.WriteTimeout); err != nil {
 		go c.close(fmt.Errorf("writing a reply: %w", err))
 	}
 }

@@ -153,16 +153,18 @@ type serverArg struct {
 type limits struct {
 	MaxFrame, MaxCallsPerConn, MaxBytesPerConn, MaxHandshakes int
 	HandshakeTimeout, FrameTimeout, WriteTimeout, TransitTTL  time.Duration
+	Spin                                                      time.Duration
 }
 
 func limitsOf(o Options) limits {
 	return limits{o.MaxFrame, o.MaxCallsPerConn, o.MaxBytesPerConn, o.MaxHandshakes,
-		o.HandshakeTimeout, o.FrameTimeout, o.WriteTimeout, o.TransitTTL}
+		o.HandshakeTimeout, o.FrameTimeout, o.WriteTimeout, o.TransitTTL, o.Spin}
 }
 
 func (l limits) options(o Options) Options {
 	o.MaxFrame, o.MaxCallsPerConn, o.MaxBytesPerConn, o.MaxHandshakes = l.MaxFrame, l.MaxCallsPerConn, l.MaxBytesPerConn, l.MaxHandshakes
 	o.HandshakeTimeout, o.FrameTimeout, o.WriteTimeout, o.TransitTTL = l.HandshakeTimeout, l.FrameTimeout, l.WriteTimeout, l.TransitTTL
+	o.Spin = l.Spin
 	return o
 }
 
