@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -43,6 +44,12 @@ type client struct {
 	done    chan struct{} // closed when it ends
 
 	users int // proxies decoded in this process that share it (sharedClients)
+
+	// A sealed file holding the address and key, made the first time a
+	// proxy is encoded for a child (keys.go), closed with the connection.
+	keyOnce sync.Once
+	keyFile *os.File
+	keyErr  error
 }
 
 type reply struct {
@@ -111,6 +118,9 @@ func dial(ctx context.Context, address string, opts Options) (*client, error) {
 		done:    make(chan struct{}),
 	}
 	go c.background()
+	// The server proved it holds the key: proxies of it decoded in this
+	// process may use it (keys.go).
+	rememberKey(c.address, opts.Authkey)
 	res, err := c.call(ctx, site{method: ctlHello}, 0, ctlHello, [][]byte{uintArg(protocolVersion)})
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("hello: %d results: %w", len(res), ErrProtocol)
@@ -269,6 +279,10 @@ func (c *client) close(why error) {
 	}
 	close(c.done)
 	c.nc.Close()
+	c.keyOnce.Do(func() {}) // waits for one being made; none is made after this
+	if c.keyFile != nil {
+		c.keyFile.Close() // children got duplicates
+	}
 }
 
 func (c *client) broken() bool {

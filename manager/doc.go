@@ -151,10 +151,16 @@
 // challenge. TCP binds loopback unless told otherwise. Keep keys random
 // (Start makes 32 bytes) and out of argv and logs.
 //
-// An encoded proxy carries the address and the authkey (that is how a child
-// reaches the server): treat the bytes as the key itself. Values travel as
-// gob and canonical bytes, never as pickles: decoding them builds data, it
-// cannot run code; a registered type runs only the methods it exports.
+// An encoded proxy carries its server's address, never the key. A child
+// started by procs.Start with proxies in its argument gets the key beside
+// the bytes, in a descriptor, as segments cross; any other process decodes
+// a proxy only for a server it holds the key of (it connected there
+// itself, or the program called Authorize), and otherwise fails with
+// ErrAuth without dialling anything: bytes from elsewhere cannot make it
+// offer its key's proof to a server they name. As in Python, whose
+// children inherit the parent's authkey. Values travel as gob and
+// canonical bytes, never as pickles: decoding them builds data, it cannot
+// run code; a registered type runs only the methods it exports.
 //
 // # Python -> manager
 //
@@ -181,6 +187,7 @@
 //	m.Array(typecode, seq), a[i], len(a)      NewArray[T](m, seq), a.Get(i), a.Len()
 //	AuthenticationError                       ErrAuth
 //	proxy pickled to a child                  proxy as a procs argument (GobEncode)
+//	current_process().authkey = key           Authorize(address, key)
 //
 // # Performance
 //
