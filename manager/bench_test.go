@@ -1,10 +1,12 @@
 package manager
 
 import (
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Benchmarks beside Python's Manager, measured in the same run:
@@ -85,7 +87,8 @@ func BenchmarkDictSetGet(b *testing.B) {
 
 func benchManager(b *testing.B, address string) *Manager {
 	b.Helper()
-	m, err := Start(Options{Address: address})
+	spin, _ := time.ParseDuration(os.Getenv("XSPIN"))
+	m, err := Start(Options{Address: address, Spin: spin})
 	if err != nil {
 		b.Fatal(err)
 	}

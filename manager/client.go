@@ -33,7 +33,10 @@ type client struct {
 	opts      Options
 	serverPID int
 
-	wmu sync.Mutex // serializes frames
+	wmu     sync.Mutex // guards the three below
+	writing bool       // a goroutine is writing: frames queue in wq for it
+	wq      []byte     // frames waiting for the writer
+	spare   []byte     // a written queue's buffer, for the next
 
 	mu      sync.Mutex
 	pending map[uint64]*waiter
@@ -245,20 +248,48 @@ func (c *client) forget(id uint64) {
 	c.mu.Unlock()
 }
 
+// write sends frame whole, after the frames sent before it. Writes
+// combine: while one goroutine is in write(2), the frames of others queue
+// behind it, and it sends them all in its next write, so many callers cost
+// a few system calls, not one each (and the server reads them in one go).
+// A queued frame is as good as sent: if its write fails, the connection
+// ends, and its caller learns so waiting for the reply.
 func (c *client) write(frame []byte) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	select {
 	case <-c.done:
+		c.wmu.Unlock()
 		return c.err
 	default:
 	}
-	// A server that stops reading for this long is wedged: give up on it.
-	if err := c.out.write(frame, c.opts.WriteTimeout); err != nil {
-		c.close(err)
-		return c.err
+	if c.writing {
+		c.wq = append(c.wq, frame...)
+		c.wmu.Unlock()
+		return nil
 	}
-	return nil
+	c.writing = true
+	buf := frame
+	for {
+		c.wmu.Unlock()
+		// A server that stops reading for WriteTimeout is wedged: give up on it.
+		err := c.out.write(buf, c.opts.WriteTimeout)
+		c.wmu.Lock()
+		if err != nil {
+			c.writing, c.wq = false, nil
+			c.wmu.Unlock()
+			c.close(err)
+			return c.err
+		}
+		if &buf[0] != &frame[0] && c.spare == nil && cap(buf) <= maxSpare {
+			c.spare = buf[:0]
+		}
+		if len(c.wq) == 0 {
+			c.writing = false
+			c.wmu.Unlock()
+			return nil
+		}
+		buf, c.wq, c.spare = c.wq, c.spare, nil
+	}
 }
 
 // close ends the connection once; every call waiting on it returns

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -38,6 +39,10 @@ func frameBuffered(br *bufio.Reader) bool {
 	}
 	return uint64(binary.BigEndian.Uint32(h))+4 <= uint64(br.Buffered())
 }
+
+// maxSpare bounds a write buffer kept for reuse: one that grew past it
+// for a burst of large frames goes to the garbage collector.
+const maxSpare = 1 << 20
 
 // A frameSink writes whole frames to a connection. Its users serialize
 // their writes (one frame at a time).
@@ -183,6 +188,9 @@ func (s *spinner) wait() bool {
 			s.cur = max(s.cur/2, spinFloor)
 			return false
 		}
-		_, _, _ = syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		// Let this process's other goroutines run; sched_yield would let
+		// other processes run instead, and on a busy machine come back
+		// only after their time slices, milliseconds later.
+		runtime.Gosched()
 	}
 }

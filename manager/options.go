@@ -49,12 +49,15 @@ type Options struct {
 	// started by Start to exit before killing it (default 10 s).
 	ShutdownTimeout time.Duration
 
-	// Spin bounds how long a reader with nothing to read polls its socket
-	// before it sleeps (default 50 µs; negative: never). Waking a sleeping
-	// thread costs tens of microseconds on a virtual machine, more than a
-	// call; a peer in mid-conversation answers sooner. The budget adapts:
-	// a connection whose frames are far apart soon spins next to nothing
-	// (see netio.go).
+	// Spin is how long a reader with nothing to read polls its socket
+	// before it sleeps (default 0: it sleeps at once, as Python's
+	// managers do). Waking a sleeping thread costs tens of microseconds
+	// on a virtual machine, more than a call, and a peer in
+	// mid-conversation answers sooner: with cores to spare, a spin of
+	// 20–50 µs on both sides cuts a round trip to a few microseconds. On a
+	// machine whose cores are all busy it takes CPU from the peer instead,
+	// and slows every call. The budget adapts: a connection whose frames
+	// are far apart soon spins next to nothing (see netio.go).
 	Spin time.Duration
 
 	// connDone is a test hook: called once per server connection that
@@ -66,7 +69,6 @@ const (
 	defaultMaxFrame      = 32 << 20
 	defaultMaxCalls      = 1024
 	defaultMaxHandshakes = 64
-	defaultSpin          = 50 * time.Microsecond
 )
 
 func (o Options) withDefaults() Options {
@@ -94,9 +96,6 @@ func (o Options) withDefaults() Options {
 	def(&o.CancelGrace, 5*time.Second)
 	def(&o.DialTimeout, 10*time.Second)
 	def(&o.ShutdownTimeout, 10*time.Second)
-	if o.Spin == 0 {
-		o.Spin = defaultSpin
-	}
 	return o
 }
 

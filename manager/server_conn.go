@@ -34,7 +34,9 @@ type serverConn struct {
 	life context.Context
 	end  context.CancelCauseFunc
 
-	wmu sync.Mutex // serializes replies
+	wmu     sync.Mutex // serializes replies; guards the two below
+	held    []byte     // replies the reader will send with the next ones
+	holding bool       // the reader has more requests buffered: it flushes held
 
 	mu    sync.Mutex
 	calls map[uint64]context.CancelFunc // calls in flight by request id
@@ -73,6 +75,11 @@ func (c *serverConn) readLoop() error {
 		if armed {
 			_ = c.nc.SetReadDeadline(time.Time{})
 		}
+		// With another request already buffered, replies wait for it and go
+		// out together: one write(2), and one wake-up of the client, for a
+		// burst of calls.
+		more := frameBuffered(c.br)
+		c.hold(more)
 		switch f.Type {
 		case protocol.TypeRequest:
 			if err := c.start(f); err != nil {
@@ -87,6 +94,9 @@ func (c *serverConn) readLoop() error {
 			}
 		default:
 			return fmt.Errorf("client sent a %v frame: %w", f.Type, ErrProtocol)
+		}
+		if more {
+			c.hold(false)
 		}
 	}
 }
@@ -189,15 +199,57 @@ func (s *Server) dispatch(ctx context.Context, c caller, req protocol.Request, e
 	return e.obj.call(ctx, c, req.Method, req.Args)
 }
 
-// write sends one frame; a client that does not take it within
-// WriteTimeout is dropped.
+// write sends one frame, or holds it for the reader to send with the
+// replies to the requests it has buffered; a client that does not take
+// them within WriteTimeout is dropped.
 func (c *serverConn) write(frame []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.life.Err() != nil && context.Cause(c.life) != ErrShutdown {
 		return // closed: nobody to tell
 	}
-	if err := c.out.write(frame, c.s.opts.WriteTimeout); err != nil {
+	if c.holding && len(c.held) < maxHeld {
+		c.held = append(c.held, frame...)
+		return
+	}
+	if len(c.held) > 0 {
+		c.held = append(c.held, frame...)
+		c.flushLocked()
+		return
+	}
+	c.send(frame)
+}
+
+// maxHeld bounds the replies held back for one write.
+const maxHeld = 64 << 10
+
+// hold starts or ends a burst: while on, replies wait in held; turning it
+// off sends them.
+func (c *serverConn) hold(on bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.holding = on
+	if !on {
+		c.flushLocked()
+	}
+}
+
+func (c *serverConn) flushLocked() {
+	if len(c.held) == 0 {
+		return
+	}
+	if c.life.Err() == nil || context.Cause(c.life) == ErrShutdown {
+		c.send(c.held)
+	}
+	if cap(c.held) > maxSpare {
+		c.held = nil
+	} else {
+		c.held = c.held[:0]
+	}
+}
+
+func (c *serverConn) send(b []byte) {
+	if err := c.out.write(b, c.s.opts.WriteTimeout); err != nil {
 		go c.close(fmt.Errorf("writing a reply: %w", err))
 	}
 }
