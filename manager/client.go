@@ -111,7 +111,7 @@ func dial(ctx context.Context, address string, opts Options) (*client, error) {
 	_ = nc.SetDeadline(time.Time{})
 	c := &client{
 		nc:      nc,
-		br:      bufio.NewReaderSize(nc, 32<<10),
+		br:      bufio.NewReaderSize(newSockReader(nc), 32<<10),
 		out:     newFrameSink(nc),
 		spin:    newSpinner(nc, opts.Spin),
 		address: formatAddress(network, addr),

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"runtime"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Frames in and out without a timer per frame.
@@ -113,10 +115,81 @@ func (o *rawOp) write(rc syscall.RawConn, b []byte) (int, error) {
 
 func (o *rawOp) doWrite(fd uintptr) bool {
 	for {
-		o.n, o.err = syscall.Write(int(fd), o.b)
+		o.n, o.err = rawIO(syscall.SYS_WRITE, fd, o.b)
 		if o.err != syscall.EINTR {
 			return true // done, whatever happened: never wait here
 		}
+	}
+}
+
+// rawIO is read(2) or write(2) on a non-blocking socket through
+// RawSyscall. Such a call never blocks, so it need not tell the scheduler
+// (entersyscall) that it might; and telling it has a price here: when the
+// process was idle — as it is between a call and its reply — the runtime's
+// monitor thread sleeps, and the next entersyscall wakes it, a second
+// thread wake-up per frame on top of the one the frame itself costs.
+func rawIO(trap, fd uintptr, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+// A sockReader reads a socket with rawIO, parking in the network poller
+// (with the connection's read deadline) only when nothing is there; a
+// connection that is not a socket of this process is read as it is.
+type sockReader struct {
+	nc     net.Conn
+	rc     syscall.RawConn
+	b      []byte
+	n      int
+	err    error
+	readFn func(uintptr) bool
+}
+
+func newSockReader(nc net.Conn) io.Reader {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nc
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nc
+	}
+	r := &sockReader{nc: nc, rc: rc}
+	r.readFn = r.doRead
+	return r
+}
+
+func (r *sockReader) Read(p []byte) (int, error) {
+	r.b = p
+	err := r.rc.Read(r.readFn)
+	r.b = nil
+	switch {
+	case err != nil:
+		return 0, err // closed, or the deadline passed
+	case r.err != nil:
+		return 0, r.err
+	case r.n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return r.n, nil
+}
+
+func (r *sockReader) doRead(fd uintptr) bool {
+	for {
+		r.n, r.err = rawIO(syscall.SYS_READ, fd, r.b)
+		switch r.err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // nothing yet: wait in the poller
+		}
+		return true
 	}
 }
 
@@ -130,7 +203,12 @@ func (o *rawOp) readable(rc syscall.RawConn) bool {
 }
 
 func (o *rawOp) doPeek(fd uintptr) bool {
-	o.n, _, o.err = syscall.Recvfrom(int(fd), o.peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&o.peek[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	o.n, o.err = int(n), nil
+	if e != 0 {
+		o.n, o.err = -1, e
+	}
 	return true
 }
 

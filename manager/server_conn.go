@@ -47,7 +47,7 @@ type serverConn struct {
 }
 
 func newServerConn(s *Server, id uint64, nc net.Conn) *serverConn {
-	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 32<<10), out: newFrameSink(nc), spin: newSpinner(nc, s.opts.Spin), calls: map[uint64]context.CancelFunc{}}
+	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(newSockReader(nc), 32<<10), out: newFrameSink(nc), spin: newSpinner(nc, s.opts.Spin), calls: map[uint64]context.CancelFunc{}}
 	c.life, c.end = context.WithCancelCause(s.life)
 	return c
 }
