@@ -141,21 +141,37 @@ func dial(ctx context.Context, address string, opts Options) (*client, error) {
 }
 
 // call sends a request and waits for its reply, ctx's end or the
-// connection's. Cancellation: when ctx ends first, the client asks the
-// server to abandon the call and waits (at most Options.CancelGrace) for its
-// verdict. If the call had already completed — a Queue.Get that took an
-// item — that result is returned, not ctx's error, so nothing is lost to
-// the race; otherwise the error is ctx's cause.
+// connection's, and returns the results in memory of their own.
 func (c *client) call(ctx context.Context, at site, obj uint64, method string, args [][]byte) ([][]byte, error) {
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
+	w := getWaiter()
+	res, reusable, err := c.roundTrip(ctx, at, obj, method, args, w)
+	if reusable {
+		res = cloneResults(res)
+		w.recycle()
 	}
-	w := &waiter{ch: make(chan struct{}, 1)}
+	return res, err
+}
+
+// roundTrip sends a request built in w and waits for its reply, ctx's end
+// or the connection's. The results alias w's storage. reusable says
+// whether w may be recycled once the caller is done with them: no other
+// goroutine will touch it again (it is false when a reader might still
+// fill it in: the call was abandoned, or the connection ended under it).
+//
+// Cancellation: when ctx ends first, the client asks the server to abandon
+// the call and waits (at most Options.CancelGrace) for its verdict. If the
+// call had already completed — a Queue.Get that took an item — that result
+// is returned, not ctx's error, so nothing is lost to the race; otherwise
+// the error is ctx's cause.
+func (c *client) roundTrip(ctx context.Context, at site, obj uint64, method string, args [][]byte, w *waiter) (res [][]byte, reusable bool, err error) {
+	if ctx.Err() != nil {
+		return nil, true, fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
+	}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		return nil, fmt.Errorf("manager: %v: %w", at, err)
+		return nil, true, fmt.Errorf("manager: %v: %w", at, err)
 	}
 	c.lastID++
 	id := c.lastID
@@ -172,29 +188,30 @@ func (c *client) call(ctx context.Context, at site, obj uint64, method string, a
 	}
 	c.mu.Unlock()
 
-	frame := protocol.AppendRequest(nil, id, protocol.Request{Object: obj, Method: method, Args: args})
-	err := error(nil)
-	if n := protocol.FrameLen(frame); n > c.opts.MaxFrame {
+	w.frame = protocol.AppendRequest(w.frame[:0], id, protocol.Request{Object: obj, Method: method, Args: args})
+	if n := protocol.FrameLen(w.frame); n > c.opts.MaxFrame {
 		err = fmt.Errorf("request of %d bytes > limit %d: %w", n, c.opts.MaxFrame, ErrTooLarge)
 	} else {
-		err = c.write(frame)
+		err = c.write(w.frame)
 	}
 	if err != nil {
 		c.forget(id)
 		if lead {
 			c.passTurn()
 		}
-		return nil, fmt.Errorf("manager: %v: %w", at, err)
+		return nil, false, fmt.Errorf("manager: %v: %w", at, err)
 	}
 	if lead {
 		if c.readTurn(w) != nil {
 			return c.lastWord(at, w)
 		}
-		return w.r.outcome(at)
+		res, err = w.r.outcome(at)
+		return res, true, err
 	}
 	select {
 	case <-w.ch:
-		return w.r.outcome(at)
+		res, err = w.r.outcome(at)
+		return res, true, err
 	case <-c.done:
 		return c.lastWord(at, w)
 	case <-ctx.Done():
@@ -211,34 +228,36 @@ func (r reply) outcome(at site) ([][]byte, error) {
 
 // lastWord returns a reply that made it in before the connection ended, or
 // the connection's error.
-func (c *client) lastWord(at site, w *waiter) ([][]byte, error) {
+func (c *client) lastWord(at site, w *waiter) ([][]byte, bool, error) {
 	select {
 	case <-w.ch:
-		return w.r.outcome(at)
+		res, err := w.r.outcome(at)
+		return res, true, err
 	default:
-		return nil, fmt.Errorf("manager: %v: %w", at, c.err)
+		return nil, false, fmt.Errorf("manager: %v: %w", at, c.err)
 	}
 }
 
-func (c *client) abandon(ctx context.Context, at site, id uint64, w *waiter) ([][]byte, error) {
+func (c *client) abandon(ctx context.Context, at site, id uint64, w *waiter) ([][]byte, bool, error) {
 	cause := fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
 	if c.write(protocol.AppendCancel(nil, id)) != nil {
 		c.forget(id)
-		return nil, cause
+		return nil, false, cause
 	}
 	t := time.NewTimer(c.opts.CancelGrace)
 	defer t.Stop()
 	select {
 	case <-w.ch:
 		if w.r.failed && codeError(w.r.code) == context.Canceled {
-			return nil, cause
+			return nil, true, cause
 		}
-		return w.r.outcome(at) // it finished first: its outcome stands
+		res, err := w.r.outcome(at) // it finished first: its outcome stands
+		return res, true, err
 	case <-c.done:
-		return nil, cause
+		return nil, false, cause
 	case <-t.C:
 		c.forget(id) // a late reply is dropped
-		return nil, cause
+		return nil, false, cause
 	}
 }
 

@@ -2,6 +2,8 @@ package manager
 
 import (
 	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
@@ -32,10 +34,53 @@ import (
 // the turn is released only with nothing pending. A reply to a call that
 // was forgotten (abandoned after its grace) is read and dropped.
 
-// A waiter is one call waiting for its reply.
+// A waiter is one call waiting for its reply, and the memory the call
+// uses: its request frame, the reply's body and the results' slice headers
+// (which alias the body). Waiters are recycled (getWaiter, recycle), so a
+// call of a fixed-size value allocates nothing.
 type waiter struct {
-	ch chan struct{} // buffered 1: r is in (when someone else read it)
-	r  reply
+	ch    chan struct{} // buffered 1: r is in (when someone else read it)
+	r     reply
+	frame []byte
+	body  []byte
+	res   [][]byte
+	arg   []byte   // encoded arguments, for callers that build them here
+	args  [][]byte // their slice headers
+}
+
+var waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan struct{}, 1)} }}
+
+func getWaiter() *waiter { return waiters.Get().(*waiter) }
+
+// recycle returns w to the pool: only once nobody else can touch it (see
+// roundTrip's reusable), and its results are no longer needed.
+func (w *waiter) recycle() {
+	if cap(w.frame) > maxSpare || cap(w.body) > maxSpare || cap(w.arg) > maxSpare {
+		return // a burst's buffers go to the garbage collector
+	}
+	w.r = reply{}
+	clear(w.res[:cap(w.res)])
+	clear(w.args[:cap(w.args)])
+	waiters.Put(w)
+}
+
+// cloneResults copies results into memory of their own: one block for
+// the bytes.
+func cloneResults(res [][]byte) [][]byte {
+	if res == nil {
+		return nil
+	}
+	n := 0
+	for _, r := range res {
+		n += len(r)
+	}
+	block := make([]byte, 0, n)
+	out := make([][]byte, len(res))
+	for i, r := range res {
+		block = append(block, r...)
+		out[i] = block[len(block)-len(r) : len(block) : len(block)]
+	}
+	return out
 }
 
 // kickReader hands the turn to the background reader. Called with c.mu
@@ -104,7 +149,8 @@ func (c *client) readTurn(mine *waiter) error {
 }
 
 // readReply reads one frame and returns the call it answers, its reply
-// filled in (nil: a call forgotten, or an id never ours).
+// filled in (nil: a call forgotten, or an id never ours). The body goes
+// straight into the waiter's storage.
 func (c *client) readReply() (*waiter, error) {
 	// As the server does: idle as long as need be, but a frame once begun
 	// must arrive within FrameTimeout (netio.go: armed only if it can
@@ -119,8 +165,20 @@ func (c *client) readReply() (*waiter, error) {
 	if armed {
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.FrameTimeout))
 	}
-	f, err := protocol.ReadFrame(c.br, c.opts.MaxFrame)
+	f, n, err := c.readHeader()
 	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	w := c.pending[f.ID]
+	delete(c.pending, f.ID)
+	c.mu.Unlock()
+	var body []byte
+	var res [][]byte
+	if w != nil {
+		body, res = w.body[:0], w.res[:0]
+	}
+	if body, err = protocol.ReadBody(c.br, n, body); err != nil {
 		return nil, err
 	}
 	if armed {
@@ -129,24 +187,51 @@ func (c *client) readReply() (*waiter, error) {
 	var r reply
 	switch f.Type {
 	case protocol.TypeReply:
-		r.results, err = protocol.DecodeReply(f.Body)
+		r.results, err = protocol.DecodeReplyInto(res, body)
 	case protocol.TypeError:
 		r.failed = true
-		r.code, r.msg, err = protocol.DecodeError(f.Body)
+		r.code, r.msg, err = protocol.DecodeError(body)
 	default:
 		err = fmt.Errorf("server sent a %v frame", f.Type)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
-	c.mu.Lock()
-	w := c.pending[f.ID]
-	delete(c.pending, f.ID)
-	c.mu.Unlock()
 	if w != nil {
-		w.r = r
+		w.r, w.body = r, body
+		if r.results != nil {
+			w.res = r.results
+		}
 	}
 	return w, nil
+}
+
+// readHeader reads a frame's header from the buffer, checked as
+// protocol.ReadFrame checks it.
+func (c *client) readHeader() (protocol.Frame, int, error) {
+	h, err := c.br.Peek(4)
+	if err != nil {
+		return protocol.Frame{}, 0, noEOF(err)
+	}
+	if _, err := protocol.CheckLength(h, c.opts.MaxFrame); err != nil {
+		return protocol.Frame{}, 0, err
+	}
+	if h, err = c.br.Peek(protocol.HeaderSize); err != nil {
+		return protocol.Frame{}, 0, noEOF(err)
+	}
+	f, n, err := protocol.ParseHeader(h, c.opts.MaxFrame)
+	if err != nil {
+		return protocol.Frame{}, 0, err
+	}
+	_, _ = c.br.Discard(protocol.HeaderSize)
+	return f, n, nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // stale reports whether the connection has ended, looking at a socket

@@ -77,21 +77,28 @@ func scalarKind(k reflect.Kind) bool {
 	return false
 }
 
-func (c codec[T]) encode(v T) ([]byte, error) {
+func (c codec[T]) encode(v T) ([]byte, error) { return c.appendTo(nil, v) }
+
+// appendTo appends v's encoding to dst. A fixed-size scalar takes no
+// reflection and allocates nothing beyond dst's growth.
+func (c codec[T]) appendTo(dst []byte, v T) ([]byte, error) {
 	if c.canon {
-		return appendCanon(nil, reflect.ValueOf(&v).Elem(), false)
+		if out, ok := appendScalar(dst, &v); ok {
+			return out, nil
+		}
+		return appendCanon(dst, reflect.ValueOf(&v).Elem(), false)
 	}
-	return gobValue(v)
+	b, err := gobValue(v)
+	return append(dst, b...), err
 }
 
 func (c codec[T]) decode(b []byte) (T, error) {
 	var v T
 	if c.canon {
-		rest, err := decodeCanon(b, reflect.ValueOf(&v).Elem())
-		if err == nil && len(rest) != 0 {
-			err = fmt.Errorf("%d trailing bytes: %w", len(rest), ErrType)
+		if ok, err := decodeScalar(b, &v); ok {
+			return v, err
 		}
-		return v, err
+		return decodeCanonValue[T](b)
 	}
 	if len(b) == 0 || b[0] != tagGob {
 		return v, fmt.Errorf("value is not gob-encoded (tag %d) but %T wants gob: %w", firstByte(b), v, ErrType)
@@ -101,6 +108,17 @@ func (c codec[T]) decode(b []byte) (T, error) {
 		return v, fmt.Errorf("decoding %T: %v: %w", v, err, ErrType)
 	}
 	return box.V, nil
+}
+
+// decodeCanonValue decodes a canonical value by reflection (its own
+// variable: taking v's address for reflect moves it to the heap).
+func decodeCanonValue[T any](b []byte) (T, error) {
+	var v T
+	rest, err := decodeCanon(b, reflect.ValueOf(&v).Elem())
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%d trailing bytes: %w", len(rest), ErrType)
+	}
+	return v, err
 }
 
 func (c codec[T]) encodeAll(vs []T) ([][]byte, error) {
