@@ -86,7 +86,7 @@ func (c codec[T]) appendTo(dst []byte, v T) ([]byte, error) {
 		if out, ok := appendScalar(dst, &v); ok {
 			return out, nil
 		}
-		return appendCanon(dst, reflect.ValueOf(&v).Elem(), false)
+		return appendCanonValue(dst, v, false)
 	}
 	b, err := gobValue(v)
 	return append(dst, b...), err
@@ -108,6 +108,13 @@ func (c codec[T]) decode(b []byte) (T, error) {
 		return v, fmt.Errorf("decoding %T: %v: %w", v, err, ErrType)
 	}
 	return box.V, nil
+}
+
+// appendCanonValue appends v by reflection (a copy of its own: taking an
+// address for reflect moves the variable to the heap, and the fast paths'
+// callers must not pay for that).
+func appendCanonValue[T any](dst []byte, v T, key bool) ([]byte, error) {
+	return appendCanon(dst, reflect.ValueOf(&v).Elem(), key)
 }
 
 // decodeCanonValue decodes a canonical value by reflection (its own
@@ -172,15 +179,17 @@ func gobValue[T any](v T) (b []byte, err error) {
 // A keyCodec encodes keys of type K canonically.
 type keyCodec[K comparable] struct{}
 
-func (keyCodec[K]) encode(k K) ([]byte, error) {
-	// Common keys skip reflection.
-	switch k := any(k).(type) {
-	case string:
-		return append(binary.AppendUvarint(append(make([]byte, 0, len(k)+4), byte(reflect.String)), uint64(len(k))), k...), nil
-	case int:
-		return binary.AppendVarint([]byte{byte(reflect.Int)}, int64(k)), nil
+func (c keyCodec[K]) encode(k K) ([]byte, error) { return c.appendTo(nil, k) }
+
+// appendTo appends k's canonical form to dst; common keys skip reflection.
+func (keyCodec[K]) appendTo(dst []byte, k K) ([]byte, error) {
+	switch p := any(&k).(type) {
+	case *string:
+		return append(binary.AppendUvarint(append(dst, byte(reflect.String)), uint64(len(*p))), *p...), nil
+	case *int:
+		return binary.AppendVarint(append(dst, byte(reflect.Int)), int64(*p)), nil
 	}
-	return appendCanon(nil, reflect.ValueOf(&k).Elem(), true)
+	return appendCanonValue(dst, k, true)
 }
 
 func (keyCodec[K]) decode(b []byte) (K, error) {
