@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
@@ -40,6 +42,8 @@ type client struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*waiter
+	// npending is len(pending), for write to read without c.mu.
+	npending atomic.Int32
 	lastID  uint64
 	reading bool          // a goroutine holds the read turn
 	kick    chan struct{} // hands the read turn to the background reader
@@ -176,6 +180,7 @@ func (c *client) roundTrip(ctx context.Context, at site, obj uint64, method stri
 	c.lastID++
 	id := c.lastID
 	c.pending[id] = w
+	c.npending.Store(int32(len(c.pending)))
 	// A call that cannot be cancelled may read its own reply; one that can
 	// must stay free to leave when ctx ends, so the background reader
 	// reads for it.
@@ -264,6 +269,7 @@ func (c *client) abandon(ctx context.Context, at site, id uint64, w *waiter) ([]
 func (c *client) forget(id uint64) {
 	c.mu.Lock()
 	delete(c.pending, id)
+	c.npending.Store(int32(len(c.pending)))
 	c.mu.Unlock()
 }
 
@@ -288,6 +294,16 @@ func (c *client) write(frame []byte) error {
 	}
 	c.writing = true
 	buf := frame
+	if c.npending.Load() > 1 {
+		// Other calls are in flight: their callers, woken by the replies
+		// just read, are likely about to write too. Let them run first and
+		// queue their frames: one write for all, and one read for the server.
+		c.wq = append(c.wq, frame...)
+		c.wmu.Unlock()
+		runtime.Gosched()
+		c.wmu.Lock()
+		buf, c.wq, c.spare = c.wq, c.spare, nil
+	}
 	for {
 		c.wmu.Unlock()
 		// A server that stops reading for WriteTimeout is wedged: give up on it.

@@ -172,6 +172,7 @@ func (c *client) readReply() (*waiter, error) {
 	c.mu.Lock()
 	w := c.pending[f.ID]
 	delete(c.pending, f.ID)
+	c.npending.Store(int32(len(c.pending)))
 	c.mu.Unlock()
 	var body []byte
 	var res [][]byte
