@@ -44,11 +44,11 @@ type client struct {
 	pending map[uint64]*waiter
 	// npending is len(pending), for write to read without c.mu.
 	npending atomic.Int32
-	lastID  uint64
-	reading bool          // a goroutine holds the read turn
-	kick    chan struct{} // hands the read turn to the background reader
-	err     error         // why the connection ended (wraps ErrClosed); set once
-	done    chan struct{} // closed when it ends
+	lastID   uint64
+	reading  bool          // a goroutine holds the read turn
+	kick     chan struct{} // hands the read turn to the background reader
+	err      error         // why the connection ended (wraps ErrClosed); set once
+	done     chan struct{} // closed when it ends
 
 	users int // proxies decoded in this process that share it (sharedClients)
 
