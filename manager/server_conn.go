@@ -54,6 +54,7 @@ func newServerConn(s *Server, id uint64, nc net.Conn) *serverConn {
 
 // readLoop reads frames until the connection fails, and returns why.
 func (c *serverConn) readLoop() error {
+	holding := false // replies wait for the rest of a burst (hold)
 	for {
 		// Idle between frames for as long as the client likes; once a frame
 		// begins, all of it must arrive within FrameTimeout (netio.go: the
@@ -79,7 +80,10 @@ func (c *serverConn) readLoop() error {
 		// out together: one write(2), and one wake-up of the client, for a
 		// burst of calls.
 		more := frameBuffered(c.br)
-		c.hold(more)
+		if more && !holding {
+			c.hold(true)
+			holding = true
+		}
 		switch f.Type {
 		case protocol.TypeRequest:
 			if err := c.start(f); err != nil {
@@ -95,8 +99,9 @@ func (c *serverConn) readLoop() error {
 		default:
 			return fmt.Errorf("client sent a %v frame: %w", f.Type, ErrProtocol)
 		}
-		if more {
+		if holding && !more { // the burst's last: send them all
 			c.hold(false)
+			holding = false
 		}
 	}
 }
