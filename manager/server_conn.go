@@ -14,10 +14,12 @@ import (
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
 )
 
-// A serverConn serves one authenticated client. One goroutine reads frames
-// and starts a goroutine per call, so a call that blocks (Queue.Get,
-// Mutex.Lock) never holds up the others on the same connection; replies
-// go out in completion order, each tagged with its request's id.
+// A serverConn serves one authenticated client. One goroutine reads
+// frames; it answers a call that cannot block itself, inline, and starts a
+// goroutine for one that may (Queue.Get, Mutex.Lock), so a blocked call
+// never holds up the others on the same connection. Replies go out in
+// completion order, each tagged with its request's id; the replies to a
+// burst of buffered requests go out together.
 //
 // What a connection may cost is bounded: one frame being read (MaxFrame,
 // and allocated only as its bytes arrive), MaxCallsPerConn calls holding at
