@@ -119,3 +119,35 @@ func btoi(c bool) int {
 	}
 	return 0
 }
+
+// The Manager's Python script serves rounds like the others
+// (TestPythonScriptsServeRounds), on both transports, from one thread and
+// from several.
+func TestManagerPythonScriptServesRounds(t *testing.T) {
+	py, err := findPython()
+	if err != nil {
+		t.Skipf("no Python: %v", err)
+	}
+	for _, args := range [][]string{
+		{"--transport", "unix", "--callers", "1"},
+		{"--transport", "tcp", "--callers", "3"},
+	} {
+		srv, err := startPython(py, pythonScript("manager.py"), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var clock fakeClock
+		for _, n := range []int{1, 50} {
+			fig, err := srv.run(&clock, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fig["ops/s"] <= 0 {
+				t.Errorf("%v: ops/s in %v", args, fig)
+			}
+		}
+		if err := srv.close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
