@@ -143,7 +143,6 @@ func rawIO(trap, fd uintptr, b []byte) (int, error) {
 // (with the connection's read deadline) only when nothing is there; a
 // connection that is not a socket of this process is read as it is.
 type sockReader struct {
-	nc     net.Conn
 	rc     syscall.RawConn
 	b      []byte
 	n      int
@@ -160,7 +159,7 @@ func newSockReader(nc net.Conn) io.Reader {
 	if err != nil {
 		return nc
 	}
-	r := &sockReader{nc: nc, rc: rc}
+	r := &sockReader{rc: rc}
 	r.readFn = r.doRead
 	return r
 }
@@ -214,18 +213,24 @@ func (o *rawOp) doPeek(fd uintptr) bool {
 
 // Spinning before sleeping.
 //
-// A reader with nothing buffered would park in the network poller, and the
-// peer's next frame would then have to wake its thread: on a virtual
-// machine an idle vCPU, 15–35 µs, the largest single cost of a round trip
-// (a socketpair ping-pong through the poller takes 34–40 µs here). A peer
-// in the middle of a conversation answers much sooner than that. So a
-// reader first polls the socket for a short while — a non-blocking peek,
-// then sched_yield, which lets the peer run if it shares this core — and
-// parks only when nothing came. The budget adapts: a spin that found
-// nothing halves the next one (down to spinFloor), one that found a frame
-// restores it, so a connection whose frames are far apart (a caller that
-// waits in Queue.Get, a client that calls now and then) soon costs next to
-// nothing.
+// A reader with nothing buffered parks in the network poller, and the
+// peer's next frame then has to wake its thread: on a virtual machine an
+// idle vCPU, 15–35 µs, the largest single cost of a round trip (a
+// socketpair ping-pong through the poller takes 34–40 µs here). A peer in
+// the middle of a conversation may answer sooner than that. With
+// Options.Spin a reader first polls the socket for a while — a
+// non-blocking peek, then runtime.Gosched so this process's other
+// goroutines run — and parks only when nothing came. The budget adapts: a
+// spin that found nothing halves the next one (down to spinFloor), one
+// that found a frame restores it, so a connection whose frames are far
+// apart (a caller that waits in Queue.Get, a client that calls now and
+// then) soon costs next to nothing.
+//
+// It is off by default: it pays only with a core to spare for each side.
+// On this project's shared 2-core machines, busy with other work, a
+// single caller's round trip took about twice as long with it (the spinner
+// holds the core its peer needs), while eight callers sometimes gained;
+// BenchmarkProxyRoundTrip's -spin rows measure it where it runs.
 
 const spinFloor = 2 * time.Microsecond
 
