@@ -1,10 +1,13 @@
 package manager
 
 import (
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Benchmarks beside Python's Manager, measured in the same run:
@@ -12,57 +15,50 @@ import (
 //	go test -run XXX -bench . -benchtime 2s ./manager/
 //
 // The Go server runs in a child process (Start), as Python's does, over a
-// unix socket and over TCP loopback. The python sub-benchmark runs first
-// and the Go ones report "x-python", Python's time per op over theirs. A
-// python3 without multiprocessing, or none at all, skips its sub-benchmark
-// with a message (the Go ones then report no ratio).
+// unix socket and over TCP loopback. Each python sub-benchmark runs first
+// and the Go ones after it report "x-python": Python's time per op over
+// theirs, on the same transport. A python3 without multiprocessing, or
+// none at all, skips its sub-benchmark with a message (the Go ones then
+// report no ratio).
 
 // BenchmarkProxyRoundTrip: one call, one reply (Value.Get; Python's
-// v.value).
+// v.value), from one caller and from eight (goroutines on the one
+// connection of a Manager; threads in Python, each with its connection),
+// and with Options.Spin, which trades CPU for wake-ups (see Options).
 func BenchmarkProxyRoundTrip(b *testing.B) {
-	py := benchPython(b, "roundtrip")
 	for _, tr := range transports {
-		b.Run("go-"+tr.name, func(b *testing.B) {
-			m := benchManager(b, tr.address)
-			v, err := NewValue(m, 7)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := v.Get(); err != nil {
-					b.Fatal(err)
+		for _, callers := range []int{1, 8} {
+			py := benchPython(b, fmt.Sprintf("python-%s-%d", tr.name, callers), "roundtrip", tr.name, callers)
+			for _, spin := range []time.Duration{0, 50 * time.Microsecond} {
+				name := fmt.Sprintf("go-%s-%d", tr.name, callers)
+				if spin > 0 {
+					name += "-spin"
 				}
+				b.Run(name, func(b *testing.B) {
+					m := benchManager(b, tr.address, spin)
+					v, err := NewValue(m, 7)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					parallel(b, callers, func() error {
+						_, err := v.Get()
+						return err
+					})
+					report(b, *py)
+				})
 			}
-			report(b, *py)
-		})
-	}
-	b.Run("go-unix-parallel", func(b *testing.B) {
-		// Many goroutines on one multiplexed connection.
-		m := benchManager(b, "")
-		v, err := NewValue(m, 7)
-		if err != nil {
-			b.Fatal(err)
 		}
-		b.SetParallelism(4)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := v.Get(); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-		report(b, *py)
-	})
+	}
 }
 
 // BenchmarkDictSetGet: d[k] = i; d[k] — two round trips per op.
 func BenchmarkDictSetGet(b *testing.B) {
-	py := benchPython(b, "dict")
 	for _, tr := range transports {
+		py := benchPython(b, "python-"+tr.name, "dict", tr.name, 1)
 		b.Run("go-"+tr.name, func(b *testing.B) {
-			m := benchManager(b, tr.address)
+			m := benchManager(b, tr.address, 0)
 			d, err := NewDict[string, int](m)
 			if err != nil {
 				b.Fatal(err)
@@ -83,9 +79,29 @@ func BenchmarkDictSetGet(b *testing.B) {
 	}
 }
 
-func benchManager(b *testing.B, address string) *Manager {
+// parallel runs b.N calls of op split between callers goroutines.
+func parallel(b *testing.B, callers int, op func() error) {
+	var wg sync.WaitGroup
+	for i := range callers {
+		n := b.N / callers
+		if i < b.N%callers {
+			n++
+		}
+		wg.Go(func() {
+			for range n {
+				if err := op(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func benchManager(b *testing.B, address string, spin time.Duration) *Manager {
 	b.Helper()
-	m, err := Start(Options{Address: address})
+	m, err := Start(Options{Address: address, Spin: spin})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,17 +118,17 @@ func report(b *testing.B, pyNs float64) {
 	}
 }
 
-// benchPython runs the python sub-benchmark and returns (a pointer to,
-// filled once it ran) Python's ns/op.
-func benchPython(b *testing.B, what string) *float64 {
+// benchPython runs the python sub-benchmark name and returns (a pointer
+// to, filled once it ran) Python's ns/op.
+func benchPython(b *testing.B, name, what, transport string, callers int) *float64 {
 	ns := new(float64)
-	b.Run("python", func(b *testing.B) {
+	b.Run(name, func(b *testing.B) {
 		py, err := exec.LookPath("python3")
 		if err != nil {
 			b.Skip("python3 not found: no comparison with Python's Manager")
 		}
 		n := max(b.N, 2000)
-		out, err := exec.Command(py, "testdata/pybench.py", what, strconv.Itoa(n)).Output()
+		out, err := exec.Command(py, "testdata/pybench.py", what, strconv.Itoa(n), transport, strconv.Itoa(callers)).Output()
 		if err != nil {
 			b.Skipf("python3 testdata/pybench.py %s: %v", what, err)
 		}

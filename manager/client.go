@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
@@ -16,24 +19,44 @@ import (
 // A client is one authenticated connection to a server, shared by every
 // proxy made through it and safe for any number of goroutines: each call
 // takes a fresh request id, writes its frame whole under a mutex, and waits
-// on its own channel; one goroutine reads replies and hands each to the
-// call with its id. So a call blocked on the server (Queue.Get) holds up no
-// other call.
+// for the reply with its id. So a call blocked on the server (Queue.Get)
+// holds up no other call.
+//
+// Replies are read by whichever goroutine holds the read turn (client_read.go):
+// a caller alone on the connection reads its own reply, with no goroutine
+// to hand it over and no thread to wake; when others wait too, replies go
+// to them through their channels.
 type client struct {
 	nc        net.Conn
-	address   string // canonical: what proxies encode for other processes
+	br        *bufio.Reader // read only by the holder of the read turn
+	out       frameSink
+	spin      spinner // the read turn's
+	address   string  // canonical: what proxies encode for other processes
 	opts      Options
 	serverPID int
 
-	wmu sync.Mutex // serializes frames
+	wmu     sync.Mutex // guards the three below
+	writing bool       // a goroutine is writing: frames queue in wq for it
+	wq      []byte     // frames waiting for the writer
+	spare   []byte     // a written queue's buffer, for the next
 
 	mu      sync.Mutex
-	pending map[uint64]chan reply
-	lastID  uint64
-	err     error         // why the connection ended (wraps ErrClosed); set once
-	done    chan struct{} // closed when it ends
+	pending map[uint64]*waiter
+	// npending is len(pending), for write to read without c.mu.
+	npending atomic.Int32
+	lastID   uint64
+	reading  bool          // a goroutine holds the read turn
+	kick     chan struct{} // hands the read turn to the background reader
+	err      error         // why the connection ended (wraps ErrClosed); set once
+	done     chan struct{} // closed when it ends
 
 	users int // proxies decoded in this process that share it (sharedClients)
+
+	// A sealed file holding the address and key, made the first time a
+	// proxy is encoded for a child (keys.go), closed with the connection.
+	keyOnce sync.Once
+	keyFile *os.File
+	keyErr  error
 }
 
 type reply struct {
@@ -92,12 +115,19 @@ func dial(ctx context.Context, address string, opts Options) (*client, error) {
 	_ = nc.SetDeadline(time.Time{})
 	c := &client{
 		nc:      nc,
+		br:      bufio.NewReaderSize(newSockReader(nc), 32<<10),
+		out:     newFrameSink(nc),
+		spin:    newSpinner(nc, opts.Spin),
 		address: formatAddress(network, addr),
 		opts:    opts,
-		pending: map[uint64]chan reply{},
+		pending: map[uint64]*waiter{},
+		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	go c.readLoop()
+	go c.background()
+	// The server proved it holds the key: proxies of it decoded in this
+	// process may use it (keys.go).
+	rememberKey(c.address, opts.Authkey)
 	res, err := c.call(ctx, site{method: ctlHello}, 0, ctlHello, [][]byte{uintArg(protocolVersion)})
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("hello: %d results: %w", len(res), ErrProtocol)
@@ -115,43 +145,82 @@ func dial(ctx context.Context, address string, opts Options) (*client, error) {
 }
 
 // call sends a request and waits for its reply, ctx's end or the
-// connection's. Cancellation: when ctx ends first, the client asks the
-// server to abandon the call and waits (at most Options.CancelGrace) for its
-// verdict. If the call had already completed — a Queue.Get that took an
-// item — that result is returned, not ctx's error, so nothing is lost to
-// the race; otherwise the error is ctx's cause.
+// connection's, and returns the results in memory of their own.
 func (c *client) call(ctx context.Context, at site, obj uint64, method string, args [][]byte) ([][]byte, error) {
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
+	w := getWaiter()
+	res, reusable, err := c.roundTrip(ctx, at, obj, method, args, w)
+	if reusable {
+		res = cloneResults(res)
+		w.recycle()
 	}
-	ch := make(chan reply, 1)
+	return res, err
+}
+
+// roundTrip sends a request built in w and waits for its reply, ctx's end
+// or the connection's. The results alias w's storage. reusable says
+// whether w may be recycled once the caller is done with them: no other
+// goroutine will touch it again (it is false when a reader might still
+// fill it in: the call was abandoned, or the connection ended under it).
+//
+// Cancellation: when ctx ends first, the client asks the server to abandon
+// the call and waits (at most Options.CancelGrace) for its verdict. If the
+// call had already completed — a Queue.Get that took an item — that result
+// is returned, not ctx's error, so nothing is lost to the race; otherwise
+// the error is ctx's cause.
+func (c *client) roundTrip(ctx context.Context, at site, obj uint64, method string, args [][]byte, w *waiter) (res [][]byte, reusable bool, err error) {
+	if ctx.Err() != nil {
+		return nil, true, fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
+	}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		return nil, fmt.Errorf("manager: %v: %w", at, err)
+		return nil, true, fmt.Errorf("manager: %v: %w", at, err)
 	}
 	c.lastID++
 	id := c.lastID
-	c.pending[id] = ch
+	c.pending[id] = w
+	c.npending.Store(int32(len(c.pending)))
+	// A call that cannot be cancelled may read its own reply; one that can
+	// must stay free to leave when ctx ends, so the background reader
+	// reads for it.
+	lead := !c.reading && ctx.Done() == nil
+	if !c.reading {
+		c.reading = true
+		if !lead {
+			c.kickReader()
+		}
+	}
 	c.mu.Unlock()
 
-	frame := protocol.AppendRequest(nil, id, protocol.Request{Object: obj, Method: method, Args: args})
-	if n := protocol.FrameLen(frame); n > c.opts.MaxFrame {
-		c.forget(id)
-		return nil, fmt.Errorf("manager: %v: request of %d bytes > limit %d: %w", at, n, c.opts.MaxFrame, ErrTooLarge)
+	w.frame = protocol.AppendRequest(w.frame[:0], id, protocol.Request{Object: obj, Method: method, Args: args})
+	if n := protocol.FrameLen(w.frame); n > c.opts.MaxFrame {
+		err = fmt.Errorf("request of %d bytes > limit %d: %w", n, c.opts.MaxFrame, ErrTooLarge)
+	} else {
+		err = c.write(w.frame)
 	}
-	if err := c.write(frame); err != nil {
+	if err != nil {
 		c.forget(id)
-		return nil, fmt.Errorf("manager: %v: %w", at, err)
+		if lead {
+			c.passTurn()
+		}
+		return nil, false, fmt.Errorf("manager: %v: %w", at, err)
+	}
+	if lead {
+		if c.readTurn(w) != nil {
+			return c.lastWord(at, w)
+		}
+		res, err = w.r.outcome(at)
+		return res, true, err
 	}
 	select {
-	case r := <-ch:
-		return r.outcome(at)
+	case <-w.ch:
+		res, err = w.r.outcome(at)
+		return res, true, err
 	case <-c.done:
-		return c.lastWord(at, ch)
+		return c.lastWord(at, w)
 	case <-ctx.Done():
-		return c.abandon(ctx, at, id, ch)
+		return c.abandon(ctx, at, id, w)
 	}
 }
 
@@ -164,98 +233,97 @@ func (r reply) outcome(at site) ([][]byte, error) {
 
 // lastWord returns a reply that made it in before the connection ended, or
 // the connection's error.
-func (c *client) lastWord(at site, ch chan reply) ([][]byte, error) {
+func (c *client) lastWord(at site, w *waiter) ([][]byte, bool, error) {
 	select {
-	case r := <-ch:
-		return r.outcome(at)
+	case <-w.ch:
+		res, err := w.r.outcome(at)
+		return res, true, err
 	default:
-		return nil, fmt.Errorf("manager: %v: %w", at, c.err)
+		return nil, false, fmt.Errorf("manager: %v: %w", at, c.err)
 	}
 }
 
-func (c *client) abandon(ctx context.Context, at site, id uint64, ch chan reply) ([][]byte, error) {
+func (c *client) abandon(ctx context.Context, at site, id uint64, w *waiter) ([][]byte, bool, error) {
 	cause := fmt.Errorf("manager: %v: %w", at, context.Cause(ctx))
 	if c.write(protocol.AppendCancel(nil, id)) != nil {
 		c.forget(id)
-		return nil, cause
+		return nil, false, cause
 	}
 	t := time.NewTimer(c.opts.CancelGrace)
 	defer t.Stop()
 	select {
-	case r := <-ch:
-		if r.failed && codeError(r.code) == context.Canceled {
-			return nil, cause
+	case <-w.ch:
+		if w.r.failed && codeError(w.r.code) == context.Canceled {
+			return nil, true, cause
 		}
-		return r.outcome(at) // it finished first: its outcome stands
+		res, err := w.r.outcome(at) // it finished first: its outcome stands
+		return res, true, err
 	case <-c.done:
-		return nil, cause
+		return nil, false, cause
 	case <-t.C:
 		c.forget(id) // a late reply is dropped
-		return nil, cause
+		return nil, false, cause
 	}
 }
 
 func (c *client) forget(id uint64) {
 	c.mu.Lock()
 	delete(c.pending, id)
+	c.npending.Store(int32(len(c.pending)))
 	c.mu.Unlock()
 }
 
+// write sends frame whole, after the frames sent before it. Writes
+// combine: while one goroutine is in write(2), the frames of others queue
+// behind it, and it sends them all in its next write, so many callers cost
+// a few system calls, not one each (and the server reads them in one go).
+// A queued frame is as good as sent: if its write fails, the connection
+// ends, and its caller learns so waiting for the reply.
 func (c *client) write(frame []byte) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	select {
 	case <-c.done:
+		c.wmu.Unlock()
 		return c.err
 	default:
 	}
-	// A server that stops reading for this long is wedged: give up on it.
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
-	if _, err := c.nc.Write(frame); err != nil {
-		c.close(err)
-		return c.err
+	if c.writing {
+		c.wq = append(c.wq, frame...)
+		c.wmu.Unlock()
+		return nil
 	}
-	return nil
-}
-
-// readLoop hands replies to their calls until the connection ends.
-func (c *client) readLoop() {
-	br := bufio.NewReaderSize(c.nc, 32<<10)
+	c.writing = true
+	buf := frame
+	if c.npending.Load() > 1 {
+		// Other calls are in flight: their callers, woken by the replies
+		// just read, are likely about to write too. Let them run first and
+		// queue their frames: one write for all, and one read for the server.
+		c.wq = append(c.wq, frame...)
+		c.wmu.Unlock()
+		runtime.Gosched()
+		c.wmu.Lock()
+		buf, c.wq, c.spare = c.wq, c.spare, nil
+	}
 	for {
-		// As the server does: idle as long as need be, but a frame once
-		// begun must arrive within FrameTimeout.
-		if _, err := br.Peek(1); err != nil {
-			c.close(err)
-			return
-		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.FrameTimeout))
-		f, err := protocol.ReadFrame(br, c.opts.MaxFrame)
+		c.wmu.Unlock()
+		// A server that stops reading for WriteTimeout is wedged: give up on it.
+		err := c.out.write(buf, c.opts.WriteTimeout)
+		c.wmu.Lock()
 		if err != nil {
+			c.writing, c.wq = false, nil
+			c.wmu.Unlock()
 			c.close(err)
-			return
+			return c.err
 		}
-		_ = c.nc.SetReadDeadline(time.Time{})
-		var r reply
-		switch f.Type {
-		case protocol.TypeReply:
-			r.results, err = protocol.DecodeReply(f.Body)
-		case protocol.TypeError:
-			r.failed = true
-			r.code, r.msg, err = protocol.DecodeError(f.Body)
-		default:
-			err = fmt.Errorf("server sent a %v frame", f.Type)
+		if &buf[0] != &frame[0] && c.spare == nil && cap(buf) <= maxSpare {
+			c.spare = buf[:0]
 		}
-		if err != nil {
-			c.close(fmt.Errorf("%w: %v", ErrProtocol, err))
-			return
+		if len(c.wq) == 0 {
+			c.writing = false
+			c.wmu.Unlock()
+			return nil
 		}
-		c.mu.Lock()
-		ch := c.pending[f.ID]
-		delete(c.pending, f.ID)
-		c.mu.Unlock()
-		if ch != nil { // else abandoned after its grace, or never ours
-			ch <- r
-		}
+		buf, c.wq, c.spare = c.wq, c.spare, nil
 	}
 }
 
@@ -277,6 +345,10 @@ func (c *client) close(why error) {
 	}
 	close(c.done)
 	c.nc.Close()
+	c.keyOnce.Do(func() {}) // waits for one being made; none is made after this
+	if c.keyFile != nil {
+		c.keyFile.Close() // children got duplicates
+	}
 }
 
 func (c *client) broken() bool {
@@ -310,7 +382,7 @@ func sharedClient(address string, key []byte) (*client, error) {
 	address = canonical(address)
 	k := sharedKey(address, key)
 	sharedClients.Lock()
-	if c := sharedClients.m[k]; c != nil && !c.broken() {
+	if c := sharedClients.m[k]; c != nil && !c.stale() {
 		c.users++
 		sharedClients.Unlock()
 		return c, nil
@@ -322,7 +394,7 @@ func sharedClient(address string, key []byte) (*client, error) {
 	}
 	sharedClients.Lock()
 	defer sharedClients.Unlock()
-	if old := sharedClients.m[k]; old != nil && !old.broken() { // another goroutine dialled too
+	if old := sharedClients.m[k]; old != nil && !old.stale() { // another goroutine dialled too
 		old.users++
 		c.close(fmt.Errorf("%w: a duplicate", ErrClosed))
 		return old, nil

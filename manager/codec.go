@@ -77,21 +77,28 @@ func scalarKind(k reflect.Kind) bool {
 	return false
 }
 
-func (c codec[T]) encode(v T) ([]byte, error) {
+func (c codec[T]) encode(v T) ([]byte, error) { return c.appendTo(nil, v) }
+
+// appendTo appends v's encoding to dst. A fixed-size scalar takes no
+// reflection and allocates nothing beyond dst's growth.
+func (c codec[T]) appendTo(dst []byte, v T) ([]byte, error) {
 	if c.canon {
-		return appendCanon(nil, reflect.ValueOf(&v).Elem(), false)
+		if out, ok := appendScalar(dst, &v); ok {
+			return out, nil
+		}
+		return appendCanonValue(dst, v, false)
 	}
-	return gobValue(v)
+	b, err := gobValue(v)
+	return append(dst, b...), err
 }
 
 func (c codec[T]) decode(b []byte) (T, error) {
 	var v T
 	if c.canon {
-		rest, err := decodeCanon(b, reflect.ValueOf(&v).Elem())
-		if err == nil && len(rest) != 0 {
-			err = fmt.Errorf("%d trailing bytes: %w", len(rest), ErrType)
+		if ok, err := decodeScalar(b, &v); ok {
+			return v, err
 		}
-		return v, err
+		return decodeCanonValue[T](b)
 	}
 	if len(b) == 0 || b[0] != tagGob {
 		return v, fmt.Errorf("value is not gob-encoded (tag %d) but %T wants gob: %w", firstByte(b), v, ErrType)
@@ -101,6 +108,24 @@ func (c codec[T]) decode(b []byte) (T, error) {
 		return v, fmt.Errorf("decoding %T: %v: %w", v, err, ErrType)
 	}
 	return box.V, nil
+}
+
+// appendCanonValue appends v by reflection (a copy of its own: taking an
+// address for reflect moves the variable to the heap, and the fast paths'
+// callers must not pay for that).
+func appendCanonValue[T any](dst []byte, v T, key bool) ([]byte, error) {
+	return appendCanon(dst, reflect.ValueOf(&v).Elem(), key)
+}
+
+// decodeCanonValue decodes a canonical value by reflection (its own
+// variable: taking v's address for reflect moves it to the heap).
+func decodeCanonValue[T any](b []byte) (T, error) {
+	var v T
+	rest, err := decodeCanon(b, reflect.ValueOf(&v).Elem())
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%d trailing bytes: %w", len(rest), ErrType)
+	}
+	return v, err
 }
 
 func (c codec[T]) encodeAll(vs []T) ([][]byte, error) {
@@ -154,15 +179,17 @@ func gobValue[T any](v T) (b []byte, err error) {
 // A keyCodec encodes keys of type K canonically.
 type keyCodec[K comparable] struct{}
 
-func (keyCodec[K]) encode(k K) ([]byte, error) {
-	// Common keys skip reflection.
-	switch k := any(k).(type) {
-	case string:
-		return append(binary.AppendUvarint(append(make([]byte, 0, len(k)+4), byte(reflect.String)), uint64(len(k))), k...), nil
-	case int:
-		return binary.AppendVarint([]byte{byte(reflect.Int)}, int64(k)), nil
+func (c keyCodec[K]) encode(k K) ([]byte, error) { return c.appendTo(nil, k) }
+
+// appendTo appends k's canonical form to dst; common keys skip reflection.
+func (keyCodec[K]) appendTo(dst []byte, k K) ([]byte, error) {
+	switch p := any(&k).(type) {
+	case *string:
+		return append(binary.AppendUvarint(append(dst, byte(reflect.String)), uint64(len(*p))), *p...), nil
+	case *int:
+		return binary.AppendVarint(append(dst, byte(reflect.Int)), int64(*p)), nil
 	}
-	return appendCanon(nil, reflect.ValueOf(&k).Elem(), true)
+	return appendCanonValue(dst, k, true)
 }
 
 func (keyCodec[K]) decode(b []byte) (K, error) {

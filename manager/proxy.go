@@ -138,15 +138,17 @@ func (r *ref) close() error {
 	return err
 }
 
-// A wireRef is a proxy as it crosses to another process. It carries the
-// authkey: whoever holds these bytes can use the server (see the package
-// doc's Security).
+// A wireRef is a proxy as it crosses to another process. It carries no
+// authkey (keys.go): a process that decodes it must hold the key for
+// Address already, or be a child given it with its argument (KeyFile).
 type wireRef struct {
 	Address string
-	Authkey []byte
 	ID      uint64
 	Type    string
 	Ticket  uint64
+	// KeyFile is one plus the index of the descriptor, exported with the
+	// child's argument, that holds Address and its key; 0 for none.
+	KeyFile int
 }
 
 // encode takes a transit ticket, so the object outlives this proxy until
@@ -167,8 +169,12 @@ func (r *ref) encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manager: transit: %w", ErrProtocol)
 	}
+	kf, err := r.c.exportKey()
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	w := wireRef{Address: r.c.address, Authkey: r.c.opts.Authkey, ID: r.id, Type: r.typ, Ticket: tk}
+	w := wireRef{Address: r.c.address, ID: r.id, Type: r.typ, Ticket: tk, KeyFile: kf}
 	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
 		return nil, fmt.Errorf("manager: encoding a proxy: %w", err)
 	}
@@ -176,7 +182,8 @@ func (r *ref) encode() ([]byte, error) {
 }
 
 // decodeRef connects to the server a proxy names (sharing one connection
-// per server in this process) and attaches to its object.
+// per server in this process), with the key this process holds for that
+// address, and attaches to its object.
 // want is the proxy's type; accept, if set, widens it (a Semaphore proxy
 // serves both semaphore kinds).
 func decodeRef(b []byte, want string, accept func(string) bool) (*ref, error) {
@@ -188,7 +195,22 @@ func decodeRef(b []byte, want string, accept func(string) bool) (*ref, error) {
 		return nil, fmt.Errorf("manager: decoding a %s proxy from a %s: %w", want, w.Type, ErrType)
 	}
 	typ := w.Type
-	c, err := sharedClient(w.Address, w.Authkey)
+	address := canonical(w.Address)
+	if w.KeyFile > 0 {
+		from, err := inheritKey(w.KeyFile - 1)
+		if err != nil {
+			return nil, err
+		}
+		if from != address {
+			return nil, fmt.Errorf("manager: decoding a proxy of %s: its key descriptor is for %s: %w", address, from, ErrProtocol)
+		}
+	}
+	key := keyFor(address)
+	if key == nil {
+		return nil, fmt.Errorf("manager: decoding a proxy of %s: this process holds no key for that server "+
+			"(a child gets it with its procs.Start argument; elsewhere use Authorize, or Connect first): %w", address, ErrAuth)
+	}
+	c, err := sharedClient(address, key)
 	if err != nil {
 		return nil, err
 	}

@@ -62,29 +62,12 @@ func keyable(t reflect.Type) error {
 
 // Get returns the value for k, or ErrNotFound (Python's KeyError).
 func (d *Dict[K, V]) Get(k K) (V, error) {
-	var zero V
-	kb, err := d.keys.encode(k)
-	if err != nil {
-		return zero, err
-	}
-	b, err := d.r.one(bg, "Get", kb)
-	if err != nil {
-		return zero, err
-	}
-	return d.vals.decode(b)
+	return callKeyed(d.r, "Get", d.keys, k, d.vals, nil, true)
 }
 
 // Set stores v under k.
 func (d *Dict[K, V]) Set(k K, v V) error {
-	kb, err := d.keys.encode(k)
-	if err != nil {
-		return err
-	}
-	vb, err := d.vals.encode(v)
-	if err != nil {
-		return err
-	}
-	_, err = d.r.do("Set", kb, vb)
+	_, err := callKeyed(d.r, "Set", d.keys, k, d.vals, &v, false)
 	return err
 }
 

@@ -31,38 +31,16 @@ func NewValue[T any](m *Manager, v T, opts ...ObjectOption) (*Value[T], error) {
 }
 
 // Get returns the value.
-func (v *Value[T]) Get() (T, error) {
-	b, err := v.r.one(bg, "Get")
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return v.vals.decode(b)
-}
+func (v *Value[T]) Get() (T, error) { return callValue(v.r, "Get", v.vals, true) }
 
 // Set stores x.
 func (v *Value[T]) Set(x T) error {
-	b, err := v.vals.encode(x)
-	if err != nil {
-		return err
-	}
-	_, err = v.r.do("Set", b)
+	_, err := callValue(v.r, "Set", v.vals, false, x)
 	return err
 }
 
 // Swap stores x and returns the value it replaced.
-func (v *Value[T]) Swap(x T) (T, error) {
-	var zero T
-	b, err := v.vals.encode(x)
-	if err != nil {
-		return zero, err
-	}
-	old, err := v.r.one(bg, "Swap", b)
-	if err != nil {
-		return zero, err
-	}
-	return v.vals.decode(old)
-}
+func (v *Value[T]) Swap(x T) (T, error) { return callValue(v.r, "Swap", v.vals, true, x) }
 
 // CompareAndSwap stores new if the value is old, and reports whether it
 // did. T must be a scalar (ErrType otherwise): the server compares
@@ -91,15 +69,7 @@ func (v *Value[T]) Add(delta T) (T, error) {
 	if family(reflect.TypeFor[T]().Kind()) == 0 {
 		return zero, fmt.Errorf("manager: Add on a Value[%v]: numbers only: %w", reflect.TypeFor[T](), ErrType)
 	}
-	db, err := v.vals.encode(delta)
-	if err != nil {
-		return zero, err
-	}
-	b, err := v.r.one(bg, "Add", db)
-	if err != nil {
-		return zero, err
-	}
-	return v.vals.decode(b)
+	return callValue(v.r, "Add", v.vals, true, delta)
 }
 
 // Close releases this proxy's reference.

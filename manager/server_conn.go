@@ -14,10 +14,12 @@ import (
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
 )
 
-// A serverConn serves one authenticated client. One goroutine reads frames
-// and starts a goroutine per call, so a call that blocks (Queue.Get,
-// Mutex.Lock) never holds up the others on the same connection; replies
-// go out in completion order, each tagged with its request's id.
+// A serverConn serves one authenticated client. One goroutine reads
+// frames; it answers a call that cannot block itself, inline, and starts a
+// goroutine for one that may (Queue.Get, Mutex.Lock), so a blocked call
+// never holds up the others on the same connection. Replies go out in
+// completion order, each tagged with its request's id; the replies to a
+// burst of buffered requests go out together.
 //
 // What a connection may cost is bounded: one frame being read (MaxFrame,
 // and allocated only as its bytes arrive), MaxCallsPerConn calls holding at
@@ -29,10 +31,14 @@ type serverConn struct {
 	id   uint64
 	nc   net.Conn
 	br   *bufio.Reader
+	out  frameSink
+	spin spinner // the reader's
 	life context.Context
 	end  context.CancelCauseFunc
 
-	wmu sync.Mutex // serializes replies
+	wmu     sync.Mutex // serializes replies; guards the two below
+	held    []byte     // replies the reader will send with the next ones
+	holding bool       // the reader has more requests buffered: it flushes held
 
 	mu    sync.Mutex
 	calls map[uint64]context.CancelFunc // calls in flight by request id
@@ -43,25 +49,43 @@ type serverConn struct {
 }
 
 func newServerConn(s *Server, id uint64, nc net.Conn) *serverConn {
-	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(nc, 32<<10), calls: map[uint64]context.CancelFunc{}}
+	c := &serverConn{s: s, id: id, nc: nc, br: bufio.NewReaderSize(newSockReader(nc), 32<<10), out: newFrameSink(nc), spin: newSpinner(nc, s.opts.Spin), calls: map[uint64]context.CancelFunc{}}
 	c.life, c.end = context.WithCancelCause(s.life)
 	return c
 }
 
 // readLoop reads frames until the connection fails, and returns why.
 func (c *serverConn) readLoop() error {
+	holding := false // replies wait for the rest of a burst (hold)
 	for {
 		// Idle between frames for as long as the client likes; once a frame
-		// begins, all of it must arrive within FrameTimeout.
+		// begins, all of it must arrive within FrameTimeout (netio.go: the
+		// deadline is armed only when the frame is not all here yet).
+		if c.br.Buffered() == 0 {
+			c.spin.wait()
+		}
 		if _, err := c.br.Peek(1); err != nil {
 			return err
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.FrameTimeout))
+		armed := !frameBuffered(c.br)
+		if armed {
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.s.opts.FrameTimeout))
+		}
 		f, err := protocol.ReadFrame(c.br, c.s.opts.MaxFrame)
 		if err != nil {
 			return err
 		}
-		_ = c.nc.SetReadDeadline(time.Time{})
+		if armed {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
+		// With another request already buffered, replies wait for it and go
+		// out together: one write(2), and one wake-up of the client, for a
+		// burst of calls.
+		more := frameBuffered(c.br)
+		if more && !holding {
+			c.hold(true)
+			holding = true
+		}
 		switch f.Type {
 		case protocol.TypeRequest:
 			if err := c.start(f); err != nil {
@@ -76,6 +100,10 @@ func (c *serverConn) readLoop() error {
 			}
 		default:
 			return fmt.Errorf("client sent a %v frame: %w", f.Type, ErrProtocol)
+		}
+		if holding && !more { // the burst's last: send them all
+			c.hold(false)
+			holding = false
 		}
 	}
 }
@@ -178,16 +206,57 @@ func (s *Server) dispatch(ctx context.Context, c caller, req protocol.Request, e
 	return e.obj.call(ctx, c, req.Method, req.Args)
 }
 
-// write sends one frame; a client that does not take it within
-// WriteTimeout is dropped.
+// write sends one frame, or holds it for the reader to send with the
+// replies to the requests it has buffered; a client that does not take
+// them within WriteTimeout is dropped.
 func (c *serverConn) write(frame []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.life.Err() != nil && context.Cause(c.life) != ErrShutdown {
 		return // closed: nobody to tell
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-	if _, err := c.nc.Write(frame); err != nil {
+	if c.holding && len(c.held) < maxHeld {
+		c.held = append(c.held, frame...)
+		return
+	}
+	if len(c.held) > 0 {
+		c.held = append(c.held, frame...)
+		c.flushLocked()
+		return
+	}
+	c.send(frame)
+}
+
+// maxHeld bounds the replies held back for one write.
+const maxHeld = 64 << 10
+
+// hold starts or ends a burst: while on, replies wait in held; turning it
+// off sends them.
+func (c *serverConn) hold(on bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.holding = on
+	if !on {
+		c.flushLocked()
+	}
+}
+
+func (c *serverConn) flushLocked() {
+	if len(c.held) == 0 {
+		return
+	}
+	if c.life.Err() == nil || context.Cause(c.life) == ErrShutdown {
+		c.send(c.held)
+	}
+	if cap(c.held) > maxSpare {
+		c.held = nil
+	} else {
+		c.held = c.held[:0]
+	}
+}
+
+func (c *serverConn) send(b []byte) {
+	if err := c.out.write(b, c.s.opts.WriteTimeout); err != nil {
 		go c.close(fmt.Errorf("writing a reply: %w", err))
 	}
 }

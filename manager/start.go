@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
@@ -40,6 +41,9 @@ func Start(opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("manager: start: %w", err)
 	}
 	defer rdv.Close()
+	if testHookRendezvous != nil {
+		testHookRendezvous(Addr(rdv.Addr()))
+	}
 	arg := serverArg{Address: opts.Address, Authkey: opts.Authkey, Rendezvous: rdv.Addr().String(), Limits: limitsOf(opts)}
 	p, err := procs.Start(serverFunc, arg, procs.WithName("manager"), procs.WithDaemon(true))
 	if err != nil {
@@ -64,52 +68,115 @@ func Start(opts Options) (*Manager, error) {
 	return &Manager{c: c, proc: p, lifeline: lifeline, opts: opts}, nil
 }
 
+// maxRendezvous bounds the rendezvous handshakes running at once; beyond
+// it a new connection is closed unread.
+const maxRendezvous = 256
+
+// testHookRendezvous, if set, learns the rendezvous address before the
+// child starts (tests dial it).
+var testHookRendezvous func(address string)
+
 // awaitChild accepts the child's rendezvous connection, authenticates it
 // and reads its address, unless the child dies or DialTimeout (30 s at
 // least) passes first.
+//
+// Anybody on this machine may dial the rendezvous (an abstract socket is
+// listed in /proc/net/unix), so each connection is authenticated on a
+// goroutine of its own, bounded by HandshakeTimeout: a peer that connects
+// and says nothing costs only its own goroutine and socket, never the
+// child's turn. The first connection that passes is the child's (it alone
+// knows the key); the others are closed when this returns.
 func awaitChild(rdv net.Listener, p *procs.Process, opts Options) (string, net.Conn, error) {
 	type result struct {
 		addr string
 		conn net.Conn
-		err  error
 	}
 	got := make(chan result, 1)
+	acceptErr := make(chan error, 1)
+	var (
+		mu     sync.Mutex
+		open   = map[net.Conn]bool{} // connections still authenticating
+		closed bool                  // awaitChild returned: close what comes
+		wg     sync.WaitGroup
+	)
+	finish := func() {
+		rdv.Close()
+		mu.Lock()
+		closed = true
+		for conn := range open {
+			conn.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			conn, err := rdv.Accept()
 			if err != nil {
-				got <- result{err: err}
+				acceptErr <- err
 				return
 			}
-			_ = conn.SetDeadline(time.Now().Add(opts.HandshakeTimeout))
-			addr, err := readRendezvous(conn, opts.Authkey)
-			if err != nil {
-				// Not our child (anybody may dial an abstract socket): next.
+			mu.Lock()
+			if closed || len(open) >= maxRendezvous {
+				mu.Unlock()
 				conn.Close()
 				continue
 			}
-			_ = conn.SetDeadline(time.Time{})
-			got <- result{addr: addr, conn: conn}
-			return
+			open[conn] = true
+			wg.Add(1)
+			mu.Unlock()
+			go func() {
+				defer wg.Done()
+				_ = conn.SetDeadline(time.Now().Add(opts.HandshakeTimeout))
+				addr, err := readRendezvous(conn, opts.Authkey)
+				mu.Lock()
+				delete(open, conn)
+				mu.Unlock()
+				if err == nil {
+					_ = conn.SetDeadline(time.Time{})
+					select {
+					case got <- result{addr: addr, conn: conn}:
+						return
+					default: // another one passed first
+					}
+				}
+				conn.Close() // not our child (or not first): next
+			}()
 		}
 	}()
 	t := time.NewTimer(max(opts.DialTimeout, 30*time.Second))
 	defer t.Stop()
 	select {
 	case r := <-got:
-		return r.addr, r.conn, r.err
+		finish()
+		return r.addr, r.conn, nil
+	case err := <-acceptErr:
+		finish()
+		return "", nil, err
 	case <-p.Done():
-		rdv.Close()
-		if r := <-got; r.conn != nil { // it spoke just before dying
+		finish()
+		if r, ok := tryRecv(got); ok { // it spoke just before dying
 			r.conn.Close()
 		}
 		return "", nil, fmt.Errorf("the server process ended before serving: %w", p.Join())
 	case <-t.C:
-		rdv.Close()
-		if r := <-got; r.conn != nil {
+		finish()
+		if r, ok := tryRecv(got); ok {
 			r.conn.Close()
 		}
 		return "", nil, fmt.Errorf("the server process did not report in time: %w", ErrTimeout)
+	}
+}
+
+func tryRecv[T any](ch <-chan T) (T, bool) {
+	select {
+	case v := <-ch:
+		return v, true
+	default:
+		var zero T
+		return zero, false
 	}
 }
 
@@ -153,16 +220,18 @@ type serverArg struct {
 type limits struct {
 	MaxFrame, MaxCallsPerConn, MaxBytesPerConn, MaxHandshakes int
 	HandshakeTimeout, FrameTimeout, WriteTimeout, TransitTTL  time.Duration
+	Spin                                                      time.Duration
 }
 
 func limitsOf(o Options) limits {
 	return limits{o.MaxFrame, o.MaxCallsPerConn, o.MaxBytesPerConn, o.MaxHandshakes,
-		o.HandshakeTimeout, o.FrameTimeout, o.WriteTimeout, o.TransitTTL}
+		o.HandshakeTimeout, o.FrameTimeout, o.WriteTimeout, o.TransitTTL, o.Spin}
 }
 
 func (l limits) options(o Options) Options {
 	o.MaxFrame, o.MaxCallsPerConn, o.MaxBytesPerConn, o.MaxHandshakes = l.MaxFrame, l.MaxCallsPerConn, l.MaxBytesPerConn, l.MaxHandshakes
 	o.HandshakeTimeout, o.FrameTimeout, o.WriteTimeout, o.TransitTTL = l.HandshakeTimeout, l.FrameTimeout, l.WriteTimeout, l.TransitTTL
+	o.Spin = l.Spin
 	return o
 }
 

@@ -97,39 +97,69 @@ const chunk = 64 << 10
 // ErrFrameTooLarge or ErrMalformed (wrapped) for bad frames, and r's own
 // errors (a deadline, a reset) as they come.
 func ReadFrame(r io.Reader, max int) (Frame, error) {
-	max = clampMax(max)
 	var hdr [HeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:lenSize]); err != nil {
 		return Frame{}, err // io.EOF only when nothing at all was read
 	}
-	n := binary.BigEndian.Uint32(hdr[:lenSize])
-	if n > uint32(max) {
-		return Frame{}, fmt.Errorf("protocol: length %d > limit %d: %w", n, max, ErrFrameTooLarge)
-	}
-	if n < MinFrame {
-		return Frame{}, fmt.Errorf("protocol: length %d < %d: %w", n, MinFrame, ErrMalformed)
+	if _, err := CheckLength(hdr[:lenSize], max); err != nil {
+		return Frame{}, err
 	}
 	if _, err := io.ReadFull(r, hdr[lenSize:]); err != nil {
 		return Frame{}, noEOF(err)
 	}
-	f := Frame{Type: Type(hdr[typeOffset]), ID: binary.BigEndian.Uint64(hdr[idOffset:])}
-	if f.Type == 0 || f.Type >= typeEnd {
-		return Frame{}, fmt.Errorf("protocol: %v: %w", f.Type, ErrMalformed)
-	}
-	if f.ID == 0 {
-		return Frame{}, fmt.Errorf("protocol: %v with id 0: %w", f.Type, ErrMalformed)
-	}
-	body, err := readBody(r, int(n)-MinFrame)
+	f, n, err := ParseHeader(hdr[:], max)
 	if err != nil {
 		return Frame{}, err
 	}
-	f.Body = body
+	if f.Body, err = ReadBody(r, n, nil); err != nil {
+		return Frame{}, err
+	}
 	return f, nil
 }
 
-// readBody reads exactly n bytes, growing its buffer as bytes arrive rather
-// than trusting n up front.
-func readBody(r io.Reader, n int) ([]byte, error) {
+// CheckLength checks a frame's length field (the first 4 bytes of h)
+// against max (clamped as ReadFrame clamps it) and returns the body's
+// length.
+func CheckLength(h []byte, max int) (int, error) {
+	max = clampMax(max)
+	n := binary.BigEndian.Uint32(h[:lenSize])
+	if n > uint32(max) {
+		return 0, fmt.Errorf("protocol: length %d > limit %d: %w", n, max, ErrFrameTooLarge)
+	}
+	if n < MinFrame {
+		return 0, fmt.Errorf("protocol: length %d < %d: %w", n, MinFrame, ErrMalformed)
+	}
+	return int(n) - MinFrame, nil
+}
+
+// ParseHeader checks a frame's header (HeaderSize bytes of h) as ReadFrame
+// does and returns the frame without its body, and the body's length, for
+// a reader that reads the body itself (into a buffer it reuses).
+func ParseHeader(h []byte, max int) (Frame, int, error) {
+	n, err := CheckLength(h, max)
+	if err != nil {
+		return Frame{}, 0, err
+	}
+	f := Frame{Type: Type(h[typeOffset]), ID: binary.BigEndian.Uint64(h[idOffset:])}
+	if f.Type == 0 || f.Type >= typeEnd {
+		return Frame{}, 0, fmt.Errorf("protocol: %v: %w", f.Type, ErrMalformed)
+	}
+	if f.ID == 0 {
+		return Frame{}, 0, fmt.Errorf("protocol: %v with id 0: %w", f.Type, ErrMalformed)
+	}
+	return f, n, nil
+}
+
+// ReadBody reads exactly n bytes into buf's storage when it holds them,
+// else into storage grown as bytes arrive rather than trusting n up front.
+func ReadBody(r io.Reader, n int, buf []byte) ([]byte, error) {
+	if buf != nil && n <= cap(buf) {
+		b := buf[:n]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, noEOF(err)
+		}
+		return b, nil
+	}
 	if n <= chunk {
 		b := make([]byte, n)
 		if _, err := io.ReadFull(r, b); err != nil {

@@ -66,8 +66,14 @@ func AppendReply(dst []byte, id uint64, results [][]byte) []byte {
 
 // DecodeReply decodes a reply body. The results alias body.
 func DecodeReply(body []byte) ([][]byte, error) {
+	return DecodeReplyInto(nil, body)
+}
+
+// DecodeReplyInto is DecodeReply that keeps the results in dst's storage
+// when it holds them.
+func DecodeReplyInto(dst [][]byte, body []byte) ([][]byte, error) {
 	d := decoder{b: body}
-	res := d.list()
+	res := d.listInto(dst)
 	return res, d.end("reply")
 }
 
@@ -152,7 +158,9 @@ func (d *decoder) bytes(max int) []byte {
 // list reads a count and that many byte strings. Each string takes at least
 // one byte (its length), so a count above the bytes left is refused before
 // the slice is allocated.
-func (d *decoder) list() [][]byte {
+func (d *decoder) list() [][]byte { return d.listInto(nil) }
+
+func (d *decoder) listInto(dst [][]byte) [][]byte {
 	n := d.uvarint()
 	if d.err {
 		return nil
@@ -161,7 +169,12 @@ func (d *decoder) list() [][]byte {
 		d.fail(fmt.Sprintf("%d items in %d bytes", n, len(d.b)))
 		return nil
 	}
-	list := make([][]byte, n)
+	var list [][]byte
+	if n <= uint64(cap(dst)) {
+		list = dst[:n]
+	} else {
+		list = make([][]byte, n)
+	}
 	for i := range list {
 		list[i] = d.bytes(len(d.b))
 	}
