@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/multiproc-go/multiproc/procs"
@@ -275,9 +276,27 @@ func (p *Pool) publish(msgs []*nats.Msg, ids []uint64) {
 			f  jetstream.PubAckFuture
 			id uint64
 		}{f, ids[k]}
+		if duplicatePublish.Load() {
+			p.republish(m)
+		}
 	}
 	close(acks)
 	<-done
+}
+
+// Tests make pools publish each task twice: the stream must drop the
+// second copy.
+var (
+	duplicatePublish  atomic.Bool
+	duplicatesDropped atomic.Int64
+)
+
+func (p *Pool) republish(m *nats.Msg) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if ack, err := p.js.PublishMsg(ctx, m); err == nil && ack.Duplicate {
+		duplicatesDropped.Add(1)
+	}
 }
 
 // answer removes task id from the table and, if it was still there (the
