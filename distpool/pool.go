@@ -148,7 +148,7 @@ func NewPool(ctx context.Context, nc *nats.Conn, opts ...Option) (*Pool, error) 
 	if err != nil {
 		return fail(fmt.Errorf("distpool: results: %w", err))
 	}
-	if p.results, err = cons.Consume(p.onResult); err != nil {
+	if p.results, err = cons.Consume(p.onResult, jetstream.PullExpiry(4*time.Second), jetstream.PullHeartbeat(time.Second)); err != nil {
 		return fail(fmt.Errorf("distpool: results: %w", err))
 	}
 	if p.hosts, err = watchHosts(ctx, js, cfg.queue); err != nil {

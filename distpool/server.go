@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -24,6 +25,7 @@ type Server struct {
 	token  string
 	dir    string
 	ownDir bool
+	down   sync.Once
 }
 
 // A ServerOption configures StartServer.
@@ -132,11 +134,13 @@ func (s *Server) Connect(opts ...ConnectOption) (*nats.Conn, error) {
 }
 
 // Shutdown stops the server, waits for it, and removes its store
-// directory if StartServer made it.
+// directory if StartServer made it. Calls after the first do nothing.
 func (s *Server) Shutdown() {
-	s.ns.Shutdown()
-	s.ns.WaitForShutdown()
-	s.cleanup()
+	s.down.Do(func() {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+		s.cleanup()
+	})
 }
 
 func (s *Server) cleanup() {
@@ -207,6 +211,19 @@ func Connect(url string, opts ...ConnectOption) (*nats.Conn, error) {
 	if c.tls != nil {
 		nopts = append(nopts, nats.Secure(c.tls))
 	}
+	// The KV watcher's consumer is recreated after a server restart and
+	// says so once: not worth a line on stderr. Other errors are shown as
+	// nats.go shows them.
+	nopts = append(nopts, nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrConsumerNotActive) {
+			return
+		}
+		subject := ""
+		if sub != nil {
+			subject = " on " + sub.Subject
+		}
+		fmt.Fprintf(os.Stderr, "nats: %v%s\n", err, subject)
+	}))
 	nopts = append(nopts, c.extra...)
 	nc, err := nats.Connect(url, nopts...)
 	if err != nil {
