@@ -42,14 +42,15 @@ type Pool struct {
 	reply   string
 	maxPay  int
 
-	mu       sync.Mutex
-	tasks    map[uint64]*inflight // by task id, until answered
-	bySeq    map[uint64]uint64    // stream sequence → task id
-	nextID   uint64
-	closed   bool
-	ended    bool
-	idle     chan struct{} // closed when nothing is in flight after Close
-	window   chan struct{} // bounds publishes awaiting their PubAck
+	mu     sync.Mutex
+	tasks  map[uint64]*inflight // by task id, until answered
+	bySeq  map[uint64]uint64    // stream sequence → task id
+	nextID uint64
+	closed bool
+	ended  bool
+	idle   chan struct{} // closed when nothing is in flight after Close
+	window chan struct{} // bounds publishes awaiting their PubAck
+	halt   atomic.Bool   // Terminate: publish no more
 
 	hosts    *hostWatch
 	results  jetstream.ConsumeContext
@@ -263,6 +264,9 @@ func (p *Pool) publish(msgs []*nats.Msg, ids []uint64) {
 		}
 	}()
 	for k, m := range msgs {
+		if p.halt.Load() {
+			break // terminated: the tasks failed already
+		}
 		p.window <- struct{}{}
 		f, err := p.js.PublishMsgAsync(m)
 		if err != nil {
@@ -423,6 +427,9 @@ func (p *Pool) Terminate() error {
 	for _, t := range ts {
 		t.job.Fail(t.i, procs.ErrPoolTerminated)
 	}
+	// No publish may follow the purge.
+	p.halt.Store(true)
+	p.bg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
@@ -459,7 +466,6 @@ func (p *Pool) stop() {
 	}
 	p.cbs.close()
 }
-
 
 // A callbackQueue runs functions one at a time, in order, on its own
 // goroutine.
