@@ -122,6 +122,7 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 		cfg.ready()
 	}
 	slots.Wait()
+	h.answering.Wait()
 	stop()
 	wg.Wait()
 	return nil
@@ -158,6 +159,8 @@ type host struct {
 	js      jetstream.JetStream
 	pool    *procs.Pool
 	ackWait atomic.Int64 // the queue's AckWait, in ns
+	// answering counts answers being published: Serve waits for them.
+	answering sync.WaitGroup
 }
 
 // followAckWait keeps ackWait up to date: a pool may change it.
@@ -253,9 +256,13 @@ func (h *host) run(m jetstream.Msg) {
 		done <- outcome{err: err}
 	}
 	o := <-done
-	close(stop)
-	beat.Wait()
-	answer(o.data, o.w, o.err)
+	// The worker is idle again: the slot may fetch its next task while
+	// the answer goes out (heartbeats go on until it is acked).
+	h.answering.Go(func() {
+		answer(o.data, o.w, o.err)
+		close(stop)
+		beat.Wait()
+	})
 }
 
 // heartbeat tells the server the task is in progress every quarter of
