@@ -96,6 +96,9 @@ func WithRetries(n int) Option { return func(c *poolConfig) { c.retries = n } }
 // executables differ only in what the hash cannot tell apart).
 func WithBuildID(id string) Option { return func(c *poolConfig) { c.build = id } }
 
+// setupTimeout bounds NewPool's and Serve's exchanges with the server.
+const setupTimeout = 30 * time.Second
+
 // NewPool starts a pool on nc. It creates the streams and the queue's
 // consumer if they do not exist yet, and returns once it listens for
 // results; hosts may come later.
@@ -113,6 +116,9 @@ func NewPool(ctx context.Context, nc *nats.Conn, opts ...Option) (*Pool, error) 
 	if cfg.build == "" {
 		cfg.build = buildID()
 	}
+	// Setting up is a few round trips: bounded even if ctx is not.
+	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1<<16), jetstream.WithPublishAsyncTimeout(time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("distpool: %w", err)

@@ -88,14 +88,16 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 	if err != nil {
 		return fmt.Errorf("distpool: serve: %w", err)
 	}
-	if err := setup(ctx, js); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, setupTimeout)
+	defer cancel()
+	if err := setup(sctx, js); err != nil {
 		return err
 	}
-	cons, err := queueConsumer(ctx, js, cfg.queue)
+	cons, err := queueConsumer(sctx, js, cfg.queue)
 	if err != nil {
 		return err
 	}
-	kv, err := hostsKV(ctx, js)
+	kv, err := hostsKV(sctx, js)
 	if err != nil {
 		return err
 	}
