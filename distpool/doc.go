@@ -24,9 +24,11 @@
 //
 // Submit encodes each task as the local pool does (raw bytes for
 // fixed-size types, gob otherwise), refuses arguments holding
-// shared-memory objects (ErrNotPortable) and tasks over the server's max
-// payload (ErrTooLarge), and publishes one message per task to the
-// queue's work-queue stream, stamped with the program's build identity.
+// shared-memory objects (ErrNotPortable), and publishes one message per
+// task to the queue's work-queue stream, stamped with the program's build
+// identity. A task or result larger than the server's max payload goes
+// through JetStream's object store, which cuts it into chunks: Map's
+// chunk is a matter of speed, never of size.
 // A host fetches a task only when one of its local workers is idle (so a
 // task that kills its host takes no queued task with it), refuses a task
 // of another build (ErrBuildMismatch), runs it on its local procs.Pool,
@@ -57,7 +59,9 @@
 // # What it leaves on the server
 //
 // Two streams (DISTPOOL_TASKS, DISTPOOL_RESULTS), one durable consumer per
-// queue and a KV bucket, created on first use and kept. A pool's own
+// queue, a KV bucket (distpool_hosts) and an object store
+// (distpool_blobs), created on first use and kept. A pool's own
 // results are purged when it ends (Join after Close, or Terminate), its
-// queued tasks by Terminate; results nobody collects expire after an hour.
+// queued tasks by Terminate, its large tasks' and results' objects as
+// they are answered and read; what nobody collects expires after an hour.
 package distpool

@@ -17,9 +17,6 @@ var (
 	// ErrBuildMismatch: the host runs a different build of the program
 	// than the driver, so it refused the task.
 	ErrBuildMismatch = errors.New("distpool: worker host runs a different build")
-	// ErrTooLarge: a task's encoding does not fit in the server's max
-	// payload; give Map a smaller chunk.
-	ErrTooLarge = errors.New("distpool: task larger than the server's max payload")
 	// ErrUnauthorized: the server refused the connection's credential.
 	ErrUnauthorized = errors.New("distpool: the NATS server refused the credential")
 	// ErrHost: the host could not run the task (no such function in its

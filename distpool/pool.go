@@ -42,27 +42,30 @@ type Pool struct {
 	reply   string
 	maxPay  int
 
-	mu     sync.Mutex
-	tasks  map[uint64]*inflight // by task id, until answered
-	bySeq  map[uint64]uint64    // stream sequence → task id
-	nextID uint64
-	closed bool
-	ended  bool
-	idle   chan struct{} // closed when nothing is in flight after Close
-	window chan struct{} // bounds publishes awaiting their PubAck
-	halt   atomic.Bool   // Terminate: publish no more
+	mu      sync.Mutex
+	tasks   map[uint64]*inflight // by task id, until answered
+	bySeq   map[uint64]uint64    // stream sequence → task id
+	nextID  uint64
+	closed  bool
+	ended   bool
+	idle    chan struct{} // closed when nothing is in flight after Close
+	window  chan struct{} // bounds publishes awaiting their PubAck
+	halt    atomic.Bool   // Terminate: publish no more
+	stopped bool          // stop has begun: no new background goroutine
 
 	hosts    *hostWatch
 	results  jetstream.ConsumeContext
 	advisory *nats.Subscription
 	cbs      *callbackQueue
+	blobs    *blobs
 	bg       sync.WaitGroup
 }
 
 type inflight struct {
-	job *procs.Job
-	i   int
-	seq uint64
+	job  *procs.Job
+	i    int
+	seq  uint64
+	blob string // the object holding the task, if it is one
 }
 
 // An Option configures NewPool.
@@ -140,6 +143,7 @@ func NewPool(ctx context.Context, nc *nats.Conn, opts ...Option) (*Pool, error) 
 		tasks: map[uint64]*inflight{}, bySeq: map[uint64]uint64{},
 		idle: make(chan struct{}), window: make(chan struct{}, 4096),
 		cbs: newCallbackQueue(), maxPay: int(nc.MaxPayload()),
+		blobs: &blobs{js: js},
 	}
 	p.subject = taskSubject(cfg.queue, p.id)
 	p.reply = resultPrefix + p.id
@@ -206,11 +210,6 @@ func (p *Pool) Submit(j *procs.Job) error {
 		}
 		return fmt.Errorf("distpool: %q: a task argument holds a shared-memory object: %w", j.Func(), ErrNotPortable)
 	}
-	for i, m := range msgs {
-		if len(m.Data)+1024 > p.maxPay {
-			return fmt.Errorf("distpool: %q: task %d is %d bytes, the server takes %d: %w", j.Func(), i, len(m.Data), p.maxPay, ErrTooLarge)
-		}
-	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -232,16 +231,25 @@ func (p *Pool) Submit(j *procs.Job) error {
 		m.Header.Set(hdrReply, p.reply)
 		m.Header.Set(jetstream.MsgIDHeader, p.id+"."+id)
 	}
-	p.bg.Add(1)
-	go p.publish(msgs, ids)
+	p.background(func() { p.publish(msgs, ids) })
 	return nil
+}
+
+// background runs f on a goroutine that stop waits for; once stop has
+// begun, f is dropped (what it would clean up, the server's TTLs take).
+func (p *Pool) background(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
+	p.bg.Go(f)
 }
 
 // publish sends the messages in order, a bounded number awaiting their
 // PubAck at a time, and records each task's stream sequence (which the
 // MAX_DELIVERIES advisory names).
 func (p *Pool) publish(msgs []*nats.Msg, ids []uint64) {
-	defer p.bg.Done()
 	acks := make(chan struct {
 		f  jetstream.PubAckFuture
 		id uint64
@@ -272,6 +280,21 @@ func (p *Pool) publish(msgs []*nats.Msg, ids []uint64) {
 	for k, m := range msgs {
 		if p.halt.Load() {
 			break // terminated: the tasks failed already
+		}
+		if len(m.Data)+headroom > p.maxPay {
+			// Too large for a message: the object store chunks it.
+			name := m.Header.Get(jetstream.MsgIDHeader)
+			if err := p.blobs.put(name, m.Data, time.Minute); err != nil {
+				p.answer(ids[k], func(t *inflight) { t.job.Fail(t.i, fmt.Errorf("distpool: %q: %w", t.job.Func(), err)) })
+				continue
+			}
+			p.mu.Lock()
+			if t := p.tasks[ids[k]]; t != nil {
+				t.blob = name
+			}
+			p.mu.Unlock()
+			m.Header.Set(hdrBlob, name)
+			m.Data = nil
 		}
 		p.window <- struct{}{}
 		f, err := p.js.PublishMsgAsync(m)
@@ -324,6 +347,9 @@ func (p *Pool) answer(id uint64, end func(*inflight)) {
 	if t == nil {
 		return
 	}
+	if t.blob != "" {
+		p.background(func() { p.blobs.delete(t.blob) })
+	}
 	end(t)
 	p.mu.Lock()
 	if p.closed && len(p.tasks) == 0 && !p.ended {
@@ -340,13 +366,28 @@ func (p *Pool) onResult(m jetstream.Msg) {
 		return // not ours to make sense of
 	}
 	host := h.Get(hdrWorker)
+	data := m.Data()
+	if name := h.Get(hdrBlob); name != "" {
+		p.mu.Lock()
+		ours := p.tasks[id] != nil
+		p.mu.Unlock()
+		if !ours {
+			p.background(func() { p.blobs.delete(name) }) // answered already
+			return
+		}
+		var err error
+		if data, err = p.blobs.get(name, time.Minute); err != nil {
+			p.answer(id, func(t *inflight) { t.job.Fail(t.i, fmt.Errorf("distpool: %q: result: %w", t.job.Func(), err)) })
+			return
+		}
+		p.background(func() { p.blobs.delete(name) })
+	}
 	switch h.Get(hdrStatus) {
 	case "ok":
 		pid, _ := strconv.Atoi(h.Get(hdrPid))
-		data := m.Data()
 		p.answer(id, func(t *inflight) { t.job.Deliver(t.i, data, procs.Worker{Name: host, Pid: pid}) })
 	default:
-		err := decodeError(host, m.Data())
+		err := decodeError(host, data)
 		p.answer(id, func(t *inflight) { t.job.Fail(t.i, err) })
 	}
 }
@@ -372,7 +413,7 @@ func (p *Pool) onAdvisory(m *nats.Msg) {
 			t.job.Func(), p.cfg.ackWait, adv.Deliveries, ErrWorkerLost))
 	})
 	// The work-queue stream keeps a message that ran out of deliveries.
-	p.bg.Go(func() {
+	p.background(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if s, err := p.js.Stream(ctx, tasksStream); err == nil {
@@ -435,6 +476,9 @@ func (p *Pool) Terminate() error {
 	}
 	// No publish may follow the purge.
 	p.halt.Store(true)
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
 	p.bg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -462,6 +506,9 @@ func (p *Pool) stop() {
 	if p.hosts != nil {
 		p.hosts.stop()
 	}
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
 	p.bg.Wait()
 	if p.js != nil && p.reply != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -106,7 +106,7 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 		return fmt.Errorf("distpool: serve: %w", err)
 	}
 	defer pool.Terminate()
-	h := &host{cfg: cfg, js: js, pool: pool}
+	h := &host{cfg: cfg, js: js, pool: pool, blobs: &blobs{js: js}, maxPay: int(nc.MaxPayload())}
 	h.ackWait.Store(int64(cons.CachedInfo().Config.AckWait))
 
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -161,6 +161,8 @@ type host struct {
 	js      jetstream.JetStream
 	pool    *procs.Pool
 	ackWait atomic.Int64 // the queue's AckWait, in ns
+	blobs   *blobs
+	maxPay  int
 	// answering counts answers being published: Serve waits for them.
 	answering sync.WaitGroup
 }
@@ -227,7 +229,16 @@ func (h *host) run(m jetstream.Msg) {
 			out.Header.Set(hdrStatus, "error")
 			out.Data = encodeError(h.cfg.name, err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(h.ackWait.Load()))
+		wait := time.Duration(h.ackWait.Load())
+		if len(out.Data)+headroom > h.maxPay {
+			name := "r." + reply + "." + id
+			if perr := h.blobs.put(name, out.Data, wait); perr != nil {
+				return // not acked: the pool hears of the task when AckWait runs out
+			}
+			out.Header.Set(hdrBlob, name)
+			out.Data = nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		if _, perr := h.js.PublishMsg(ctx, out, jetstream.WithMsgID("r."+reply+"."+id)); perr != nil {
 			return // not acked: the task's AckWait runs out, and the pool hears of it
@@ -243,6 +254,13 @@ func (h *host) run(m jetstream.Msg) {
 		answer(nil, procs.Worker{}, fmt.Errorf("distpool: task %s: bad item count %q", id, hd.Get(hdrItems)))
 		return
 	}
+	data := m.Data()
+	if name := hd.Get(hdrBlob); name != "" {
+		if data, err = h.blobs.get(name, time.Duration(h.ackWait.Load())); err != nil {
+			answer(nil, procs.Worker{}, err)
+			return
+		}
+	}
 	stop := make(chan struct{})
 	var beat sync.WaitGroup
 	beat.Go(func() { h.heartbeat(m, stop) })
@@ -252,7 +270,7 @@ func (h *host) run(m jetstream.Msg) {
 		err  error
 	}
 	done := make(chan outcome, 1)
-	if err := h.pool.RunEncoded(hd.Get(hdrFunc), items, m.Data(), func(data []byte, w procs.Worker, err error) {
+	if err := h.pool.RunEncoded(hd.Get(hdrFunc), items, data, func(data []byte, w procs.Worker, err error) {
 		done <- outcome{data, w, err}
 	}); err != nil {
 		done <- outcome{err: err}

@@ -40,6 +40,11 @@ import (
 //     consumer (which survives reconnects) and purges them when it ends.
 //     Nats-Msg-Id "r.<pool>.<task>" and the pool's own table make the
 //     first result of a task the only one.
+//   - object store distpool_blobs: a task or result too large for one
+//     message (the server's max payload, 1 MB by default) travels as an
+//     object, which the object store cuts into chunks; the message names
+//     it. The pool deletes its tasks' objects when they are answered and
+//     results' objects once read; an hour's TTL takes what a crash left.
 //   - KV bucket distpool_hosts: key "<queue>.<host>" holds the host's
 //     slots, put every hostBeat; the pool's Size is the sum over keys
 //     younger than hostStale.
@@ -47,6 +52,7 @@ const (
 	tasksStream   = "DISTPOOL_TASKS"
 	resultsStream = "DISTPOOL_RESULTS"
 	hostsBucket   = "distpool_hosts"
+	blobsBucket   = "distpool_blobs"
 	taskPrefix    = "distpool.task."
 	resultPrefix  = "distpool.result."
 	resultsMaxAge = time.Hour
@@ -62,6 +68,11 @@ const (
 	hdrWorker = "Distpool-Worker"
 	hdrPid    = "Distpool-Pid"
 	hdrStatus = "Distpool-Status" // "ok", or "error" with a wireError body
+	hdrBlob   = "Distpool-Blob"   // the body is this object of blobsBucket
+
+	// headroom is what a message keeps of the server's max payload for
+	// its headers; a body larger than the rest travels as a blob.
+	headroom = 8 << 10
 
 	advisoryMaxDeliveries = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + tasksStream + "."
 )
@@ -106,6 +117,70 @@ func hostsKV(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, e
 		return nil, fmt.Errorf("distpool: bucket %s: %w", hostsBucket, err)
 	}
 	return kv, nil
+}
+
+func blobStore(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {
+	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: blobsBucket, TTL: resultsMaxAge, Storage: jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("distpool: object store %s: %w", blobsBucket, err)
+	}
+	return obs, nil
+}
+
+// blobs opens the object store on first use.
+type blobs struct {
+	js   jetstream.JetStream
+	once sync.Once
+	obs  jetstream.ObjectStore
+	err  error
+}
+
+func (b *blobs) store() (jetstream.ObjectStore, error) {
+	b.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		b.obs, b.err = blobStore(ctx, b.js)
+	})
+	return b.obs, b.err
+}
+
+func (b *blobs) put(name string, data []byte, wait time.Duration) error {
+	obs, err := b.store()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := obs.PutBytes(ctx, name, data); err != nil {
+		return fmt.Errorf("distpool: storing %d bytes as object %q: %w", len(data), name, err)
+	}
+	return nil
+}
+
+func (b *blobs) get(name string, wait time.Duration) ([]byte, error) {
+	obs, err := b.store()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	data, err := obs.GetBytes(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("distpool: reading object %q: %w", name, err)
+	}
+	return data, nil
+}
+
+func (b *blobs) delete(name string) {
+	obs, err := b.store()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	_ = obs.Delete(ctx, name)
 }
 
 // BuildID returns this program's build identity: a hash of its
