@@ -43,7 +43,7 @@ func Example() {
 	cubes, err := procs.Map(pool, cube, []int{1, 2, 3, 4, 5}, 2)
 	fmt.Println(cubes, err)
 	_ = pool.Close()
-	_ = pool.Join(ctx)
+	_ = pool.JoinContext(ctx)
 
 	stop()
 	fmt.Println(<-served)

@@ -47,6 +47,6 @@ func TestTasksAndResultsPastMaxPayload(t *testing.T) {
 	require.Len(t, one, 2<<20)
 
 	require.NoError(t, p.Close())
-	require.NoError(t, p.Join(ctx))
+	require.NoError(t, p.JoinContext(ctx))
 	testutil.WaitUntil(t, func() bool { return len(stored(t, "OBJ_distpool_blobs", "$O.distpool_blobs.C.")) == 0 }, "objects removed")
 }

@@ -439,9 +439,12 @@ func (p *Pool) Close() error {
 
 // Join waits until every task submitted before Close has ended, then
 // releases what the pool holds on the server (its subscriptions, its
-// results). It returns procs.ErrPoolRunning before Close, and ctx.Err()
-// if ctx ends first.
-func (p *Pool) Join(ctx context.Context) error {
+// results). It returns procs.ErrPoolRunning before Close.
+func (p *Pool) Join() error { return p.JoinContext(context.Background()) }
+
+// JoinContext is Join that returns ctx.Err() if ctx ends first (the pool
+// then still holds what it holds: Join again, or Terminate).
+func (p *Pool) JoinContext(ctx context.Context) error {
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()

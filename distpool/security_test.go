@@ -10,6 +10,7 @@ import (
 	"github.com/multiproc-go/multiproc/internal/testutil"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/require"
 )
@@ -114,4 +115,23 @@ func TestServeRefusesBadOptions(t *testing.T) {
 	require.Error(t, err)
 	_, err = distpool.NewPool(ctx, nc, distpool.WithAckWait(time.Millisecond))
 	require.Error(t, err)
+}
+
+func TestServeEndsWhenItsConnectionCloses(t *testing.T) {
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	ready := make(chan struct{})
+	served := make(chan error, 1)
+	go func() {
+		served <- distpool.Serve(context.Background(), nc, distpool.ServeQueue("closing"), distpool.ServeSlots(1),
+			distpool.ServeReady(func() { close(ready) }))
+	}()
+	<-ready
+	nc.Close()
+	select {
+	case err := <-served:
+		require.ErrorIs(t, err, nats.ErrConnectionClosed)
+	case <-time.After(testutil.Patience):
+		t.Fatal("Serve went on without its connection")
+	}
 }

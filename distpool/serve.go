@@ -65,7 +65,8 @@ func ServeReady(fn func()) ServeOption { return func(c *serveConfig) { c.ready =
 // A worker process killed mid-task fails that task with its exit code, as
 // on one machine, and is replaced. Serve returns nil when ctx ends, after
 // the tasks it is running have ended and been answered; it returns an
-// error if it cannot start.
+// error if it cannot start, or if nc is closed under it (a connection
+// that is only down reconnects, and Serve goes on).
 func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 	cfg := serveConfig{queue: "default", slots: runtime.NumCPU()}
 	for _, o := range opts {
@@ -106,7 +107,7 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 		return fmt.Errorf("distpool: serve: %w", err)
 	}
 	defer pool.Terminate()
-	h := &host{cfg: cfg, js: js, pool: pool, blobs: &blobs{js: js}, maxPay: int(nc.MaxPayload())}
+	h := &host{cfg: cfg, nc: nc, js: js, pool: pool, blobs: &blobs{js: js}, maxPay: int(nc.MaxPayload())}
 	h.ackWait.Store(int64(cons.CachedInfo().Config.AckWait))
 
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -127,6 +128,9 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 	h.answering.Wait()
 	stop()
 	wg.Wait()
+	if ctx.Err() == nil {
+		return fmt.Errorf("distpool: serve: %w", nats.ErrConnectionClosed)
+	}
 	return nil
 }
 
@@ -158,6 +162,7 @@ func queueConsumer(ctx context.Context, js jetstream.JetStream, queue string) (j
 
 type host struct {
 	cfg     serveConfig
+	nc      *nats.Conn
 	js      jetstream.JetStream
 	pool    *procs.Pool
 	ackWait atomic.Int64 // the queue's AckWait, in ns
@@ -186,7 +191,7 @@ func (h *host) followAckWait(ctx context.Context, cons jetstream.Consumer) {
 // slot is one worker's share of the host: it fetches a task only when it
 // is idle (a fetch of one), runs it, answers, and fetches again.
 func (h *host) slot(ctx context.Context, cons jetstream.Consumer) {
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !h.nc.IsClosed() {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			// Disconnected, or the server is restarting: try again soon.

@@ -190,5 +190,5 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 	if err := pool.Close(); err != nil {
 		return 0, err
 	}
-	return total, pool.Join(ctx)
+	return total, pool.JoinContext(ctx)
 }
