@@ -55,7 +55,7 @@ type Pool struct {
 
 	hosts    *hostWatch
 	results  jetstream.ConsumeContext
-	advisory *nats.Subscription
+	advisory jetstream.ConsumeContext
 	cbs      *callbackQueue
 	blobs    *blobs
 	bg       sync.WaitGroup
@@ -151,8 +151,14 @@ func NewPool(ctx context.Context, nc *nats.Conn, opts ...Option) (*Pool, error) 
 		p.stop()
 		return nil, err
 	}
-	p.advisory, err = nc.Subscribe(advisoryMaxDeliveries+consumerName(cfg.queue), p.onAdvisory)
+	adv, err := js.OrderedConsumer(ctx, advStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{advisoryMaxDeliveries + consumerName(cfg.queue)},
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+	})
 	if err != nil {
+		return fail(fmt.Errorf("distpool: advisories: %w", err))
+	}
+	if p.advisory, err = adv.Consume(p.onAdvisory, jetstream.PullExpiry(4*time.Second), jetstream.PullHeartbeat(time.Second)); err != nil {
 		return fail(fmt.Errorf("distpool: advisories: %w", err))
 	}
 	cons, err := js.OrderedConsumer(ctx, resultsStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{p.reply}})
@@ -394,12 +400,12 @@ func (p *Pool) onResult(m jetstream.Msg) {
 
 // onAdvisory fails a task of this pool that ran out of deliveries: the
 // host it went to was lost.
-func (p *Pool) onAdvisory(m *nats.Msg) {
+func (p *Pool) onAdvisory(m jetstream.Msg) {
 	var adv struct {
 		Seq        uint64 `json:"stream_seq"`
 		Deliveries uint64 `json:"deliveries"`
 	}
-	if json.Unmarshal(m.Data, &adv) != nil {
+	if json.Unmarshal(m.Data(), &adv) != nil {
 		return
 	}
 	p.mu.Lock()
@@ -501,7 +507,7 @@ func (p *Pool) Terminate() error {
 // stop releases the subscriptions and the results, once.
 func (p *Pool) stop() {
 	if p.advisory != nil {
-		_ = p.advisory.Unsubscribe()
+		p.advisory.Stop()
 	}
 	if p.results != nil {
 		p.results.Stop()

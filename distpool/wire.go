@@ -40,6 +40,9 @@ import (
 //     consumer (which survives reconnects) and purges them when it ends.
 //     Nats-Msg-Id "r.<pool>.<task>" and the pool's own table make the
 //     first result of a task the only one.
+//   - stream DISTPOOL_ADVISORIES keeps the MAX_DELIVERIES advisories of
+//     DISTPOOL_TASKS for an hour, so that a pool reads them with an
+//     ordered consumer and misses none while its connection is down.
 //   - object store distpool_blobs: a task or result too large for one
 //     message (the server's max payload, 1 MB by default) travels as an
 //     object, which the object store cuts into chunks; the message names
@@ -51,6 +54,7 @@ import (
 const (
 	tasksStream   = "DISTPOOL_TASKS"
 	resultsStream = "DISTPOOL_RESULTS"
+	advStream     = "DISTPOOL_ADVISORIES"
 	hostsBucket   = "distpool_hosts"
 	blobsBucket   = "distpool_blobs"
 	taskPrefix    = "distpool.task."
@@ -105,6 +109,12 @@ func setup(ctx context.Context, js jetstream.JetStream) error {
 		MaxAge: resultsMaxAge, Duplicates: dupWindow,
 	}); err != nil {
 		return fmt.Errorf("distpool: stream %s: %w", resultsStream, err)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: advStream, Subjects: []string{advisoryMaxDeliveries + "*"},
+		Retention: jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: resultsMaxAge,
+	}); err != nil {
+		return fmt.Errorf("distpool: stream %s: %w", advStream, err)
 	}
 	return nil
 }
