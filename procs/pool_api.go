@@ -8,7 +8,8 @@ import (
 
 // Submitting work to a Pool. These are functions, not methods, because
 // they are generic in the function's argument and result types (Go
-// methods cannot have type parameters).
+// methods cannot have type parameters). They take any Executor: a *Pool,
+// or a pool whose workers are elsewhere (distpool's, on other machines).
 //
 // Python → procs:
 //
