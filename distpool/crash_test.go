@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -125,4 +126,32 @@ func TestHeartbeatsLetATaskOutlastAckWait(t *testing.T) {
 	v, err := procs.Apply(p, sleep, 5*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 1, v)
+}
+
+// With retries, a host lost after publishing a result but before acking
+// its task makes the task run again elsewhere: the second result is a
+// duplicate the results stream drops (same task id), and the caller sees
+// the first, once.
+func TestSecondResultOfARetriedTaskIsDropped(t *testing.T) {
+	const ackWait = 2 * time.Second
+	p := newPool(t, "dedup", distpool.WithAckWait(ackWait), distpool.WithRetries(1))
+	a := testutil.Start(t, hostMain, hostArg{URL: srv.URL(), Token: srv.Token(), Queue: "dedup", Name: "a", Slots: 1, DieAfterAnswer: true})
+	waitSize(t, p, 1)
+	path := filepath.Join(t.TempDir(), "runs")
+	var results atomic.Int32
+	_, err := procs.ApplyAsync(p, record, path, procs.OnResult(func(int) { results.Add(1) })).GetTimeout(testutil.Patience)
+	require.NoError(t, err)
+	<-a.Done() // it died before acking: the task goes back to the queue after AckWait
+
+	startHost(t, "dedup", "b", 1)
+	runs := func() int {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), "ran\n")
+	}
+	testutil.WaitUntil(t, func() bool { return runs() == 2 }, "the task ran again on b")
+	// b acks once its result is stored (or dropped as a duplicate).
+	testutil.WaitUntil(t, func() bool { return len(stored(t, "DISTPOOL_TASKS", "distpool.task.dedup.>")) == 0 }, "task acked")
+	require.Equal(t, map[string]uint64{p.ResultSubject(): 1}, stored(t, "DISTPOOL_RESULTS", p.ResultSubject()),
+		"the second result was stored")
+	require.Equal(t, int32(1), results.Load(), "the callback ran once")
 }

@@ -7,3 +7,10 @@ func SetDuplicatePublish(on bool) { duplicatePublish.Store(on) }
 
 // DuplicatesDropped counts second publishes the stream dropped.
 func DuplicatesDropped() int64 { return duplicatesDropped.Load() }
+
+// SetDieAfterAnswer makes hosts of this process SIGKILL themselves after
+// publishing a result and before acking its task.
+func SetDieAfterAnswer(on bool) { dieAfterAnswer.Store(on) }
+
+// ResultSubject returns the subject the pool's results come on.
+func (p *Pool) ResultSubject() string { return p.reply }

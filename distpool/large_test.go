@@ -48,5 +48,5 @@ func TestTasksAndResultsPastMaxPayload(t *testing.T) {
 
 	require.NoError(t, p.Close())
 	require.NoError(t, p.JoinContext(ctx))
-	testutil.WaitUntil(t, func() bool { return len(stored(t, "OBJ_distpool_blobs", "$O.distpool_blobs.C.")) == 0 }, "objects removed")
+	testutil.WaitUntil(t, func() bool { return len(stored(t, "OBJ_distpool_blobs", "$O.distpool_blobs.C.>")) == 0 }, "objects removed")
 }

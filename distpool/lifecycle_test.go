@@ -11,16 +11,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// stored returns the messages a stream holds per subject under prefix.
-func stored(t *testing.T, stream, prefix string) map[string]uint64 {
+// stored returns the messages a stream holds per subject matching filter.
+func stored(t *testing.T, stream, filter string) map[string]uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
 	defer cancel()
-	js, err := jetstream.New(connect(t))
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	s, err := js.Stream(ctx, stream)
 	require.NoError(t, err)
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
 	require.NoError(t, err)
 	return info.State.Subjects
 }
@@ -42,7 +45,7 @@ func TestCloseJoinReleasesResults(t *testing.T) {
 	got, err := r.Get()
 	require.NoError(t, err)
 	require.Equal(t, []int{1, 4, 9, 16, 25, 36}, got)
-	require.Empty(t, stored(t, "DISTPOOL_RESULTS", "distpool.result."), "results left on the server")
+	require.Empty(t, stored(t, "DISTPOOL_RESULTS", p.ResultSubject()), "results left on the server")
 }
 
 func TestTerminateFailsPendingAndRemovesQueuedTasks(t *testing.T) {
@@ -52,9 +55,9 @@ func TestTerminateFailsPendingAndRemovesQueuedTasks(t *testing.T) {
 	p, err := distpool.NewPool(ctx, nc, distpool.WithQueue("terminate"))
 	require.NoError(t, err)
 	r := procs.MapAsync(p, square, []int{1, 2, 3}, 1) // no host: they wait
-	testutil.WaitUntil(t, func() bool { return len(stored(t, "DISTPOOL_TASKS", "distpool.task.terminate.")) == 1 })
+	testutil.WaitUntil(t, func() bool { return len(stored(t, "DISTPOOL_TASKS", "distpool.task.terminate.>")) == 1 })
 	require.NoError(t, p.Terminate())
 	_, err = r.Get()
 	require.ErrorIs(t, err, procs.ErrPoolTerminated)
-	require.Empty(t, stored(t, "DISTPOOL_TASKS", "distpool.task.terminate."), "tasks left queued")
+	require.Empty(t, stored(t, "DISTPOOL_TASKS", "distpool.task.terminate.>"), "tasks left queued")
 }

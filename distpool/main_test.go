@@ -82,6 +82,7 @@ var (
 type hostArg struct {
 	URL, Token, Queue, Name, Build string
 	Slots                          int
+	DieAfterAnswer                 bool // SIGKILL itself between a result and its ack
 }
 
 // hostMain is a worker host: Serve until SIGTERM (or SIGKILL).
@@ -91,6 +92,7 @@ var hostMain = procs.Register("dp-host", func(a hostArg) (int, error) {
 		return 0, err
 	}
 	defer nc.Close()
+	distpool.SetDieAfterAnswer(a.DieAfterAnswer)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	opts := []distpool.ServeOption{distpool.ServeQueue(a.Queue), distpool.ServeSlots(a.Slots), distpool.ServeName(a.Name)}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/multiproc-go/multiproc/procs"
@@ -160,6 +161,9 @@ func queueConsumer(ctx context.Context, js jetstream.JetStream, queue string) (j
 	return nil, fmt.Errorf("distpool: queue %q: its consumer keeps appearing and vanishing", queue)
 }
 
+// Tests make a host die between publishing a result and acking its task.
+var dieAfterAnswer atomic.Bool
+
 type host struct {
 	cfg     serveConfig
 	nc      *nats.Conn
@@ -247,6 +251,9 @@ func (h *host) run(m jetstream.Msg) {
 		defer cancel()
 		if _, perr := h.js.PublishMsg(ctx, out, jetstream.WithMsgID("r."+reply+"."+id)); perr != nil {
 			return // not acked: the task's AckWait runs out, and the pool hears of it
+		}
+		if dieAfterAnswer.Load() {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL) // tests: lost between answer and ack
 		}
 		_ = m.Ack()
 	}
