@@ -8,7 +8,8 @@ import (
 
 // Submitting work to a Pool. These are functions, not methods, because
 // they are generic in the function's argument and result types (Go
-// methods cannot have type parameters).
+// methods cannot have type parameters). They take any Executor: a *Pool,
+// or a pool whose workers are elsewhere (distpool's, on other machines).
 //
 // Python → procs:
 //
@@ -23,13 +24,13 @@ import (
 //	pool.terminate(), with Pool() as p pool.Terminate(), defer pool.Terminate()
 
 // Apply runs f(arg) in a worker and returns its result.
-func Apply[A, R any](p *Pool, f *Func[A, R], arg A) (R, error) {
+func Apply[A, R any](p Executor, f *Func[A, R], arg A) (R, error) {
 	return ApplyAsync(p, f, arg).Get()
 }
 
 // ApplyContext is Apply that returns ctx.Err() when ctx ends first. A task
 // not yet sent to a worker is then dropped; one running goes on.
-func ApplyContext[A, R any](ctx context.Context, p *Pool, f *Func[A, R], arg A) (R, error) {
+func ApplyContext[A, R any](ctx context.Context, p Executor, f *Func[A, R], arg A) (R, error) {
 	r, j := applyAsync(p, f, arg, nil)
 	v, err := r.GetContext(ctx)
 	if err != nil && ctx.Err() != nil {
@@ -41,73 +42,52 @@ func ApplyContext[A, R any](ctx context.Context, p *Pool, f *Func[A, R], arg A) 
 // ApplyAsync submits f(arg) and returns at once. Callbacks (OnResult,
 // OnError) run in this process when the task ends. On a closed pool the
 // result is ready at once with ErrPoolClosed, and no callback runs.
-func ApplyAsync[A, R any](p *Pool, f *Func[A, R], arg A, opts ...AsyncOption) *AsyncResult[R] {
+func ApplyAsync[A, R any](p Executor, f *Func[A, R], arg A, opts ...AsyncOption) *AsyncResult[R] {
 	r, _ := applyAsync(p, f, arg, opts)
 	return r
 }
 
-func applyAsync[A, R any](p *Pool, f *Func[A, R], arg A, opts []AsyncOption) (*AsyncResult[R], *mapJob[A, R]) {
+func applyAsync[A, R any](p Executor, f *Func[A, R], arg A, opts []AsyncOption) (*AsyncResult[R], *mapJob[A, R]) {
 	cb := collectCallbacks[R](opts)
 	r := newAsyncResult[R]()
 	j := newMapJob(f, []A{arg})
 	j.left = 1
-	j.onFinish = func() { p.complete(func() { r.set(j.results[0], j.firstErr(), cb) }, cb.any()) }
-	if err := p.submit(j, 1, func(int) (int, int) { return 0, 1 }); err != nil {
+	j.onFinish = func() { complete(p, func() { r.set(j.results[0], j.firstErr(), cb) }, cb.any()) }
+	if err := submitJob(p, j, 1, func(int) (int, int) { return 0, 1 }); err != nil {
 		var zero R
 		r.set(zero, err, callbacks[R]{})
 	}
 	return r, j
 }
 
-// complete makes a result ready: on the callback goroutine when there are
-// callbacks (they run first), else right here.
-func (p *Pool) complete(set func(), hasCallbacks bool) {
-	if hasCallbacks {
-		p.callbacks.push(set)
-		return
-	}
-	set()
-}
-
 // Map runs f on every item, in chunks of chunk items per task (chunk <= 0:
 // about four tasks per worker, as Python computes it), and returns the
 // results in order. If items fail, it returns the results it has and the
 // error of the first failed item; Imap gives every item its own error.
-func Map[A, R any](p *Pool, f *Func[A, R], items []A, chunk int) ([]R, error) {
+func Map[A, R any](p Executor, f *Func[A, R], items []A, chunk int) ([]R, error) {
 	return MapAsync(p, f, items, chunk).Get()
 }
 
 // MapAsync is Map that returns at once (see ApplyAsync for callbacks,
 // which take the whole []R).
-func MapAsync[A, R any](p *Pool, f *Func[A, R], items []A, chunk int, opts ...AsyncOption) *AsyncResult[[]R] {
+func MapAsync[A, R any](p Executor, f *Func[A, R], items []A, chunk int, opts ...AsyncOption) *AsyncResult[[]R] {
 	cb := collectCallbacks[[]R](opts)
 	r := newAsyncResult[[]R]()
 	if len(items) == 0 {
-		p.complete(func() { r.set([]R{}, nil, cb) }, cb.any())
+		complete(p, func() { r.set([]R{}, nil, cb) }, cb.any())
 		return r
 	}
-	chunk = p.chunkSize(len(items), chunk)
+	chunk = chunkSize(p.Size(), len(items), chunk)
 	// A copy: items are encoded when their task is sent, maybe much later.
 	j := newMapJob(f, slices.Clone(items))
 	n := (len(items) + chunk - 1) / chunk
 	j.left = n
-	j.onFinish = func() { p.complete(func() { r.set(j.results, j.firstErr(), cb) }, cb.any()) }
-	err := p.submit(j, n, func(i int) (int, int) { return i * chunk, min(len(items), (i+1)*chunk) })
+	j.onFinish = func() { complete(p, func() { r.set(j.results, j.firstErr(), cb) }, cb.any()) }
+	err := submitJob(p, j, n, func(i int) (int, int) { return i * chunk, min(len(items), (i+1)*chunk) })
 	if err != nil {
 		r.set(nil, err, callbacks[[]R]{})
 	}
 	return r
-}
-
-func (p *Pool) chunkSize(items, chunk int) int {
-	if chunk > 0 {
-		return chunk
-	}
-	c := items / (4 * p.n)
-	if items%(4*p.n) != 0 {
-		c++
-	}
-	return max(c, 1)
 }
 
 // Imap runs f on the items as the loop asks for results, chunk items per
@@ -116,21 +96,21 @@ func (p *Pool) chunkSize(items, chunk int) int {
 // window, not all at once; breaking out of the loop drops the tasks not
 // yet sent. Errors of the pool itself (closed, terminated) come as the
 // error of every remaining item.
-func Imap[A, R any](p *Pool, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
+func Imap[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
 	return func(yield func(R, error) bool) { runStream(p, f, items, chunk, true, yield) }
 }
 
 // ImapUnordered is Imap yielding results as they come, in any order.
-func ImapUnordered[A, R any](p *Pool, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
+func ImapUnordered[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
 	return func(yield func(R, error) bool) { runStream(p, f, items, chunk, false, yield) }
 }
 
-func runStream[A, R any](p *Pool, f *Func[A, R], items iter.Seq[A], chunk int, ordered bool, yield func(R, error) bool) {
+func runStream[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int, ordered bool, yield func(R, error) bool) {
 	chunk = max(chunk, 1)
 	next, stop := iter.Pull(items)
 	defer stop()
 	notify := make(chan struct{}, 1)
-	ahead := 4*p.n + 4 // chunks submitted and not yet yielded
+	ahead := 4*max(p.Size(), 1) + 4 // chunks submitted and not yet yielded
 	var window []*mapJob[A, R]
 	defer func() {
 		for _, j := range window {
@@ -160,7 +140,7 @@ func runStream[A, R any](p *Pool, f *Func[A, R], items iter.Seq[A], chunk int, o
 				default:
 				}
 			}
-			if err := p.submit(j, 1, func(int) (int, int) { return 0, len(batch) }); err != nil {
+			if err := submitJob(p, j, 1, func(int) (int, int) { return 0, len(batch) }); err != nil {
 				j.fail(0, len(batch), err) // never submitted: no lock needed
 				j.done.Store(true)
 			}
@@ -225,11 +205,11 @@ func Register3[A, B, C, R any](name string, fn func(A, B, C) (R, error)) *Func[A
 // Starmap is Map for a function of several arguments (Register2,
 // Register3, or any function taking a struct): each item holds one call's
 // arguments.
-func Starmap[T, R any](p *Pool, f *Func[T, R], items []T, chunk int) ([]R, error) {
+func Starmap[T, R any](p Executor, f *Func[T, R], items []T, chunk int) ([]R, error) {
 	return Map(p, f, items, chunk)
 }
 
 // StarmapAsync is MapAsync for a function of several arguments.
-func StarmapAsync[T, R any](p *Pool, f *Func[T, R], items []T, chunk int, opts ...AsyncOption) *AsyncResult[[]R] {
+func StarmapAsync[T, R any](p Executor, f *Func[T, R], items []T, chunk int, opts ...AsyncOption) *AsyncResult[[]R] {
 	return MapAsync(p, f, items, chunk, opts...)
 }

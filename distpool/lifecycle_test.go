@@ -1,0 +1,63 @@
+package distpool_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/multiproc-go/multiproc/distpool"
+	"github.com/multiproc-go/multiproc/internal/testutil"
+	"github.com/multiproc-go/multiproc/procs"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+)
+
+// stored returns the messages a stream holds per subject matching filter.
+func stored(t *testing.T, stream, filter string) map[string]uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
+	defer cancel()
+	nc, err := srv.Connect()
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	s, err := js.Stream(ctx, stream)
+	require.NoError(t, err)
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	require.NoError(t, err)
+	return info.State.Subjects
+}
+
+func TestCloseJoinReleasesResults(t *testing.T) {
+	nc := connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
+	defer cancel()
+	p, err := distpool.NewPool(ctx, nc, distpool.WithQueue("lifecycle"))
+	require.NoError(t, err)
+	startHost(t, "lifecycle", "a", 2)
+	waitSize(t, p, 2)
+	r := procs.MapAsync(p, square, []int{1, 2, 3, 4, 5, 6}, 1)
+	require.ErrorIs(t, p.JoinContext(ctx), procs.ErrPoolRunning)
+	require.NoError(t, p.Close())
+	_, err = procs.Apply(p, square, 2)
+	require.ErrorIs(t, err, procs.ErrPoolClosed)
+	require.NoError(t, p.JoinContext(ctx))
+	got, err := r.Get()
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 4, 9, 16, 25, 36}, got)
+	require.Empty(t, stored(t, "DISTPOOL_RESULTS", p.ResultSubject()), "results left on the server")
+}
+
+func TestTerminateFailsPendingAndRemovesQueuedTasks(t *testing.T) {
+	nc := connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
+	defer cancel()
+	p, err := distpool.NewPool(ctx, nc, distpool.WithQueue("terminate"))
+	require.NoError(t, err)
+	r := procs.MapAsync(p, square, []int{1, 2, 3}, 1) // no host: they wait
+	testutil.WaitUntil(t, func() bool { return len(stored(t, "DISTPOOL_TASKS", "distpool.task.terminate.>")) == 1 })
+	require.NoError(t, p.Terminate())
+	_, err = r.Get()
+	require.ErrorIs(t, err, procs.ErrPoolTerminated)
+	require.Empty(t, stored(t, "DISTPOOL_TASKS", "distpool.task.terminate.>"), "tasks left queued")
+}
