@@ -93,6 +93,9 @@ func noMain() {
 		_ = gob.NewEncoder(out).Encode(report{Err: ErrNoMain.Error()})
 		_ = out.Close()
 	}
+	// An exit, not a crash: give back any participant entries this second
+	// run of main attached before it called Start.
+	shm.LeaveAll()
 	os.Exit(2)
 }
 

@@ -126,6 +126,11 @@ type rawJob struct {
 
 func (j *rawJob) funcName() string { return j.fname }
 func (j *rawJob) canceled() bool   { return false }
+
+// carriesHandles is false: a task encoded in another process (on another
+// machine, for distpool) cannot name this machine's segments or Conns;
+// the submitting side refuses them (distpool.ErrNotPortable).
+func (j *rawJob) carriesHandles() bool { return false }
 func (j *rawJob) encodeTask(dst []byte, _, _ int) ([]byte, error) {
 	return append(dst, j.task...), nil
 }

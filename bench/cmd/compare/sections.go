@@ -46,6 +46,7 @@ var sections = []*section{
 	&latencySection,
 	&syncSection,
 	&scaleSection,
+	&managerSection,
 }
 
 // sectionOf returns the section of a group, or nil.
