@@ -58,6 +58,7 @@ type Pool struct {
 	advisory jetstream.ConsumeContext
 	cbs      *callbackQueue
 	blobs    *blobs
+	stopOnce sync.Once
 	bg       sync.WaitGroup
 }
 
@@ -504,8 +505,11 @@ func (p *Pool) Terminate() error {
 	return nil
 }
 
-// stop releases the subscriptions and the results, once.
-func (p *Pool) stop() {
+// stop releases the subscriptions and the results, once; a second caller
+// (Terminate after Join) waits for the first.
+func (p *Pool) stop() { p.stopOnce.Do(p.stopNow) }
+
+func (p *Pool) stopNow() {
 	if p.advisory != nil {
 		p.advisory.Stop()
 	}

@@ -137,7 +137,7 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 		for _, name := range []string{"host-a", "host-b"} {
 			p, err := procs.Start(host, hostArgs{URL: url, Token: token, Name: name, Slots: 2})
 			if err != nil {
-				return 0, err
+				return 0, fmt.Errorf("starting %s: %w", name, err)
 			}
 			defer func() {
 				_ = p.Terminate() // Serve finishes what it runs and withdraws
@@ -155,7 +155,7 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 	defer nc.Close()
 	pool, err := distpool.NewPool(ctx, nc, distpool.WithQueue("primes"))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("pool: %w", err)
 	}
 	defer pool.Terminate()
 
@@ -180,7 +180,7 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 	// Tasks go out as hosts take them; results come back in any order.
 	for n, err := range procs.ImapUnordered(pool, countPrimes, iter.Seq[span](spans), 1) {
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("counting: %w", err)
 		}
 		total += n
 		_ = pb.Add(1)
