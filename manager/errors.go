@@ -5,6 +5,9 @@ import (
 	"errors"
 
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
+	"github.com/multiproc-go/multiproc/ringqueue"
+	"github.com/multiproc-go/multiproc/semaphore"
+	"github.com/multiproc-go/multiproc/shm"
 )
 
 // Errors about connections and the protocol.
@@ -42,53 +45,52 @@ var (
 	// ErrType: a value does not decode as the proxy's type, or a proxy was
 	// decoded for an object of another type, or a type cannot be a key.
 	ErrType = errors.New("type mismatch")
-	// ErrNotFound: no such key (Dict), attribute (Namespace) or name.
-	ErrNotFound = errors.New("not found")
+	// ErrNotFound: no such key (Dict), attribute (Namespace) or name. It
+	// is shm.ErrNotFound, so it matches fs.ErrNotExist under errors.Is.
+	ErrNotFound = shm.ErrNotFound
 	// ErrIndex: an index out of range (List, Array).
 	ErrIndex = errors.New("index out of range")
 	// ErrInvalid: an argument out of range (a negative size, zero parties).
-	ErrInvalid = errors.New("invalid argument")
+	// The same value as every package's ErrInvalid.
+	ErrInvalid = semaphore.ErrInvalid
 	// ErrRemote: a registered type's method returned an error; its text is
 	// in the RemoteError.
 	ErrRemote = errors.New("remote error")
 )
 
-// Errors from queues and synchronization, as package semaphore and
-// ringqueue spell them.
+// Errors from queues and synchronization: the very values of packages
+// semaphore and ringqueue, so errors.Is(err, semaphore.ErrOwnerDead) holds
+// for a manager Mutex as for a local one, and code handling one handles
+// the other. The client maps a wire code back to the same value.
 var (
 	// ErrEmpty: TryGet on an empty queue (Python's queue.Empty).
-	ErrEmpty = errors.New("queue is empty")
+	ErrEmpty = ringqueue.ErrEmpty
 	// ErrFull: TryPut on a full queue (Python's queue.Full).
-	ErrFull = errors.New("queue is full")
+	ErrFull = ringqueue.ErrFull
 	// ErrTaskDone: TaskDone called more times than items were put.
-	ErrTaskDone = errors.New("task done called too many times")
+	ErrTaskDone = ringqueue.ErrTaskDoneTooMany
 	// ErrWouldBlock: a Try call found the lock held or no unit available.
-	ErrWouldBlock = errors.New("would block")
+	ErrWouldBlock = semaphore.ErrWouldBlock
 	// ErrOwnerDead: the lock was taken over from a holder whose connection
 	// ended (its process died, or closed it) while holding it. The caller
 	// holds the lock; the data it guards may be half-updated.
-	ErrOwnerDead = errors.New("previous owner died holding the lock")
+	ErrOwnerDead = semaphore.ErrOwnerDead
 	// ErrNotOwner: unlocking an RLock, or waiting on or notifying a
 	// Condition, without holding the lock.
-	ErrNotOwner = errors.New("lock is not held by the caller")
+	ErrNotOwner = semaphore.ErrNotOwner
 	// ErrUnlocked: unlocking a lock that nobody holds.
-	ErrUnlocked = errors.New("lock is not locked")
+	ErrUnlocked = semaphore.ErrUnlocked
 	// ErrBoundExceeded: Release on a BoundedSemaphore beyond its initial value.
-	ErrBoundExceeded = errors.New("semaphore released too many times")
+	ErrBoundExceeded = semaphore.ErrBoundExceeded
 	// ErrBrokenBarrier: the barrier was aborted or reset, or a wait on it
 	// timed out, was cancelled or lost its connection.
-	ErrBrokenBarrier = errors.New("barrier is broken")
+	ErrBrokenBarrier = semaphore.ErrBrokenBarrier
 )
 
 // ErrTimeout is returned (wrapped) by the Timeout forms when the time
-// passed first. It matches context.DeadlineExceeded under errors.Is.
-var ErrTimeout error = timeoutError{}
-
-type timeoutError struct{}
-
-func (timeoutError) Error() string        { return "timed out" }
-func (timeoutError) Timeout() bool        { return true }
-func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+// passed first. It is the same value as every package's ErrTimeout and
+// matches context.DeadlineExceeded under errors.Is.
+var ErrTimeout = semaphore.ErrTimeout
 
 // Acquired reports whether a lock call that returned err holds the lock:
 // err is nil or wraps ErrOwnerDead.

@@ -8,33 +8,33 @@ import (
 // Errors of pipe connections.
 var (
 	// ErrConnClosed: the connection was closed by this process.
-	ErrConnClosed = errors.New("procs: connection closed")
+	ErrConnClosed = errors.New("connection closed")
 	// ErrNotReadable: Recv on the sending end of a one-way pipe.
-	ErrNotReadable = errors.New("procs: connection is send-only")
+	ErrNotReadable = errors.New("connection is send-only")
 	// ErrNotWritable: Send on the receiving end of a one-way pipe.
-	ErrNotWritable = errors.New("procs: connection is receive-only")
+	ErrNotWritable = errors.New("connection is receive-only")
 	// ErrMessageTooLarge: a message exceeds the connection's maximum size.
 	// On send nothing was written; on receive the frame's header announced
 	// more than the maximum, which is treated as a malformed stream.
-	ErrMessageTooLarge = errors.New("procs: message too large")
+	ErrMessageTooLarge = errors.New("message too large")
 	// ErrMalformedFrame: the bytes read are not a frame (bad marker or kind,
 	// a length beyond the maximum, or a stream cut mid-frame). The stream
 	// cannot be resynchronised: every later receive returns the same error.
-	ErrMalformedFrame = errors.New("procs: malformed frame")
+	ErrMalformedFrame = errors.New("malformed frame")
 	// ErrNotValue: Recv found a raw message sent with SendBytes. The message
 	// stays queued: read it with RecvBytes.
-	ErrNotValue = errors.New("procs: raw bytes message where a value was expected")
+	ErrNotValue = errors.New("raw bytes message where a value was expected")
 	// ErrBufferTooShort: RecvBytesInto's buffer cannot hold the next
 	// message. The error is a *BufferTooShortError, which says how long
 	// the message is; the message stays queued.
-	ErrBufferTooShort = errors.New("procs: buffer too short")
+	ErrBufferTooShort = errors.New("buffer too short")
 	// ErrCannotPass: a value holds shared objects or connections, and the
 	// connection it is sent on cannot carry their descriptors (a one-way
 	// pipe: use Pipe(true)), or holds more than one message can carry.
-	ErrCannotPass = errors.New("procs: descriptors cannot cross this connection")
+	ErrCannotPass = errors.New("descriptors cannot cross this connection")
 	// ErrHasDescriptors: RecvBytes or RecvBytesInto found a message that
 	// carries descriptors. The message stays queued: receive it with Recv.
-	ErrHasDescriptors = errors.New("procs: message carries descriptors (shared objects or connections): receive it with Recv")
+	ErrHasDescriptors = errors.New("message carries descriptors (shared objects or connections): receive it with Recv")
 )
 
 // A BufferTooShortError is returned by RecvBytesInto when the next message

@@ -4,18 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"github.com/multiproc-go/multiproc/internal/errs"
 )
 
-// Sentinel errors.
+// Sentinel errors. Their texts do not name the package: every call site
+// wraps them with "procs: <operation>: ", and a sentinel that named it too
+// would make the message say it twice.
 var (
 	// ErrNotStarted: Join or Result on a process that never started.
-	ErrNotStarted = errors.New("procs: process not started")
+	ErrNotStarted = errors.New("process not started")
 	// ErrRunning: Result before the process ended, or ExitCode of a live one.
-	ErrRunning = errors.New("procs: process still running")
-	// ErrTimeout: JoinTimeout's time passed with the process still running.
-	ErrTimeout = errors.New("procs: timed out")
+	ErrRunning = errors.New("process still running")
+	// ErrTimeout: a Timeout form's time passed first (JoinTimeout: with
+	// the process still running). It is the same value as every package's
+	// ErrTimeout and matches context.DeadlineExceeded under errors.Is.
+	ErrTimeout = errs.ErrTimeout
 	// ErrNoResult: the process ended without a result (it failed, or was killed).
-	ErrNoResult = errors.New("procs: process left no result")
+	ErrNoResult = errors.New("process left no result")
 )
 
 // An ExitError reports a child that did not end with exit code 0.

@@ -354,7 +354,7 @@ func (p *Pool) Join() error {
 	running := p.phase == poolRunning
 	p.mu.Unlock()
 	if running {
-		return ErrPoolRunning
+		return fmt.Errorf("procs: pool join: %w", ErrPoolRunning)
 	}
 	<-p.collectorDone
 	p.bg.Wait()

@@ -9,26 +9,26 @@ import (
 // Errors of pools.
 var (
 	// ErrPoolClosed: a task submitted after Close (or Terminate).
-	ErrPoolClosed = errors.New("procs: pool is closed")
+	ErrPoolClosed = errors.New("pool is closed")
 	// ErrPoolTerminated: the task was pending when Terminate was called.
-	ErrPoolTerminated = errors.New("procs: pool terminated")
+	ErrPoolTerminated = errors.New("pool terminated")
 	// ErrPoolRunning: Join before Close or Terminate.
-	ErrPoolRunning = errors.New("procs: pool is still running (Close or Terminate it before Join)")
+	ErrPoolRunning = errors.New("pool is still running (Close or Terminate it before Join)")
 	// ErrPoolBroken: the pool cannot run tasks any more (a worker's
 	// initializer failed, or no worker could be started); the error wraps
 	// the cause.
-	ErrPoolBroken = errors.New("procs: pool is broken")
+	ErrPoolBroken = errors.New("pool is broken")
 	// ErrWorkerDied: the worker running the task died before finishing
 	// it. The error is a *TaskError with the exit code.
-	ErrWorkerDied = errors.New("procs: pool worker died")
+	ErrWorkerDied = errors.New("pool worker died")
 	// ErrTaskPanicked: the task's function panicked. The error is a
 	// *TaskError with the panic value and the worker's stack.
-	ErrTaskPanicked = errors.New("procs: task panicked")
+	ErrTaskPanicked = errors.New("task panicked")
 	// ErrNotReady: AsyncResult.Successful before the result is ready.
-	ErrNotReady = errors.New("procs: result not ready")
+	ErrNotReady = errors.New("result not ready")
 	// ErrProtocol: a worker sent bytes that are not a valid message. The
 	// worker is killed and replaced.
-	ErrProtocol = errors.New("procs: pool protocol violation")
+	ErrProtocol = errors.New("pool protocol violation")
 )
 
 // A TaskError is how a task fails in a worker: the function returned an

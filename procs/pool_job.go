@@ -220,7 +220,7 @@ func (r *AsyncResult[T]) Ready() bool {
 // returns ErrNotReady.
 func (r *AsyncResult[T]) Successful() (bool, error) {
 	if !r.Ready() {
-		return false, ErrNotReady
+		return false, fmt.Errorf("procs: pool result: %w", ErrNotReady)
 	}
 	return r.err == nil, nil
 }

@@ -75,7 +75,7 @@ func (p *Pool) submit(j job, n int, bound func(i int) (lo, hi int)) error {
 	switch p.phase {
 	case poolClosing, poolTerminated:
 		p.mu.Unlock()
-		return ErrPoolClosed
+		return fmt.Errorf("procs: pool submit: %w", ErrPoolClosed)
 	case poolBroken:
 		err := p.brokenErr
 		p.mu.Unlock()
@@ -482,7 +482,7 @@ func (p *Pool) endErrLocked() error {
 	if p.phase == poolBroken {
 		return p.brokenErr
 	}
-	return ErrPoolTerminated
+	return fmt.Errorf("procs: pool: %w", ErrPoolTerminated)
 }
 
 func orExit(msg string, code int) string {

@@ -1,6 +1,10 @@
 package ringqueue
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/multiproc-go/multiproc/internal/errs"
+)
 
 // Errors of queue operations. Every error a method returns wraps one of
 // these (or a context error, or one of shm's) with the queue's name and the
@@ -14,8 +18,10 @@ var (
 	// ErrEmpty: TryGet found no message. A GetTimeout that timed out wraps
 	// both ErrTimeout and ErrEmpty.
 	ErrEmpty = errors.New("queue is empty")
-	// ErrTimeout: an XTimeout call waited its whole duration.
-	ErrTimeout = errors.New("timed out")
+	// ErrTimeout: an XTimeout call waited its whole duration. It is the
+	// same value as every package's ErrTimeout and matches
+	// context.DeadlineExceeded under errors.Is.
+	ErrTimeout = errs.ErrTimeout
 	// ErrTooLarge: a message is longer than the queue's slot size. Messages
 	// are never split across slots: the error names both sizes, and
 	// nothing is queued.
@@ -31,6 +37,7 @@ var (
 	// is no longer held (already committed or released, or taken over
 	// after this process was presumed dead).
 	ErrNotHeld = errors.New("slot is not held")
-	// ErrInvalid: Options or arguments out of range.
-	ErrInvalid = errors.New("invalid argument")
+	// ErrInvalid: Options or arguments out of range (the same value as
+	// every package's ErrInvalid).
+	ErrInvalid = errs.ErrInvalid
 )

@@ -1,8 +1,9 @@
 package semaphore
 
 import (
-	"context"
 	"errors"
+
+	"github.com/multiproc-go/multiproc/internal/errs"
 )
 
 // Errors from locking. A lock call that returns nil or an error wrapping
@@ -39,20 +40,16 @@ var (
 	// waiter of the round gets it until Reset.
 	ErrBrokenBarrier = errors.New("barrier is broken")
 	// ErrInvalid: an argument is out of range (a negative count, a
-	// barrier of zero parties, ...).
-	ErrInvalid = errors.New("invalid argument")
+	// barrier of zero parties, ...). The same value as every package's
+	// ErrInvalid.
+	ErrInvalid = errs.ErrInvalid
 )
 
 // ErrTimeout is returned (wrapped) by the Timeout forms when the time
-// passed first. It also matches context.DeadlineExceeded under errors.Is,
-// so code that handles contexts handles it too.
-var ErrTimeout error = timeoutError{}
-
-type timeoutError struct{}
-
-func (timeoutError) Error() string        { return "timed out" }
-func (timeoutError) Timeout() bool        { return true }
-func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+// passed first. It is the same value as every package's ErrTimeout and
+// matches context.DeadlineExceeded under errors.Is, so code that handles
+// contexts handles it too.
+var ErrTimeout = errs.ErrTimeout
 
 // Acquired reports whether a lock call that returned err holds the lock:
 // err is nil or wraps ErrOwnerDead.

@@ -1,6 +1,9 @@
 package shm
 
-import "errors"
+import (
+	"errors"
+	"io/fs"
+)
 
 // Errors from opening and validating a segment.
 var (
@@ -17,11 +20,15 @@ var (
 
 // Errors from creating, attaching and closing segments.
 var (
-	ErrExists      = errors.New("already exists")
-	ErrNotFound    = errors.New("not found")
-	ErrClosed      = errors.New("segment is closed")
-	ErrInvalidName = errors.New("invalid name")
-	ErrInvalidSize = errors.New("invalid size")
+	// ErrExists: creating a segment or object under a name that is taken.
+	// It matches fs.ErrExist under errors.Is, as os.OpenFile's error does.
+	ErrExists error = &fsError{"already exists", fs.ErrExist}
+	// ErrNotFound: opening a segment or object that does not exist. It
+	// matches fs.ErrNotExist under errors.Is, as os.Open's error does.
+	ErrNotFound    error = &fsError{"not found", fs.ErrNotExist}
+	ErrClosed            = errors.New("segment is closed")
+	ErrInvalidName       = errors.New("invalid name")
+	ErrInvalidSize       = errors.New("invalid size")
 	// ErrNotAttached: a handle names an anonymous segment that this process
 	// has not inherited, so there is nothing to re-attach to.
 	ErrNotAttached = errors.New("segment is not attached in this process")
@@ -50,3 +57,14 @@ var (
 	// size or type fingerprint.
 	ErrTypeMismatch = errors.New("object has another element type")
 )
+
+// An fsError is a sentinel of its own (errors.Is compares its pointer) that
+// also matches the io/fs error of the same meaning, so code written for
+// files handles segments and objects without knowing this package.
+type fsError struct {
+	text string
+	fs   error
+}
+
+func (e *fsError) Error() string        { return e.text }
+func (e *fsError) Is(target error) bool { return target == e.fs }
