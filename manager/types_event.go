@@ -20,35 +20,34 @@ func newEventObject(_ *Server, args [][]byte) (object, error) {
 	return &eventObject{}, nil
 }
 
-func (ev *eventObject) call(ctx context.Context, _ caller, method string, _ [][]byte) ([][]byte, error) {
-	switch method {
-	case "Set", "Clear":
+// setMethod is Set (true) or Clear.
+func setMethod(set bool) method[*eventObject] {
+	return method[*eventObject]{0, func(ev *eventObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		ev.mu.Lock()
 		defer ev.mu.Unlock()
-		ev.set = method == "Set"
-		if ev.set {
+		ev.set = set
+		if set {
 			ev.changed.broadcast()
 		}
 		return nil, nil
-	case "IsSet":
+	}}
+}
+
+var eventMethods = methods[*eventObject]{
+	"Set":   setMethod(true),
+	"Clear": setMethod(false),
+	"IsSet": {0, func(ev *eventObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		ev.mu.Lock()
 		defer ev.mu.Unlock()
 		return [][]byte{boolArg(ev.set)}, nil
-	case "Wait":
-		for {
-			ev.mu.Lock()
-			if ev.set {
-				ev.mu.Unlock()
-				return nil, nil
-			}
-			ch := ev.changed.wait()
-			ev.mu.Unlock()
-			if err := sleep(ctx, ch); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return nil, fmt.Errorf("event: %q: %w", method, ErrNoMethod)
+	}},
+	"Wait": {0, func(ev *eventObject, ctx context.Context, _ caller, _ [][]byte) ([][]byte, error) {
+		return nil, await(ctx, &ev.mu, &ev.changed, func() (bool, error) { return ev.set, nil })
+	}},
+}
+
+func (ev *eventObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	return eventMethods.call(ev, "event", ctx, c, method, args)
 }
 
 // barrierObject is a Barrier on the server. Each round is a generation;
@@ -84,32 +83,37 @@ func newBarrierObject(_ *Server, args [][]byte) (object, error) {
 	return &barrierObject{parties: int(n), gen: &generation{}}, nil
 }
 
-func (b *barrierObject) call(ctx context.Context, _ caller, method string, _ [][]byte) ([][]byte, error) {
-	switch method {
-	case "Wait": // -> arrival index, 0 for the first
-		i, err := b.wait(ctx)
+// breakMethod is Abort (broken stays true until Reset) or Reset; both
+// fail the current round's waiters.
+func breakMethod(broken bool) method[*barrierObject] {
+	return method[*barrierObject]{0, func(b *barrierObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.broken = broken
+		b.breakRound()
+		return nil, nil
+	}}
+}
+
+var barrierMethods = methods[*barrierObject]{
+	"Wait": {0, func(b *barrierObject, ctx context.Context, _ caller, _ [][]byte) ([][]byte, error) {
+		i, err := b.wait(ctx) // -> arrival index, 0 for the first
 		if err != nil {
 			return nil, err
 		}
 		return [][]byte{intArg(int64(i))}, nil
-	case "Abort":
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.broken = true
-		b.breakRound()
-		return nil, nil
-	case "Reset":
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.broken = false
-		b.breakRound()
-		return nil, nil
-	case "State": // -> parties, waiting, broken
-		b.mu.Lock()
+	}},
+	"Abort": breakMethod(true),
+	"Reset": breakMethod(false),
+	"State": {0, func(b *barrierObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
+		b.mu.Lock() // -> parties, waiting, broken
 		defer b.mu.Unlock()
 		return [][]byte{intArg(int64(b.parties)), intArg(int64(b.count)), boolArg(b.broken)}, nil
-	}
-	return nil, fmt.Errorf("barrier: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (b *barrierObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	return barrierMethods.call(b, "barrier", ctx, c, method, args)
 }
 
 // breakRound fails the current round's waiters and starts a fresh round.
@@ -135,23 +139,30 @@ func (b *barrierObject) wait(ctx context.Context) (int, error) {
 		b.mu.Unlock()
 		return i, nil
 	}
-	for {
-		ch := b.changed.wait()
-		b.mu.Unlock()
-		err := sleep(ctx, ch)
+	b.mu.Unlock()
+	// ended: this round completed or broke (under b.mu).
+	ended := func() (bool, error) {
+		if g.broken {
+			return true, ErrBrokenBarrier
+		}
+		return g.done, nil
+	}
+	err := await(ctx, &b.mu, &b.changed, ended)
+	if err != nil && err != ErrBrokenBarrier {
+		// ctx ended. The round may have ended at the same moment: then
+		// its outcome counts, completed or broken; else this waiter's
+		// leaving breaks it.
 		b.mu.Lock()
-		switch {
-		case g.done:
-			b.mu.Unlock()
-			return i, nil // completed, even if ctx ended meanwhile
-		case g.broken:
-			b.mu.Unlock()
-			return 0, ErrBrokenBarrier
-		case err != nil:
+		defer b.mu.Unlock()
+		if done, rerr := ended(); done {
+			err = rerr
+		} else {
 			b.broken = true // as Python's: broken until Reset
 			b.breakRound()
-			b.mu.Unlock()
-			return 0, err
 		}
 	}
+	if err != nil {
+		return 0, err
+	}
+	return i, nil
 }

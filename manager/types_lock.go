@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"fmt"
 	"sync"
 )
 
@@ -48,70 +47,67 @@ func newRLockObject(_ *Server, args [][]byte) (object, error) {
 	return &lockObject{reentrant: true}, nil
 }
 
-func tokenArg(args [][]byte, i int) (uint64, error) {
-	if len(args) <= i {
-		return 0, fmt.Errorf("no owner token: %w", ErrBadArgs)
-	}
-	return getUint(args[i])
+// ownerArg reads the owner token a lock method's first argument carries.
+func ownerArg(c caller, args [][]byte) (owner, error) {
+	tk, err := getUint(args[0])
+	return owner{c.conn, tk}, err
 }
 
-func (l *lockObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
-	switch method {
-	case "Lock", "TryLock":
-		tk, err := tokenArg(args, 0)
+// acquireMethod is Lock (block) or TryLock.
+func acquireMethod(block bool) method[*lockObject] {
+	return method[*lockObject]{1, func(l *lockObject, ctx context.Context, c caller, args [][]byte) ([][]byte, error) {
+		o, err := ownerArg(c, args)
 		if err != nil {
 			return nil, err
 		}
-		return nil, l.acquire(ctx, c, owner{c.conn, tk}, method == "Lock")
-	case "Unlock":
-		tk, err := tokenArg(args, 0)
+		return nil, l.acquire(ctx, c, o, block)
+	}}
+}
+
+var lockMethods = methods[*lockObject]{
+	"Lock":    acquireMethod(true),
+	"TryLock": acquireMethod(false),
+	"Unlock": {1, func(l *lockObject, _ context.Context, c caller, args [][]byte) ([][]byte, error) {
+		o, err := ownerArg(c, args)
 		if err != nil {
 			return nil, err
 		}
-		return nil, l.release(owner{c.conn, tk})
-	case "Locked":
+		return nil, l.release(o)
+	}},
+	"Locked": {0, func(l *lockObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return [][]byte{boolArg(l.held)}, nil
-	}
-	return nil, fmt.Errorf("lock: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (l *lockObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	return lockMethods.call(l, "lock", ctx, c, method, args)
 }
 
 // acquire takes the lock for o, waiting if block. A free lock is taken
 // even if ctx is already done (as x/sync/semaphore does), but never for a
 // connection that has ended: nobody would release it.
 func (l *lockObject) acquire(ctx context.Context, c caller, o owner, block bool) error {
-	for {
-		l.mu.Lock()
-		if c.gone() {
-			l.mu.Unlock()
-			return ErrClosed
-		}
-		if l.reentrant && l.held && l.holder == o {
+	return await(ctx, &l.mu, &l.changed, func() (bool, error) {
+		switch {
+		case c.gone():
+			return true, ErrClosed
+		case l.reentrant && l.held && l.holder == o:
 			l.count++
-			l.mu.Unlock()
-			return nil
-		}
-		if !l.held {
+			return true, nil
+		case !l.held:
 			l.held, l.holder, l.count = true, o, 1
-			dead := l.ownerDead
-			l.ownerDead = false
-			l.mu.Unlock()
-			if dead {
-				return ErrOwnerDead
+			if l.ownerDead {
+				l.ownerDead = false
+				return true, ErrOwnerDead
 			}
-			return nil
+			return true, nil
+		case !block:
+			return true, ErrWouldBlock
 		}
-		if !block {
-			l.mu.Unlock()
-			return ErrWouldBlock
-		}
-		ch := l.changed.wait()
-		l.mu.Unlock()
-		if err := sleep(ctx, ch); err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
 func (l *lockObject) release(o owner) error {

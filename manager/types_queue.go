@@ -62,30 +62,38 @@ func (q *queueObject) pop() []byte {
 	return v
 }
 
-func (q *queueObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
-	switch method {
-	case "Put", "TryPut":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
-		return nil, q.put(ctx, args[0], method == "Put")
-	case "Get", "TryGet":
-		if err := argCount(args, 0); err != nil {
-			return nil, err
-		}
-		v, err := q.get(ctx, c, method == "Get")
+func putMethod(block bool) method[*queueObject] {
+	return method[*queueObject]{1, func(q *queueObject, ctx context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		return nil, q.put(ctx, args[0], block)
+	}}
+}
+
+func getMethod(block bool) method[*queueObject] {
+	return method[*queueObject]{0, func(q *queueObject, ctx context.Context, c caller, _ [][]byte) ([][]byte, error) {
+		v, err := q.get(ctx, c, block)
 		if err != nil {
 			return nil, err
 		}
 		return [][]byte{v}, nil
-	case "Len": // -> length, maxsize
-		q.mu.Lock()
+	}}
+}
+
+var queueMethods = methods[*queueObject]{
+	"Put":    putMethod(true),
+	"TryPut": putMethod(false),
+	"Get":    getMethod(true),
+	"TryGet": getMethod(false),
+	"Len": {0, func(q *queueObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
+		q.mu.Lock() // -> length, maxsize
 		defer q.mu.Unlock()
 		return [][]byte{intArg(int64(q.len())), intArg(int64(q.max))}, nil
-	}
-	if q.joinable {
-		switch method {
-		case "TaskDone":
+	}},
+}
+
+// joinableMethods are a JoinableQueue's: a Queue's and the task count's.
+var joinableMethods = func() methods[*queueObject] {
+	ms := methods[*queueObject]{
+		"TaskDone": {0, func(q *queueObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 			q.mu.Lock()
 			defer q.mu.Unlock()
 			if q.pending <= 0 {
@@ -95,73 +103,59 @@ func (q *queueObject) call(ctx context.Context, c caller, method string, args []
 				q.joined.broadcast()
 			}
 			return nil, nil
-		case "Join":
+		}},
+		"Join": {0, func(q *queueObject, ctx context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 			return nil, q.join(ctx)
-		case "Unfinished":
+		}},
+		"Unfinished": {0, func(q *queueObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 			q.mu.Lock()
 			defer q.mu.Unlock()
 			return [][]byte{intArg(q.pending)}, nil
-		}
+		}},
 	}
-	return nil, fmt.Errorf("queue: %q: %w", method, ErrNoMethod)
+	for name, m := range queueMethods {
+		ms[name] = m
+	}
+	return ms
+}()
+
+func (q *queueObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	if q.joinable {
+		return joinableMethods.call(q, "queue", ctx, c, method, args)
+	}
+	return queueMethods.call(q, "queue", ctx, c, method, args)
 }
 
 func (q *queueObject) put(ctx context.Context, v []byte, block bool) error {
-	for {
-		q.mu.Lock()
-		if !q.full() {
+	return await(ctx, &q.mu, &q.changed, func() (bool, error) {
+		switch {
+		case !q.full():
 			q.push(v)
-			q.mu.Unlock()
-			return nil
+			return true, nil
+		case !block:
+			return true, ErrFull
 		}
-		if !block {
-			q.mu.Unlock()
-			return ErrFull
-		}
-		ch := q.changed.wait()
-		q.mu.Unlock()
-		if err := sleep(ctx, ch); err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
-func (q *queueObject) get(ctx context.Context, c caller, block bool) ([]byte, error) {
-	for {
-		q.mu.Lock()
-		if c.gone() {
+func (q *queueObject) get(ctx context.Context, c caller, block bool) (v []byte, err error) {
+	err = await(ctx, &q.mu, &q.changed, func() (bool, error) {
+		switch {
+		case c.gone():
 			// Nobody would receive the item: leave it for others.
-			q.mu.Unlock()
-			return nil, ErrClosed
+			return true, ErrClosed
+		case q.len() > 0:
+			v = q.pop()
+			return true, nil
+		case !block:
+			return true, ErrEmpty
 		}
-		if q.len() > 0 {
-			v := q.pop()
-			q.mu.Unlock()
-			return v, nil
-		}
-		if !block {
-			q.mu.Unlock()
-			return nil, ErrEmpty
-		}
-		ch := q.changed.wait()
-		q.mu.Unlock()
-		if err := sleep(ctx, ch); err != nil {
-			return nil, err
-		}
-	}
+		return false, nil
+	})
+	return v, err
 }
 
 func (q *queueObject) join(ctx context.Context) error {
-	for {
-		q.mu.Lock()
-		if q.pending == 0 {
-			q.mu.Unlock()
-			return nil
-		}
-		ch := q.joined.wait()
-		q.mu.Unlock()
-		if err := sleep(ctx, ch); err != nil {
-			return err
-		}
-	}
+	return await(ctx, &q.mu, &q.joined, func() (bool, error) { return q.pending == 0, nil })
 }

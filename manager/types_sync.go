@@ -36,34 +36,28 @@ func newSemaphoreObject(bounded bool) func(*Server, [][]byte) (object, error) {
 	}
 }
 
-func (s *semaphoreObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
-	switch method {
-	case "Acquire", "TryAcquire":
-		for {
-			s.mu.Lock()
-			if c.gone() {
-				s.mu.Unlock()
-				return nil, ErrClosed
-			}
-			if s.value > 0 {
+// semAcquireMethod is Acquire (block) or TryAcquire.
+func semAcquireMethod(block bool) method[*semaphoreObject] {
+	return method[*semaphoreObject]{0, func(s *semaphoreObject, ctx context.Context, c caller, _ [][]byte) ([][]byte, error) {
+		return nil, await(ctx, &s.mu, &s.changed, func() (bool, error) {
+			switch {
+			case c.gone():
+				return true, ErrClosed
+			case s.value > 0:
 				s.value--
-				s.mu.Unlock()
-				return nil, nil
+				return true, nil
+			case !block:
+				return true, ErrWouldBlock
 			}
-			if method == "TryAcquire" {
-				s.mu.Unlock()
-				return nil, ErrWouldBlock
-			}
-			ch := s.changed.wait()
-			s.mu.Unlock()
-			if err := sleep(ctx, ch); err != nil {
-				return nil, err
-			}
-		}
-	case "Release":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+			return false, nil
+		})
+	}}
+}
+
+var semaphoreMethods = methods[*semaphoreObject]{
+	"Acquire":    semAcquireMethod(true),
+	"TryAcquire": semAcquireMethod(false),
+	"Release": {1, func(s *semaphoreObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		n, err := getInt(args[0])
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("release of %d units: %w", n, ErrInvalid)
@@ -76,12 +70,16 @@ func (s *semaphoreObject) call(ctx context.Context, c caller, method string, arg
 		s.value += n
 		s.changed.broadcast()
 		return nil, nil
-	case "Value":
+	}},
+	"Value": {0, func(s *semaphoreObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return [][]byte{intArg(s.value)}, nil
-	}
-	return nil, fmt.Errorf("semaphore: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (s *semaphoreObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	return semaphoreMethods.call(s, "semaphore", ctx, c, method, args)
 }
 
 // conditionObject is a Condition on the server, over a Mutex or RLock
@@ -122,38 +120,51 @@ func newConditionObject(s *Server, args [][]byte) (object, error) {
 	return &conditionObject{lock: l}, nil
 }
 
-func (cv *conditionObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
-	switch method {
-	case "Lock", "TryLock", "Unlock", "Locked":
-		return cv.lock.call(ctx, c, method, args)
-	}
-	tk, err := tokenArg(args, 0)
-	if err != nil {
-		return nil, err
-	}
-	o := owner{c.conn, tk}
-	switch method {
-	case "Wait":
-		return nil, cv.wait(ctx, c, o)
-	case "Notify", "NotifyAll":
-		n := -1
-		if method == "Notify" {
-			if err := argCount(args, 2); err != nil {
+var conditionMethods = func() methods[*conditionObject] {
+	ms := methods[*conditionObject]{
+		"Wait": {1, func(cv *conditionObject, ctx context.Context, c caller, args [][]byte) ([][]byte, error) {
+			o, err := ownerArg(c, args)
+			if err != nil {
 				return nil, err
 			}
+			return nil, cv.wait(ctx, c, o)
+		}},
+		"Notify": {2, func(cv *conditionObject, _ context.Context, c caller, args [][]byte) ([][]byte, error) {
 			k, err := getInt(args[1])
 			if err != nil || k < 0 {
 				return nil, fmt.Errorf("notify %d: %w", k, ErrInvalid)
 			}
-			n = int(min(k, 1<<30))
-		}
-		if !cv.lock.heldBy(o) {
-			return nil, ErrNotOwner
-		}
-		cv.notify(n)
-		return nil, nil
+			return nil, cv.notifyAs(c, args, int(min(k, 1<<30)))
+		}},
+		"NotifyAll": {1, func(cv *conditionObject, _ context.Context, c caller, args [][]byte) ([][]byte, error) {
+			return nil, cv.notifyAs(c, args, -1)
+		}},
 	}
-	return nil, fmt.Errorf("condition: %q: %w", method, ErrNoMethod)
+	// The lock's own methods pass through to it, arity checked there.
+	for name := range lockMethods {
+		ms[name] = method[*conditionObject]{anyArgs, func(cv *conditionObject, ctx context.Context, c caller, args [][]byte) ([][]byte, error) {
+			return cv.lock.call(ctx, c, name, args)
+		}}
+	}
+	return ms
+}()
+
+func (cv *conditionObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	return conditionMethods.call(cv, "condition", ctx, c, method, args)
+}
+
+// notifyAs wakes n waiters (all if n < 0) for the owner args[0] names,
+// who must hold the lock.
+func (cv *conditionObject) notifyAs(c caller, args [][]byte, n int) error {
+	o, err := ownerArg(c, args)
+	if err != nil {
+		return err
+	}
+	if !cv.lock.heldBy(o) {
+		return ErrNotOwner
+	}
+	cv.notify(n)
+	return nil
 }
 
 func (cv *conditionObject) wait(ctx context.Context, c caller, o owner) error {

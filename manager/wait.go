@@ -1,6 +1,9 @@
 package manager
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // A notifier wakes everyone waiting for a server-side object's state to
 // change. It is a channel closed on every change and replaced lazily: a
@@ -36,5 +39,28 @@ func sleep(ctx context.Context, ch <-chan struct{}) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// await is every blocking server call's loop: lock mu, check, and if check
+// is not done, take n's channel while still holding mu, unlock and sleep
+// until n broadcasts or ctx ends; then check again. check runs with mu held
+// and reports done with the call's error (nil for success); a non-nil
+// error also ends the wait, so a Try form's check returns ErrWouldBlock or
+// the like instead of waiting. When ctx ends first await returns its error
+// without checking again: the caller stopped waiting and takes nothing.
+func await(ctx context.Context, mu *sync.Mutex, n *notifier, check func() (done bool, err error)) error {
+	for {
+		mu.Lock()
+		done, err := check()
+		if done || err != nil {
+			mu.Unlock()
+			return err
+		}
+		ch := n.wait()
+		mu.Unlock()
+		if err := sleep(ctx, ch); err != nil {
+			return err
+		}
 	}
 }
