@@ -69,85 +69,86 @@ func (d *dictObject) compact() {
 	d.order, d.dead = live, 0
 }
 
-func (d *dictObject) call(_ context.Context, _ caller, method string, args [][]byte) ([][]byte, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	switch method {
-	case "Get":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+// dictMethods run with the dict's mutex held (see call).
+var dictMethods = methods[*dictObject]{
+	"Get": {1, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		if i, ok := d.index[string(args[0])]; ok {
 			return [][]byte{d.order[i].val}, nil
 		}
 		return nil, ErrNotFound
-	case "Set":
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"Set": {2, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		d.set(args[0], args[1])
 		return nil, nil
-	case "SetDefault": // -> the value now stored
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"SetDefault": {2, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		// -> the value now stored
 		if i, ok := d.index[string(args[0])]; ok {
 			return [][]byte{d.order[i].val}, nil
 		}
 		d.set(args[0], args[1])
 		return [][]byte{args[1]}, nil
-	case "Has":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Has": {1, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		_, ok := d.index[string(args[0])]
 		return [][]byte{boolArg(ok)}, nil
-	case "Delete": // -> whether it was there
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
-		_, ok := d.del(args[0])
+	}},
+	"Delete": {1, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		_, ok := d.del(args[0]) // -> whether it was there
 		return [][]byte{boolArg(ok)}, nil
-	case "Pop":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Pop": {1, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		if v, ok := d.del(args[0]); ok {
 			return [][]byte{v}, nil
 		}
 		return nil, ErrNotFound
-	case "Len":
+	}},
+	"Len": {0, func(d *dictObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		return [][]byte{intArg(int64(len(d.index)))}, nil
-	case "Keys", "Values", "Items":
-		out := make([][]byte, 0, len(d.index)*(1+btoi(method == "Items")))
-		for _, e := range d.order {
-			if !e.live {
-				continue
-			}
-			switch method {
-			case "Keys":
-				out = append(out, e.key)
-			case "Values":
-				out = append(out, e.val)
-			default:
-				out = append(out, e.key, e.val)
-			}
-		}
-		return out, nil
-	case "Update": // key, value, key, value...
-		if len(args)%2 != 0 {
+	}},
+	"Keys":   entriesMethod(true, false),
+	"Values": entriesMethod(false, true),
+	"Items":  entriesMethod(true, true),
+	"Update": {anyArgs, func(d *dictObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		if len(args)%2 != 0 { // key, value, key, value...
 			return nil, fmt.Errorf("odd number of key/value arguments: %w", ErrBadArgs)
 		}
 		for i := 0; i < len(args); i += 2 {
 			d.set(args[i], args[i+1])
 		}
 		return nil, nil
-	case "Clear":
+	}},
+	"Clear": {0, func(d *dictObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		clear(d.index)
 		d.order, d.dead = nil, 0
 		return nil, nil
-	}
-	return nil, fmt.Errorf("dict: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+// entriesMethod is Keys, Values or Items (keys and values alternating),
+// in insertion order.
+func entriesMethod(keys, vals bool) method[*dictObject] {
+	return method[*dictObject]{0, func(d *dictObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
+		out := make([][]byte, 0, len(d.index)*(btoi(keys)+btoi(vals)))
+		for _, e := range d.order {
+			if !e.live {
+				continue
+			}
+			if keys {
+				out = append(out, e.key)
+			}
+			if vals {
+				out = append(out, e.val)
+			}
+		}
+		return out, nil
+	}}
+}
+
+func (d *dictObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return dictMethods.call(d, "dict", ctx, c, method, args)
 }
 
 func btoi(b bool) int {

@@ -48,23 +48,18 @@ func bounds(args [][]byte, n int) (int, int, error) {
 	return int(lo), int(hi), nil
 }
 
-func (l *listObject) call(_ context.Context, _ caller, method string, args [][]byte) ([][]byte, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch method {
-	case "Append":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+// listMethods run with the list's mutex held (see call).
+var listMethods = methods[*listObject]{
+	"Append": {1, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		l.items = append(l.items, args[0])
 		return nil, nil
-	case "Extend":
+	}},
+	"Extend": {anyArgs, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		l.items = append(l.items, args...)
 		return nil, nil
-	case "Insert": // Python's insert: the index is clamped, not checked
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"Insert": {2, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		// Python's insert: the index is clamped, not checked.
 		i, err := getInt(args[0])
 		if err != nil {
 			return nil, err
@@ -78,29 +73,23 @@ func (l *listObject) call(_ context.Context, _ caller, method string, args [][]b
 		copy(l.items[i+1:], l.items[i:])
 		l.items[i] = args[1]
 		return nil, nil
-	case "Get":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Get": {1, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		i, err := index(args[0], len(l.items))
 		if err != nil {
 			return nil, err
 		}
 		return [][]byte{l.items[i]}, nil
-	case "Set":
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"Set": {2, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		i, err := index(args[0], len(l.items))
 		if err != nil {
 			return nil, err
 		}
 		l.items[i] = args[1]
 		return nil, nil
-	case "Pop":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Pop": {1, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		i, err := index(args[0], len(l.items))
 		if err != nil {
 			return nil, err
@@ -110,19 +99,28 @@ func (l *listObject) call(_ context.Context, _ caller, method string, args [][]b
 		l.items[len(l.items)-1] = nil // let the value go
 		l.items = l.items[:len(l.items)-1]
 		return [][]byte{v}, nil
-	case "Len":
+	}},
+	"Len": {0, func(l *listObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		return [][]byte{intArg(int64(len(l.items)))}, nil
-	case "All":
+	}},
+	"All": {0, func(l *listObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		return append([][]byte(nil), l.items...), nil
-	case "Slice":
+	}},
+	"Slice": {2, func(l *listObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		lo, hi, err := bounds(args, len(l.items))
 		if err != nil {
 			return nil, err
 		}
 		return append([][]byte(nil), l.items[lo:hi]...), nil
-	case "Clear":
+	}},
+	"Clear": {0, func(l *listObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		l.items = nil
 		return nil, nil
-	}
-	return nil, fmt.Errorf("list: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (l *listObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return listMethods.call(l, "list", ctx, c, method, args)
 }
