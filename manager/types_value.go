@@ -22,46 +22,42 @@ func newValueObject(_ *Server, args [][]byte) (object, error) {
 	return &valueObject{v: args[0]}, nil
 }
 
-func (o *valueObject) call(_ context.Context, _ caller, method string, args [][]byte) ([][]byte, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	switch method {
-	case "Get":
+// valueMethods run with the value's mutex held (see call).
+var valueMethods = methods[*valueObject]{
+	"Get": {0, func(o *valueObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		return [][]byte{o.v}, nil
-	case "Set":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Set": {1, func(o *valueObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		o.v = args[0]
 		return nil, nil
-	case "Swap": // -> the old value
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
-		old := o.v
+	}},
+	"Swap": {1, func(o *valueObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		old := o.v // -> the old value
 		o.v = args[0]
 		return [][]byte{old}, nil
-	case "CompareAndSwap": // old, new -> swapped; byte equality, so scalars only
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"CompareAndSwap": {2, func(o *valueObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		// old, new -> swapped; byte equality, so scalars only
 		if string(o.v) != string(args[0]) {
 			return [][]byte{boolArg(false)}, nil
 		}
 		o.v = args[1]
 		return [][]byte{boolArg(true)}, nil
-	case "Add": // delta -> the new value
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
-		sum, err := addCanon(o.v, args[0])
+	}},
+	"Add": {1, func(o *valueObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		sum, err := addCanon(o.v, args[0]) // delta -> the new value
 		if err != nil {
 			return nil, err
 		}
 		o.v = sum
 		return [][]byte{sum}, nil
-	}
-	return nil, fmt.Errorf("value: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (o *valueObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return valueMethods.call(o, "value", ctx, c, method, args)
 }
 
 // addCanon adds two canonical numbers of one family and returns the sum in
@@ -132,40 +128,38 @@ func newArrayObject(_ *Server, args [][]byte) (object, error) {
 	return &arrayObject{items: append([][]byte(nil), args...)}, nil
 }
 
-func (a *arrayObject) call(_ context.Context, _ caller, method string, args [][]byte) ([][]byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	switch method {
-	case "Len":
+// arrayMethods run with the array's mutex held (see call).
+var arrayMethods = methods[*arrayObject]{
+	"Len": {0, func(a *arrayObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		return [][]byte{intArg(int64(len(a.items)))}, nil
-	case "Get":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Get": {1, func(a *arrayObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		i, err := index(args[0], len(a.items))
 		if err != nil {
 			return nil, err
 		}
 		return [][]byte{a.items[i]}, nil
-	case "Set":
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"Set": {2, func(a *arrayObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		i, err := index(args[0], len(a.items))
 		if err != nil {
 			return nil, err
 		}
 		a.items[i] = args[1]
 		return nil, nil
-	case "All":
+	}},
+	"All": {0, func(a *arrayObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		return append([][]byte(nil), a.items...), nil
-	case "Slice":
+	}},
+	"Slice": {2, func(a *arrayObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		lo, hi, err := bounds(args, len(a.items))
 		if err != nil {
 			return nil, err
 		}
 		return append([][]byte(nil), a.items[lo:hi]...), nil
-	case "SetSlice": // lo, values...: all or nothing
+	}},
+	"SetSlice": {anyArgs, func(a *arrayObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
+		// lo, values...: all or nothing
 		if len(args) < 1 {
 			return nil, fmt.Errorf("SetSlice: no offset: %w", ErrBadArgs)
 		}
@@ -179,8 +173,13 @@ func (a *arrayObject) call(_ context.Context, _ caller, method string, args [][]
 		}
 		copy(a.items[lo:], vs)
 		return nil, nil
-	}
-	return nil, fmt.Errorf("array: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (a *arrayObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return arrayMethods.call(a, "array", ctx, c, method, args)
 }
 
 // namespaceObject is a Namespace on the server: named opaque values.
@@ -200,38 +199,35 @@ func newNamespaceObject(_ *Server, args [][]byte) (object, error) {
 	return ns, nil
 }
 
-func (ns *namespaceObject) call(_ context.Context, _ caller, method string, args [][]byte) ([][]byte, error) {
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	switch method {
-	case "Get":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+// namespaceMethods run with the namespace's mutex held (see call).
+var namespaceMethods = methods[*namespaceObject]{
+	"Get": {1, func(ns *namespaceObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		v, ok := ns.attrs[string(args[0])]
 		if !ok {
 			return nil, fmt.Errorf("attribute %q: %w", args[0], ErrNotFound)
 		}
 		return [][]byte{v}, nil
-	case "Set":
-		if err := argCount(args, 2); err != nil {
-			return nil, err
-		}
+	}},
+	"Set": {2, func(ns *namespaceObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		ns.attrs[string(args[0])] = args[1]
 		return nil, nil
-	case "Delete":
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
+	}},
+	"Delete": {1, func(ns *namespaceObject, _ context.Context, _ caller, args [][]byte) ([][]byte, error) {
 		_, ok := ns.attrs[string(args[0])]
 		delete(ns.attrs, string(args[0]))
 		return [][]byte{boolArg(ok)}, nil
-	case "Names":
+	}},
+	"Names": {0, func(ns *namespaceObject, _ context.Context, _ caller, _ [][]byte) ([][]byte, error) {
 		out := make([][]byte, 0, len(ns.attrs))
 		for k := range ns.attrs {
 			out = append(out, []byte(k))
 		}
 		return out, nil
-	}
-	return nil, fmt.Errorf("namespace: %q: %w", method, ErrNoMethod)
+	}},
+}
+
+func (ns *namespaceObject) call(ctx context.Context, c caller, method string, args [][]byte) ([][]byte, error) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return namespaceMethods.call(ns, "namespace", ctx, c, method, args)
 }
