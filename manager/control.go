@@ -198,8 +198,13 @@ func oneUint(args [][]byte) (uint64, error) {
 
 // construct makes a new object of a built-in or registered type.
 func (s *Server) construct(typ string, args [][]byte) (object, error) {
-	if mk, ok := builtins[typ]; ok {
-		return mk(s, args)
+	if b, ok := builtins[typ]; ok {
+		if b.args != anyArgs {
+			if err := argCount(args, b.args); err != nil {
+				return nil, err
+			}
+		}
+		return b.make(s, args)
 	}
 	if rt, ok := lookupType(typ); ok {
 		return rt.construct(args)

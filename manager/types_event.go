@@ -13,10 +13,7 @@ type eventObject struct {
 	changed notifier
 }
 
-func newEventObject(_ *Server, args [][]byte) (object, error) {
-	if err := argCount(args, 0); err != nil {
-		return nil, err
-	}
+func newEventObject(_ *Server, _ [][]byte) (object, error) {
 	return &eventObject{}, nil
 }
 
@@ -70,9 +67,6 @@ type generation struct {
 }
 
 func newBarrierObject(_ *Server, args [][]byte) (object, error) {
-	if err := argCount(args, 1); err != nil {
-		return nil, err
-	}
 	n, err := getInt(args[0])
 	if err != nil {
 		return nil, err

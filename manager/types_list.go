@@ -32,11 +32,9 @@ func index(b []byte, n int) (int, error) {
 	return int(i), nil
 }
 
-// bounds checks a slice [lo:hi] of n items (Go's rules: no negatives).
+// bounds checks a slice [lo:hi] of n items (Go's rules: no negatives);
+// args is lo, hi.
 func bounds(args [][]byte, n int) (int, int, error) {
-	if err := argCount(args, 2); err != nil {
-		return 0, 0, err
-	}
 	lo, err1 := getInt(args[0])
 	hi, err2 := getInt(args[1])
 	if err1 != nil || err2 != nil {

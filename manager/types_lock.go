@@ -33,17 +33,11 @@ type lockObject struct {
 
 type owner struct{ conn, token uint64 }
 
-func newMutexObject(_ *Server, args [][]byte) (object, error) {
-	if err := argCount(args, 0); err != nil {
-		return nil, err
-	}
+func newMutexObject(_ *Server, _ [][]byte) (object, error) {
 	return &lockObject{}, nil
 }
 
-func newRLockObject(_ *Server, args [][]byte) (object, error) {
-	if err := argCount(args, 0); err != nil {
-		return nil, err
-	}
+func newRLockObject(_ *Server, _ [][]byte) (object, error) {
 	return &lockObject{reentrant: true}, nil
 }
 

@@ -23,9 +23,6 @@ type queueObject struct {
 
 func newQueueObject(joinable bool) func(*Server, [][]byte) (object, error) {
 	return func(_ *Server, args [][]byte) (object, error) {
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
 		n, err := getInt(args[0])
 		if err != nil {
 			return nil, err

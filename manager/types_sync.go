@@ -18,9 +18,6 @@ type semaphoreObject struct {
 
 func newSemaphoreObject(bounded bool) func(*Server, [][]byte) (object, error) {
 	return func(_ *Server, args [][]byte) (object, error) {
-		if err := argCount(args, 1); err != nil {
-			return nil, err
-		}
 		n, err := getInt(args[0])
 		if err != nil {
 			return nil, err
@@ -97,9 +94,6 @@ type conditionObject struct {
 }
 
 func newConditionObject(s *Server, args [][]byte) (object, error) {
-	if err := argCount(args, 1); err != nil {
-		return nil, err
-	}
 	id, err := getUint(args[0])
 	if err != nil {
 		return nil, err

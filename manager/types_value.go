@@ -16,9 +16,6 @@ type valueObject struct {
 }
 
 func newValueObject(_ *Server, args [][]byte) (object, error) {
-	if err := argCount(args, 1); err != nil {
-		return nil, err
-	}
 	return &valueObject{v: args[0]}, nil
 }
 
