@@ -220,7 +220,7 @@ func (p *Pool) Submit(j *procs.Job) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return procs.ErrPoolClosed
+		return fmt.Errorf("distpool: submit: %w", procs.ErrPoolClosed)
 	}
 	ids := make([]uint64, n)
 	for i := range msgs {
@@ -456,7 +456,7 @@ func (p *Pool) JoinContext(ctx context.Context) error {
 	closed := p.closed
 	p.mu.Unlock()
 	if !closed {
-		return procs.ErrPoolRunning
+		return fmt.Errorf("distpool: join: %w", procs.ErrPoolRunning)
 	}
 	select {
 	case <-p.idle:
@@ -482,7 +482,7 @@ func (p *Pool) Terminate() error {
 	}
 	p.mu.Unlock()
 	for _, t := range ts {
-		t.job.Fail(t.i, procs.ErrPoolTerminated)
+		t.job.Fail(t.i, fmt.Errorf("distpool: %w", procs.ErrPoolTerminated))
 	}
 	// No publish may follow the purge.
 	p.halt.Store(true)
