@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 	_ "unsafe" // go:linkname
 
@@ -139,8 +138,6 @@ const (
 
 //go:linkname procyield runtime.procyield
 func procyield(cycles uint32)
-
-func schedYield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // spin re-runs try according to the handle's policy and reports whether
 // it succeeded before the spin budget ran out.
