@@ -17,7 +17,7 @@ import (
 // A put that finds the ring full, or a get that finds it empty, first
 // spins: by default (WaitYield) it yields the CPU with sched_yield between
 // re-checks for up to spinFor, then parks. Why this shape, measured on the 2-vCPU VM this was
-// built on (BASELINES.md and BenchmarkWaitPolicy):
+// built on (BenchmarkWaitPolicy):
 //
 //   - Waking a halted vCPU costs 15-35 µs. A side that parks as soon as
 //     the ring is empty turns every hand-off into a wake-up; spinning for
