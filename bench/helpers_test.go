@@ -197,6 +197,9 @@ func (c *fakeClock) StartTimer() { c.starts++ }
 func (c *fakeClock) StopTimer()  { c.stops++ }
 
 func TestPythonScriptsServeRounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts Python interpreters, seconds each")
+	}
 	py, err := findPython()
 	if err != nil {
 		t.Skipf("no Python: %v", err)
@@ -215,9 +218,6 @@ func TestPythonScriptsServeRounds(t *testing.T) {
 		{"value.py", []string{"--procs", "2"}, []string{"ops/s"}},
 	} {
 		t.Run(strings.TrimSuffix(c.script, ".py")+"-"+strings.Join(c.args, "-"), func(t *testing.T) {
-			if testing.Short() && c.script != "throughput.py" {
-				t.Skip("-short: the throughput script only")
-			}
 			// Interpreter start-up and forking dominate: run side by side.
 			t.Parallel()
 			srv, err := startPython(py, pythonScript(c.script), c.args...)
@@ -237,6 +237,9 @@ func TestPythonScriptsServeRounds(t *testing.T) {
 }
 
 func TestStartPythonReportsAFailingScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts Python interpreters, seconds each")
+	}
 	py, err := findPython()
 	if err != nil {
 		t.Skipf("no Python: %v", err)

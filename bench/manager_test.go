@@ -124,6 +124,9 @@ func btoi(c bool) int {
 // (TestPythonScriptsServeRounds), on both transports, from one thread and
 // from several.
 func TestManagerPythonScriptServesRounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts Python interpreters, seconds each")
+	}
 	py, err := findPython()
 	if err != nil {
 		t.Skipf("no Python: %v", err)

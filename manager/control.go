@@ -9,6 +9,16 @@ import (
 	"github.com/multiproc-go/multiproc/manager/internal/protocol"
 )
 
+// The protocol above the frames (internal/protocol carries them): a
+// request names an object by id and a method by name. Replies come in
+// completion order, matched to requests by id; ids are never reused on a
+// connection. Error codes name this package's sentinel errors (errors.go,
+// append-only); any other error travels as code 1, ErrRemote, with its
+// text. Object id 0 is the control object below. Arguments and results of
+// built-in objects are canonical values or gob values (codec.go) or bare
+// varints (indexes, counts, owner tokens); a registered type's are one gob
+// value each.
+
 // protocolVersion is what hello exchanges; a server refuses another.
 const protocolVersion = 1
 

@@ -19,6 +19,33 @@
 // TestMain, call procs.Main first). Serve runs one in the current process on
 // any net.Listener; Connect (or Dial) reaches one by address and authkey.
 //
+// # Python -> manager
+//
+//	Manager() / BaseManager.start()           Start(Options{})
+//	BaseManager(address, authkey).connect()   Connect(address, authkey)
+//	get_server().serve_forever()              Serve(ctx, listener, opts)
+//	manager.shutdown(), with Manager() as m   m.Shutdown(), m.Close()
+//	BaseManager.register(typeid, callable)    Register(name, ctor); NewObject(m, name, args)
+//	proxy.method(args) / _callmethod          Proxy.Call(ctx, "Method", args...), Call[R]
+//	m.dict(), d[k], d[k] = v, del d[k]        NewDict[K, V](m), d.Get(k), d.Set(k, v), d.Delete(k)
+//	d.keys(), d.items(), len(d), k in d       d.Keys(), d.Items(), d.Len(), d.Has(k)
+//	m.list(), l.append(x), l[i], l[i:j]       NewList[T](m), l.Append(x), l.Get(i), l.Slice(i, j)
+//	m.Namespace(), ns.x = 1, ns.x             NewNamespace(m), ns.Set("x", 1), ns.Get("x", &x)
+//	m.Queue(maxsize), q.put, q.get(timeout=)  NewQueue[T](m, maxsize), q.Put, q.GetTimeout(d)
+//	q.put_nowait, q.get_nowait, queue.Empty   q.TryPut, q.TryGet, ErrEmpty (ErrFull)
+//	m.JoinableQueue(), task_done(), join()    NewJoinableQueue[T](m, n), q.TaskDone(), q.Join()
+//	m.Lock(), m.RLock()                       NewMutex(m), NewRLock(m)
+//	acquire(), acquire(False), release()      Lock(), TryLock(), Unlock()
+//	m.Semaphore(n), m.BoundedSemaphore(n)     NewSemaphore(m, n), NewBoundedSemaphore(m, n)
+//	m.Condition(lock), wait, wait_for, notify NewCondition(m, lock), Wait, WaitFor, Notify(n)
+//	m.Event(), set, clear, is_set, wait       NewEvent(m), Set, Clear, IsSet, Wait
+//	m.Barrier(n), wait, abort, reset          NewBarrier(m, n), Wait, Abort, Reset
+//	m.Value(typecode, v), v.value             NewValue[T](m, v), v.Get(), v.Set(x), v.Add(d)
+//	m.Array(typecode, seq), a[i], len(a)      NewArray[T](m, seq), a.Get(i), a.Len()
+//	AuthenticationError                       ErrAuth
+//	proxy pickled to a child                  proxy as a procs argument (GobEncode)
+//	current_process().authkey = key           Authorize(address, key)
+//
 // # Addresses
 //
 // A unix socket by default: an abstract one (no file, gone with the server)
@@ -98,47 +125,6 @@
 // bytes (beyond them: ErrBusy). A panic in a registered method fails that
 // call. The frame decoder is fuzzed (internal/protocol, FuzzReadFrame).
 //
-// # Wire protocol
-//
-// A connection starts with the handshake, then carries frames.
-//
-// Handshake: Python's multiprocessing.connection challenge, in its 3.12
-// "{sha256}" form, run both ways before anything else is read. Each message
-// is a 4-byte big-endian length and at most 256 bytes.
-//
-//	server -> client  "#CHALLENGE#{sha256}" + 40 random bytes
-//	client -> server  "{sha256}" + HMAC-SHA256(authkey, "{sha256}" + those 40 bytes)
-//	server -> client  "#WELCOME#" (or "#FAILURE#", and it hangs up)
-//	then the same with the roles swapped: the client checks the server too.
-//
-// Frames:
-//
-//	offset  size  field
-//	0       4     length N of the rest, big-endian, 9 <= N <= MaxFrame
-//	4       1     type: 1 request, 2 reply, 3 error, 4 cancel
-//	5       8     request id, big-endian, non-zero, chosen by the client
-//	13      N-9   body
-//
-// Bodies use unsigned varints (encoding/binary) and byte strings (a varint
-// length, then the bytes), and must be consumed exactly:
-//
-//	request  object id, method name (1..255 bytes of UTF-8), count, arguments
-//	reply    count, results
-//	error    code, message (at most 4096 bytes)
-//	cancel   empty: abandon the call with this id; it is answered anyway
-//
-// Replies come in completion order, matched to requests by id; ids are
-// never reused on a connection. Error codes name this package's sentinel
-// errors (errors.go, append-only); any other error travels as code 1,
-// ErrRemote, with its text. Object id 0 is the control object: hello
-// (version 1 -> version, server pid), create (type, constructor
-// arguments -> id), open (name, type, arguments -> id, created), attach (id,
-// ticket, type), transit (id -> ticket), release (id), unname, stats, types,
-// shutdown. Arguments and results of built-in objects are canonical values,
-// gob values (tag 0x80, then a gob stream of struct{V T}) or bare varints
-// (indexes, counts, owner tokens); a registered type's are one gob value
-// each.
-//
 // # Security
 //
 // The authkey is the only credential. The handshake proves both sides know
@@ -162,32 +148,10 @@
 // canonical bytes, never as pickles: decoding them builds data, it cannot
 // run code; a registered type runs only the methods it exports.
 //
-// # Python -> manager
-//
-//	Manager() / BaseManager.start()           Start(Options{})
-//	BaseManager(address, authkey).connect()   Connect(address, authkey)
-//	get_server().serve_forever()              Serve(ctx, listener, opts)
-//	manager.shutdown(), with Manager() as m   m.Shutdown(), m.Close()
-//	BaseManager.register(typeid, callable)    Register(name, ctor); NewObject(m, name, args)
-//	proxy.method(args) / _callmethod          Proxy.Call(ctx, "Method", args...), Call[R]
-//	m.dict(), d[k], d[k] = v, del d[k]        NewDict[K, V](m), d.Get(k), d.Set(k, v), d.Delete(k)
-//	d.keys(), d.items(), len(d), k in d       d.Keys(), d.Items(), d.Len(), d.Has(k)
-//	m.list(), l.append(x), l[i], l[i:j]       NewList[T](m), l.Append(x), l.Get(i), l.Slice(i, j)
-//	m.Namespace(), ns.x = 1, ns.x             NewNamespace(m), ns.Set("x", 1), ns.Get("x", &x)
-//	m.Queue(maxsize), q.put, q.get(timeout=)  NewQueue[T](m, maxsize), q.Put, q.GetTimeout(d)
-//	q.put_nowait, q.get_nowait, queue.Empty   q.TryPut, q.TryGet, ErrEmpty (ErrFull)
-//	m.JoinableQueue(), task_done(), join()    NewJoinableQueue[T](m, n), q.TaskDone(), q.Join()
-//	m.Lock(), m.RLock()                       NewMutex(m), NewRLock(m)
-//	acquire(), acquire(False), release()      Lock(), TryLock(), Unlock()
-//	m.Semaphore(n), m.BoundedSemaphore(n)     NewSemaphore(m, n), NewBoundedSemaphore(m, n)
-//	m.Condition(lock), wait, wait_for, notify NewCondition(m, lock), Wait, WaitFor, Notify(n)
-//	m.Event(), set, clear, is_set, wait       NewEvent(m), Set, Clear, IsSet, Wait
-//	m.Barrier(n), wait, abort, reset          NewBarrier(m, n), Wait, Abort, Reset
-//	m.Value(typecode, v), v.value             NewValue[T](m, v), v.Get(), v.Set(x), v.Add(d)
-//	m.Array(typecode, seq), a[i], len(a)      NewArray[T](m, seq), a.Get(i), a.Len()
-//	AuthenticationError                       ErrAuth
-//	proxy pickled to a child                  proxy as a procs argument (GobEncode)
-//	current_process().authkey = key           Authorize(address, key)
+// The protocol (Python's handshake, then length-prefixed frames) is
+// written down beside the code that speaks it: internal/protocol for the
+// handshake, frames and bodies, control.go for the calls every connection
+// can make, codec.go for how values are encoded.
 //
 // # Performance
 //

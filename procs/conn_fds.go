@@ -130,7 +130,7 @@ func (c *Conn) read(p []byte) (int, error) {
 	var rerr error
 	err := rc.Read(func(fd uintptr) bool {
 		for {
-			n, oobn, flags, _, rerr = unix.Recvmsg(int(fd), p, c.oob, unix.MSG_CMSG_CLOEXEC)
+			n, oobn, flags, _, rerr = unix.Recvmsg(int(fd), p, c.oob, recvmsgFlags)
 			if rerr != unix.EINTR {
 				return true
 			}

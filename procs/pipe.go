@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/multiproc-go/multiproc/shm"
-	"golang.org/x/sys/unix"
 )
 
 // DefaultMaxMessageSize bounds the payload of one message unless
@@ -90,13 +89,7 @@ func (c *Conn) MaxMessageSize() int { return int(c.maxMsg.Load()) }
 // makes, and a receiver can refuse an oversized or malformed frame before
 // allocating for it.
 func Pipe(duplex bool, opts ...ConnOption) (*Conn, *Conn, error) {
-	var fds [2]int
-	var err error
-	if duplex {
-		fds, err = unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	} else {
-		err = unix.Pipe2(fds[:], unix.O_CLOEXEC)
-	}
+	fds, err := pipeFds(duplex)
 	if err != nil {
 		return nil, nil, fmt.Errorf("procs: pipe: %w", err)
 	}

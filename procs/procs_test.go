@@ -17,7 +17,6 @@ import (
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
 const (
@@ -221,29 +220,6 @@ func TestRunContextKillsTheChildWhenCancelled(t *testing.T) {
 	_, err := procs.RunContext(ctx, blockForever, struct{}{})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, procs.ActiveChildren())
-}
-
-// A daemon grandchild dies with its parent, even when the parent is killed.
-func TestDaemonDiesWhenItsParentIsKilled(t *testing.T) {
-	s, err := shm.Anonymous(4096)
-	require.NoError(t, err)
-	defer s.Close()
-	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
-	require.NoError(t, err)
-	p, err := procs.Start(startDaemonAndBlock, s)
-	require.NoError(t, err)
-	testutil.WaitWord(t, ready.Uint32(0), p)
-	grandchild := int(atomic.LoadUint32(ready.Uint32(4)))
-	pidfd, err := unix.PidfdOpen(grandchild, 0)
-	require.NoError(t, err)
-	defer unix.Close(pidfd)
-	require.NoError(t, p.Kill())
-	_ = p.Join()
-	// The pidfd becomes readable when the grandchild exits.
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 20_000)
-	require.NoError(t, err)
-	assert.Equal(t, 1, n, "daemon grandchild %d outlived its parent", grandchild)
 }
 
 func TestUnknownFunctionIsAnError(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,7 +41,7 @@ func openSync(seg *shm.Segment, name string) (syncWords, error) {
 // spinUntil waits, yielding, until *w is non-zero.
 func spinUntil(w *uint32) {
 	for atomic.LoadUint32(w) == 0 {
-		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		schedYield()
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 	_ "unsafe" // go:linkname
 
@@ -18,7 +17,7 @@ import (
 // A put that finds the ring full, or a get that finds it empty, first
 // spins: by default (WaitYield) it yields the CPU with sched_yield between
 // re-checks for up to spinFor, then parks. Why this shape, measured on the 2-vCPU VM this was
-// built on (BASELINES.md and BenchmarkWaitPolicy):
+// built on (BenchmarkWaitPolicy):
 //
 //   - Waking a halted vCPU costs 15-35 µs. A side that parks as soon as
 //     the ring is empty turns every hand-off into a wake-up; spinning for
@@ -139,8 +138,6 @@ const (
 
 //go:linkname procyield runtime.procyield
 func procyield(cycles uint32)
-
-func schedYield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // spin re-runs try according to the handle's policy and reports whether
 // it succeeded before the spin budget ran out.

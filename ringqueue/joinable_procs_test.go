@@ -73,7 +73,7 @@ var (
 // join returns once every task is done; sentinels stop the workers.
 func TestJoinableJoinReturnsAfterWorkerProcessesMarkEveryTaskDone(t *testing.T) {
 	const workers, items = 3, 300
-	seg := tpSeg(t, 1<<20)
+	seg := newSeg(t, 1<<20)
 	j, err := ringqueue.NewJoinable[int64](seg, "tasks", ringqueue.Options{Capacity: 16})
 	require.NoError(t, err)
 	var ps []*procs.Process
@@ -99,7 +99,7 @@ func TestJoinableJoinReturnsAfterWorkerProcessesMarkEveryTaskDone(t *testing.T) 
 }
 
 func TestJoinableJoinInChildWaitsForParentsTaskDone(t *testing.T) {
-	seg := tpSeg(t, 1<<20)
+	seg := newSeg(t, 1<<20)
 	j, err := ringqueue.NewJoinable[int64](seg, "tasks", ringqueue.Options{Capacity: 4})
 	require.NoError(t, err)
 	require.NoError(t, j.Put(1))
@@ -119,7 +119,7 @@ func TestJoinableJoinInChildWaitsForParentsTaskDone(t *testing.T) {
 // A consumer killed between Get and TaskDone leaves the count high: Join
 // times out, Unfinished shows the lost task, and TaskDoneN recovers.
 func TestJoinableConsumerKilledBeforeTaskDoneLeavesJoinWaiting(t *testing.T) {
-	seg := tpSeg(t, 1<<20)
+	seg := newSeg(t, 1<<20)
 	j, err := ringqueue.NewJoinable[int64](seg, "tasks", ringqueue.Options{Capacity: 4})
 	require.NoError(t, err)
 	prog, err := seg.Create(shm.Spec{Name: "progress", Kind: shm.KindBytes, Size: 64}, nil)

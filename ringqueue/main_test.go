@@ -1,12 +1,9 @@
 package ringqueue_test
 
 import (
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 
-	"github.com/multiproc-go/multiproc/procs"
+	"github.com/multiproc-go/multiproc/internal/testutil"
 	. "github.com/multiproc-go/multiproc/ringqueue"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/stretchr/testify/require"
@@ -15,20 +12,16 @@ import (
 // The package's cross-process tests and benchmarks are in this external
 // test package: procs imports ringqueue, so they cannot be in package
 // ringqueue. TestMain runs a child's registered function when the test
-// binary is re-executed by procs, and checks that no child is left.
-func TestMain(m *testing.M) {
-	procs.Main()
-	code := m.Run()
-	if left := procs.ActiveChildren(); len(left) > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "ringqueue tests left %d children running\n", len(left))
-		code = 1
-	}
-	os.Exit(code)
-}
+// binary is re-executed by procs, and fails the run if a test left a
+// segment in /dev/shm or a child running.
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // newSeg makes an anonymous segment of heap bytes, closed after the test.
 func newSeg(t testing.TB, heap int, opts ...shm.Option) *shm.Segment {
 	t.Helper()
+	if len(opts) == 0 {
+		return testutil.Anonymous(t, heap)
+	}
 	seg, err := shm.Anonymous(heap, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = seg.Close() })
@@ -39,9 +32,7 @@ func newSeg(t testing.TB, heap int, opts ...shm.Option) *shm.Segment {
 // unlinked and closed after the test.
 func newNamedSeg(t testing.TB, heap int) *shm.Segment {
 	t.Helper()
-	name := fmt.Sprintf("ringqueue-test-%s-%d", strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), os.Getpid())
-	_ = shm.Unlink(name)
-	seg, err := shm.Create(name, heap)
+	seg, err := shm.Create(testutil.Name(t, "seg"), heap)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_ = seg.Unlink()

@@ -27,7 +27,8 @@ import (
 // Claims are made on the slot word itself, with one CAS that writes the
 // claimant's participant tag: from the first instant, the claim names who
 // made it, so a claim whose claimant died can be told from a slow one
-// (DESIGN.md rule 5). The indices only follow the claims:
+// (an ID is never handed to another process: shm's participant.go). The
+// indices only follow the claims:
 //
 //   - A producer loads Tail = p and the slot's word c.
 //     c = free(L): CAS it to writing(L,self); the winner owns p, and then

@@ -68,27 +68,6 @@ func tpDocFor(p, s int) tpDoc {
 	return d
 }
 
-func tpSeg(t testing.TB, heap int) *shm.Segment {
-	t.Helper()
-	seg, err := shm.Anonymous(heap)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
-	return seg
-}
-
-func tpNamedSeg(t testing.TB, heap int) *shm.Segment {
-	t.Helper()
-	name := fmt.Sprintf("rq-typed-%s-%d", strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), os.Getpid())
-	_ = shm.Unlink(name)
-	seg, err := shm.Create(name, heap)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = seg.Unlink()
-		_ = seg.Close()
-	})
-	return seg
-}
-
 func tpErrString(err error) string {
 	switch {
 	case err == nil:
@@ -338,7 +317,7 @@ func tpStart[A, R any](t *testing.T, f *procs.Func[A, R], arg A) *procs.Process 
 
 func TestTypedRawAcrossProcessesDeliversEachStructOnce(t *testing.T) {
 	const producers, consumers, per = 2, 2, 20000
-	seg := tpSeg(t, 1<<20)
+	seg := newSeg(t, 1<<20)
 	q, err := ringqueue.NewTyped[tpJob](seg, "jobs", ringqueue.Options{Capacity: 64})
 	require.NoError(t, err)
 	l := newTpLedger(t, seg, "ledger", producers, per)
@@ -366,7 +345,7 @@ func TestTypedRawAcrossProcessesDeliversEachStructOnce(t *testing.T) {
 
 func TestTypedGobAcrossProcessesCarriesDocsFromProcessesWithOtherTypeIDs(t *testing.T) {
 	const producers, per = 2, 1500
-	seg := tpSeg(t, 4<<20)
+	seg := newSeg(t, 4<<20)
 	q, err := ringqueue.NewTyped[tpDoc](seg, "docs", ringqueue.Options{Capacity: 64, SlotSize: 512})
 	require.NoError(t, err)
 	l := newTpLedger(t, seg, "ledger", producers, per)
@@ -395,7 +374,7 @@ func TestTypedGobAcrossProcessesCarriesDocsFromProcessesWithOtherTypeIDs(t *test
 }
 
 func TestTypedOpenByNameInChildWithOtherTypeIsTypeMismatch(t *testing.T) {
-	seg := tpNamedSeg(t, 1<<20)
+	seg := newNamedSeg(t, 1<<20)
 	q, err := ringqueue.NewTyped[tpPoint](seg, "points", ringqueue.Options{Capacity: 4})
 	require.NoError(t, err)
 	require.NoError(t, q.Put(tpPoint{X: 4, Y: 2}))
@@ -407,7 +386,7 @@ func TestTypedOpenByNameInChildWithOtherTypeIsTypeMismatch(t *testing.T) {
 // CPython _TestQueue.test_fork: values put before a child starts and
 // values the child puts all arrive, in order, and then the queue is empty.
 func TestTypedValuesFromParentThenChildArriveInOrder(t *testing.T) {
-	seg := tpSeg(t, 1<<20)
+	seg := newSeg(t, 1<<20)
 	q, err := ringqueue.NewTyped[int64](seg, "ints", ringqueue.Options{Capacity: 32})
 	require.NoError(t, err)
 	for i := range int64(10) {
@@ -426,7 +405,7 @@ func TestTypedValuesFromParentThenChildArriveInOrder(t *testing.T) {
 }
 
 func TestTypedCloseWakesConsumerBlockedInChild(t *testing.T) {
-	seg := tpSeg(t, 1<<20)
+	seg := newSeg(t, 1<<20)
 	q, err := ringqueue.NewTyped[tpJob](seg, "jobs", ringqueue.Options{Capacity: 4})
 	require.NoError(t, err)
 	p := tpStart(t, tpBlockedGet, tpRawArg{Q: q})

@@ -3,17 +3,29 @@
 // and Barrier — shared by processes through a segment (package shm), and
 // safe when a participant is killed.
 //
-// Every primitive lives in a segment. It is created by name (NewMutex(seg,
-// name), NewSemaphore(seg, name, n), ...), opened by name in another
-// process that has the segment (OpenMutex(seg, name), ...), and crosses to
-// a child process as a procs argument: it gob-encodes as a handle (segment
-// and object name) and re-attaches in the child. A Mutex can also be
-// embedded in another object (MutexAt), which is how package value and
-// package array guard their data.
+// Make a primitive in a segment, pass it to a child like any other
+// argument, and use it there as you would a sync.Mutex:
 //
-// The uncontended paths are single atomic operations on shared words: no
-// system call and no allocation. An uncontended Lock+Unlock costs what a
-// sync.Mutex's does.
+//	seg, _ := shm.Anonymous(1 << 16)
+//	defer seg.Close()
+//	mu, _ := semaphore.NewMutex(seg, "mu")
+//	p, _ := procs.Start(work, mu) // the child gets a handle to the same lock
+//
+//	if err := mu.Lock(); errors.Is(err, semaphore.ErrOwnerDead) {
+//		// a process died holding it: repair what it guards, then
+//		_ = mu.MarkConsistent()
+//	}
+//	// ... the critical section ...
+//	_ = mu.Unlock()
+//	_ = p.Join()
+//
+// Every primitive is created by name (NewMutex(seg, name),
+// NewSemaphore(seg, name, n), ...) and opened by name in another process
+// that has the segment (OpenMutex(seg, name), ...); as a procs argument
+// it re-attaches in the child by itself. A Mutex can also sit inside
+// another object (MutexAt), which is how package value and package array
+// guard their data. An uncontended Lock+Unlock costs what a sync.Mutex's
+// does: no system call, no allocation.
 //
 // # Python → semaphore
 //
@@ -50,98 +62,38 @@
 // says which). A free lock or an available unit is taken even if the
 // context is already done, as x/sync/semaphore does.
 //
-// # The Mutex lock word
+// # When a process dies
 //
-// One 64-bit word; zero is an unlocked, consistent mutex, so a Mutex needs
-// no initialization (MutexSize bytes, MutexAlign-aligned, the rest of the
-// cache line reserved):
-//
-//	bits  0..51  holder: ID (shm.Segment.Self) of the holding process, 0 when free
-//	bit  52      waiters: some process may be asleep on the word
-//	bit  53      inconsistent: taken over from a dead holder, not yet MarkConsistent
-//	bit  54      not recoverable: unlocked while inconsistent; dead for good
-//	bit  55      RLock: the holder has recorded its Owner token
-//
-// The holder is the whole ID, which no other process is ever given; the
-// futex waits on the word's low half only, which decides nothing (mutex.go
-// says why that is safe). Lock is one CAS 0 → self; Unlock one CAS self → 0. A contended
-// Lock spins briefly (a busy loop re-reading the word, then
-// runtime.Gosched for a holder goroutine of this process, then
-// sched_yield for a holder process waiting for this core: on a two-core
-// machine spinning competes with the holder), then sets the waiters bit and
-// futex-waits on the word (a shared futex: no FUTEX_PRIVATE_FLAG). Unlock
-// wakes one sleeper only if the waiters bit is set, so no system call is
-// made while nobody sleeps; a woken waiter takes the lock with the waiters
-// bit set, since others may still sleep (Drepper, "Futexes Are Tricky").
-//
-// # Owner death
-//
-// Ownership is per process: the lock word names the holding process by
-// its ID, from the instant of the acquiring CAS. A parked
-// waiter sleeps in slices and, every 25 ms, asks the segment whether the
-// holder still lives (shm.Segment.Alive: the participant table records pid
-// and start time, so pid reuse cannot fool it; it reads /proc, so only the
-// slow path does it). A failing TryLock asks at once. When the holder has
-// died — killed, crashed, or detached from the segment while holding the
-// lock — one caller replaces the dead ID with its own by CAS and sets
-// the inconsistent bit, and gets ErrOwnerDead (EOWNERDEAD): it holds the
-// lock, repairs the data, calls MarkConsistent, and unlocks. Unlocking
-// without MarkConsistent makes the lock not recoverable: every later lock
-// call, in every process, fails with ErrNotRecoverable (glibc's robust
-// mutex semantics). A waiter parked behind a dead holder learns of it
-// within about 25 ms plus scheduling delay.
+// A Mutex or RLock held by a process that dies (killed, crashed, or
+// detached from the segment while holding it) is not lost: the next
+// caller to lock it, in any process, gets it together with ErrOwnerDead
+// (POSIX's EOWNERDEAD). That caller holds the lock, repairs the data it
+// guards, calls MarkConsistent, and unlocks. Unlocking without
+// MarkConsistent makes the lock unrecoverable: every later lock call, in
+// every process, fails with ErrNotRecoverable (glibc's robust-mutex
+// rules). A waiter already asleep behind the dead holder learns of it
+// within about 25 ms. Pid reuse cannot fool this: a process is known by
+// an identity that is never handed out twice.
 //
 // Any goroutine of the holding process may unlock a Mutex (as with
-// sync.Mutex); another process gets ErrNotOwner. The kernel's robust-futex
-// list cannot serve here: it is per OS thread, and goroutines move between
-// threads.
+// sync.Mutex); another process gets ErrNotOwner. Go has no goroutine
+// identity, so an RLock asks each call for an explicit Owner (NewOwner)
+// to decide re-entry.
 //
-// RLock adds an Owner token and a depth to the same word. Go has no
-// goroutine identity, so every RLock call takes an explicit Owner
-// (NewOwner: unique in the process; the lock word's ID makes it unique
-// across processes). Re-entry requires the process's ID, the recorded bit
-// and the token to match; release by another owner fails with ErrNotOwner.
-// A takeover from a dead holder resets the depth to 1, and until the new
-// holder has recorded its token no token passes (rlock.go).
+// Semaphore units are not owned: units held by a process that dies are
+// not given back (Python's are not either); use a Mutex where a holder's
+// death must be noticed. A Condition waiter killed while waiting may use
+// up one Notify, and waiting on a lock still inconsistent fails with
+// ErrOwnerDead: MarkConsistent first. A Barrier breaks (ErrBrokenBarrier, saying why) when a
+// process that has waited on it before dies instead of arriving; one that
+// dies before its first Wait, or lives but stops coming, is not noticed:
+// give Wait a timeout. A process that leaves for good calls Leave. The
+// Barrier's action is a Go func, which cannot cross processes: it runs in
+// the last arrival's process, so give every participant the same one.
 //
-// # Other primitives
-//
-// Semaphore: a value word (the futex word) and a sleepers count; Acquire
-// is a CAS v → v-1, Release a CAS v → v+1 plus a wake only if someone
-// sleeps. Units are not owned: units held by a process that dies are not
-// given back (Python's are not either).
-//
-// Event: one word, a flag bit and a generation bumped by every Set, so a
-// waiter asleep across a Set and a Clear still returns (threading.Event's
-// promise).
-//
-// Condition: waiters take tickets under the lock, and Notify(n) grants the
-// n oldest live tickets, so exactly min(n, waiting) waiters return and no
-// notification is lost; a waiter that times out withdraws its ticket. The
-// lock must be held by this process to Wait or Notify (else
-// ErrNotOwner); Wait re-locks before returning and reports ErrOwnerDead if
-// the lock was taken over from a dead holder meanwhile. Waiting on an
-// inconsistent lock fails with ErrOwnerDead (unlocking it would make it
-// unrecoverable): MarkConsistent first. A waiter killed while waiting
-// keeps its ticket, so one Notify may be spent on it. If more than 32
-// withdrawn tickets sit between live ones, every waiter is woken instead
-// (spurious wake-ups, never a lost one): use WaitFor.
-//
-// Barrier: one 64-bit state word updated by CAS (arrivals, broken bit,
-// round number, and the outcome of the last 32 rounds), with its low half
-// as the futex word. The action is a Go func and cannot cross processes:
-// it runs in the process of the last arrival, using that handle's action
-// (NewBarrier, OpenBarrier, SetAction); give all participants the same
-// one. A timeout, a cancelled context, Abort, a failing or panicking
-// action, and a dead participant break the barrier for every waiter with
-// ErrBrokenBarrier, whose message says why. Dead participants are
-// detected as follows: a process that has waited on the barrier is a
-// member (up to 64); a waiter asleep for 50 ms checks every member that
-// has not arrived in the current round, and the process running the
-// action, and breaks the round if one has died. Not detected: a process
-// that dies before its first Wait, a live process that stops coming (use
-// a timeout). A process that leaves for good calls Leave, or its exit
-// breaks the next round it misses.
+// How each primitive does this is written beside its code: the lock word
+// and its protocol in mutex.go, re-entry in rlock.go, tickets in
+// condition.go, rounds and members in barrier.go, spinning in wait.go.
 //
 // # Inspection
 //

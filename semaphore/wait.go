@@ -5,11 +5,9 @@ import (
 	"encoding/binary"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/multiproc-go/multiproc/internal/futex"
-	"golang.org/x/sys/unix"
 )
 
 // Spinning. A hand-off through a parked futex costs 15-35 µs on this kind of
@@ -47,8 +45,7 @@ func spin(i int, addr *uint32, v uint32) {
 	case i < spinBusy+spinGosched:
 		runtime.Gosched()
 	default:
-		// Raw: sched_yield returns at once, the scheduler need not know.
-		_, _, _ = syscall.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		schedYield()
 	}
 }
 

@@ -1,7 +1,6 @@
 package futex
 
 import (
-	"errors"
 	"math"
 	"syscall"
 	"time"
@@ -18,12 +17,6 @@ const (
 	opWait = 0 // FUTEX_WAIT, shared, relative timeout
 	opWake = 1 // FUTEX_WAKE, shared
 )
-
-// ErrTimeout is returned by Wait when the timeout passed before a wake.
-var ErrTimeout = errors.New("futex: timed out")
-
-// Forever as a timeout makes Wait sleep until woken.
-const Forever time.Duration = -1
 
 // Wait sleeps while *addr == val, for at most timeout (Forever: no limit).
 // See the package doc for what its results mean.

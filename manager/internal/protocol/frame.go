@@ -1,7 +1,7 @@
 // Package protocol is the manager's wire format: the frames a client and a
 // server exchange after authentication, the bodies inside them, and the
-// HMAC handshake that comes first. It knows nothing of objects or types;
-// package manager documents the whole protocol in its doc.go.
+// HMAC handshake that comes first. It knows nothing of objects or types:
+// what requests and replies carry is package manager's (control.go, codec.go).
 //
 // Everything here reads bytes from a peer that may be broken or hostile:
 // decoders check every length against what is actually present and against

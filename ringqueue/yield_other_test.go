@@ -1,0 +1,7 @@
+//go:build !linux
+
+package ringqueue_test
+
+import "runtime"
+
+func schedYield() { runtime.Gosched() }
