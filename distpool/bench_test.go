@@ -31,10 +31,10 @@ import (
 var double = procs.Register("dp-double", func(x int) (int, error) { return 2 * x, nil })
 
 const (
-	chunk1Items  = 100 // one task per item: ~50 ms of distpool, enough for a rate
+	chunk1Items = 100 // one task per item: ~50 ms of distpool, enough for a rate
 	// applyCalls is the fewest calls a p50 is taken over, timed or not: a
 	// p50 of the few calls a fixed count may give means nothing.
-	applyCalls = 200
+	applyCalls   = 200
 	chunkedItems = 100_000
 )
 
