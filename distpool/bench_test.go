@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/distpool"
 	"github.com/multiproc-go/multiproc/procs"
 )
 
@@ -44,7 +45,16 @@ func BenchmarkDistpool(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = local.Terminate() })
-	dist := newPool(b, "bench")
+	// The driver beside its embedded server, as in the one-machine
+	// default: an in-process connection (the hosts, other processes,
+	// use TCP).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a safety net
+	defer cancel()
+	dist, err := distpool.NewPool(ctx, connectInProcess(b), distpool.WithQueue("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = dist.Terminate() })
 	startHost(b, "bench", "h1", 1)
 	startHost(b, "bench", "h2", 1)
 	waitSize(b, dist, 2)

@@ -12,15 +12,15 @@ import (
 
 // benchFloor moves what a chunked Map of items ints moves, with nothing
 // else: tasks of chunk*8 bytes published to a work-queue file stream,
-// fetched one at a time by hosts goroutines (each on its own connection,
-// like distpool's hosts), each answered by a result of the same size
+// fetched one at a time by hosts goroutines (each on its own TCP
+// connection, like distpool's hosts), each answered by a result of the same size
 // published and stored before the task is acked, and the results read
 // back with an ordered consumer. No encoding, no worker processes, no
 // heartbeats: distpool's chunked Map cannot be faster than this.
 func benchFloor(b *testing.B, items, chunk, hosts int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	js := floorJS(b, connect(b))
+	js := floorJS(b, connectInProcess(b)) // the driver's side, as distpool's benchmark has it
 	for _, sc := range []jetstream.StreamConfig{
 		{Name: "FLOOR_TASKS", Subjects: []string{"floor.task"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage},
 		{Name: "FLOOR_RESULTS", Subjects: []string{"floor.result"}, Storage: jetstream.FileStorage},
