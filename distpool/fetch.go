@@ -28,6 +28,7 @@ type puller struct {
 	inbox   string
 	sub     *nats.Subscription
 	msgs    chan *nats.Msg
+	status  chan nats.Status // the connection's reconnections and its close
 	request []byte
 	wait    time.Duration // the server's expiry of a request
 }
@@ -58,10 +59,14 @@ func newPuller(nc *nats.Conn, queue string) (*puller, error) {
 		return nil, fmt.Errorf("distpool: serve: %w", err)
 	}
 	p.sub = sub
+	p.status = nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
 	return p, nil
 }
 
-func (p *puller) close() { _ = p.sub.Unsubscribe() }
+func (p *puller) close() {
+	_ = p.sub.Unsubscribe()
+	p.nc.RemoveStatusListener(p.status)
+}
 
 // next asks for one task and returns it, or nil once the request has
 // ended without one (nothing within its expiry), or an error (a
@@ -69,18 +74,23 @@ func (p *puller) close() { _ = p.sub.Unsubscribe() }
 // stop for Serve's ctx while a request is out, since the server may be
 // handing it a task: Serve's shutdown waits pullExpiry at most for it.
 func (p *puller) next() (*taskMsg, error) {
-	reconnects := p.nc.Stats().Reconnects
+	// Only what happens to the connection from this request on matters
+	// (a reconnection while the slot ran a task is old news).
+	for drained := false; !drained; {
+		select {
+		case <-p.status:
+		default:
+			drained = true
+		}
+	}
 	if err := p.nc.PublishRequest(p.subject, p.inbox, p.request); err != nil {
 		return nil, err
 	}
+	if p.nc.IsClosed() { // closed before the listener could hear of it
+		return nil, nats.ErrConnectionClosed
+	}
 	patience := time.NewTimer(p.wait + pullPatience)
 	defer patience.Stop()
-	// A reconnection loses the request (the server drops the pull
-	// requests of a connection that went away, and a restarted server
-	// never had it): ask again rather than wait for an answer that will
-	// not come.
-	check := time.NewTicker(p.wait)
-	defer check.Stop()
 	for {
 		select {
 		case m := <-p.msgs:
@@ -94,10 +104,15 @@ func (p *puller) next() (*taskMsg, error) {
 			default:
 				return nil, fmt.Errorf("distpool: serve: task request: %s %s", status, m.Header.Get("Description"))
 			}
-		case <-check.C:
-			if p.nc.Stats().Reconnects != reconnects {
-				return nil, nil
+		case st := <-p.status:
+			if st == nats.CLOSED {
+				return nil, nats.ErrConnectionClosed
 			}
+			// Reconnected: the request is lost (the server drops the
+			// pull requests of a connection that went away, and a
+			// restarted server never had it). Ask again rather than wait
+			// for an answer that will not come.
+			return nil, nil
 		case <-patience.C:
 			return nil, nil
 		}
