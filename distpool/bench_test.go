@@ -1,7 +1,9 @@
 package distpool_test
 
 import (
+	"cmp"
 	"context"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -133,7 +135,9 @@ func benchMap(b *testing.B, e procs.Executor, in []int, chunk int) {
 // it prints.
 func python(b *testing.B, script string, args ...int) []float64 {
 	b.Helper()
-	py, err := exec.LookPath("python3")
+	// The compare command passes its -python as the bench package's
+	// benchmarks take it.
+	py, err := exec.LookPath(cmp.Or(os.Getenv("MULTIPROC_BENCH_PYTHON"), "python3"))
 	if err != nil {
 		b.Skip("python3 not found: no Python figure to compare with")
 	}
