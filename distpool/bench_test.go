@@ -1,7 +1,9 @@
 package distpool_test
 
 import (
+	"cmp"
 	"context"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/distpool"
 	"github.com/multiproc-go/multiproc/procs"
 )
 
@@ -18,85 +21,74 @@ import (
 //
 //	cd distpool && go test -run XXX -bench . -benchtime 2s
 //
-// Python's figures are skipped without python3.
+// The pools are started once for the whole group, so that every figure is
+// of running pools and all of them come from the same few seconds (the
+// compare command runs this group as its Distpool section). Python's
+// figures are skipped without python3.
+//
+// Distpool/map-chunked/jetstream is the floor: the same bytes through the
+// same kind of streams with nothing else (floor_test.go). distpool cannot
+// beat it, and on a 2-core machine the transport's CPU is taken from the
+// workers: see "What bounds chunked Map" in README-section.md.
 
 var double = procs.Register("dp-double", func(x int) (int, error) { return 2 * x, nil })
 
-// executors gives each benchmark a fresh local pool and a distpool pool
-// with its hosts, torn down when it ends.
-func executors(b *testing.B, queue string) map[string]func(*testing.B) procs.Executor {
-	return map[string]func(*testing.B) procs.Executor{
-		"local": func(b *testing.B) procs.Executor {
-			p, err := procs.NewPool(2)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = p.Terminate() })
-			return p
-		},
-		"distpool": func(b *testing.B) procs.Executor {
-			p := newPool(b, queue)
-			startHost(b, queue, "h1", 1)
-			startHost(b, queue, "h2", 1)
-			waitSize(b, p, 2)
-			return p
-		},
-	}
-}
+const (
+	chunk1Items = 100 // one task per item: ~50 ms of distpool, enough for a rate
+	// applyCalls is the fewest calls a p50 is taken over, timed or not: a
+	// p50 of the few calls a fixed count may give means nothing.
+	applyCalls   = 200
+	chunkedItems = 100_000
+)
 
-func BenchmarkApply(b *testing.B) {
-	for _, name := range []string{"local", "distpool"} {
-		b.Run(name, func(b *testing.B) {
-			e := executors(b, "bench-apply")[name](b)
-			if _, err := procs.Apply(e, double, 1); err != nil {
-				b.Fatal(err)
-			}
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := range b.N {
-				t := time.Now()
-				if _, err := procs.Apply(e, double, i); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t))
-			}
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-		})
+func BenchmarkDistpool(b *testing.B) {
+	local, err := procs.NewPool(2)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.Run("python", func(b *testing.B) {
-		f := python(b, "pool_apply.py", max(b.N, 2000)) // one run of 2000 calls at least: a p50 of one call means nothing
+	b.Cleanup(func() { _ = local.Terminate() })
+	// The driver beside its embedded server, as in the one-machine
+	// default: an in-process connection (the hosts, other processes,
+	// use TCP).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a safety net
+	defer cancel()
+	dist, err := distpool.NewPool(ctx, connectInProcess(b), distpool.WithQueue("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = dist.Terminate() })
+	startHost(b, "bench", "h1", 1)
+	startHost(b, "bench", "h2", 1)
+	waitSize(b, dist, 2)
+	execs := []struct {
+		name string
+		e    procs.Executor
+	}{{"local", local}, {"distpool", dist}}
+	for _, x := range execs {
+		// One call each first: workers started, streams and consumers made.
+		if _, err := procs.Map(x.e, double, []int{1, 2, 3, 4}, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	for _, x := range execs {
+		b.Run("apply/"+x.name, func(b *testing.B) { benchApply(b, x.e) })
+	}
+	b.Run("apply/python", func(b *testing.B) {
+		f := python(b, "pool_apply.py", max(b.N, applyCalls))
 		b.ReportMetric(f[0], "ns/op")
 		b.ReportMetric(f[1]/1e3, "p50-µs")
 	})
-}
-
-func BenchmarkMap(b *testing.B) {
 	for _, c := range []struct {
 		name         string
 		items, chunk int
-	}{{"chunk1", 5000, 1}, {"chunked", 100_000, 0}} {
-		for _, name := range []string{"local", "distpool"} {
-			b.Run(c.name+"/"+name, func(b *testing.B) {
-				e := executors(b, "bench-map")[name](b)
-				in := make([]int, c.items)
-				for i := range in {
-					in[i] = i
-				}
-				if _, err := procs.Map(e, double, in[:100], c.chunk); err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				start := time.Now()
-				for range b.N {
-					if _, err := procs.Map(e, double, in, c.chunk); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(c.items*b.N)/time.Since(start).Seconds(), "items/s")
-			})
+	}{{"map-chunk1", chunk1Items, 1}, {"map-chunked", chunkedItems, 0}} {
+		in := make([]int, c.items)
+		for i := range in {
+			in[i] = i
+		}
+		for _, x := range execs {
+			b.Run(c.name+"/"+x.name, func(b *testing.B) { benchMap(b, x.e, in, c.chunk) })
 		}
 		b.Run(c.name+"/python", func(b *testing.B) {
 			rate := python(b, "pool_map.py", b.N, c.items, c.chunk)[0]
@@ -104,13 +96,48 @@ func BenchmarkMap(b *testing.B) {
 			b.ReportMetric(float64(c.items)/rate*1e9, "ns/op")
 		})
 	}
+	b.Run("map-chunked/jetstream", func(b *testing.B) { benchFloor(b, chunkedItems, chunkedItems/(4*2), 2) })
+}
+
+func benchApply(b *testing.B, e procs.Executor) {
+	lat := make([]time.Duration, 0, b.N)
+	for i := 0; b.Loop(); i++ {
+		t := time.Now()
+		if _, err := procs.Apply(e, double, i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.StopTimer()
+	for i := len(lat); i < applyCalls; i++ {
+		t := time.Now()
+		if _, err := procs.Apply(e, double, i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+func benchMap(b *testing.B, e procs.Executor, in []int, chunk int) {
+	start := time.Now()
+	for b.Loop() {
+		if _, err := procs.Map(e, double, in, chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(in)*b.N)/time.Since(start).Seconds(), "items/s")
 }
 
 // python runs a script of testdata with python3 and returns the numbers
 // it prints.
 func python(b *testing.B, script string, args ...int) []float64 {
 	b.Helper()
-	py, err := exec.LookPath("python3")
+	// The compare command passes its -python as the bench package's
+	// benchmarks take it.
+	py, err := exec.LookPath(cmp.Or(os.Getenv("MULTIPROC_BENCH_PYTHON"), "python3"))
 	if err != nil {
 		b.Skip("python3 not found: no Python figure to compare with")
 	}

@@ -15,10 +15,12 @@
 //
 // StartServer runs a NATS server with JetStream inside the program,
 // listening on 127.0.0.1 with a random token and a store in a temporary
-// directory (WithStoreDir keeps it). Across machines, Connect to the URL of
-// a NATS server or cluster you run, with a token (WithConnToken) or an
-// nkey seed (WithNkeySeed: challenge-response, no secret on the wire), over
-// TLS (WithTLS). A refused credential is ErrUnauthorized at Connect.
+// directory (WithStoreDir keeps it); a driver in the same process may
+// connect to it without TCP (Server.ConnectInProcess). Across machines,
+// Connect to the URL of a NATS server or cluster you run, with a token
+// (WithConnToken) or an nkey seed (WithNkeySeed: challenge-response, no
+// secret on the wire), over TLS (WithTLS). A refused credential is
+// ErrUnauthorized at Connect.
 //
 // # What a task goes through
 //

@@ -61,3 +61,19 @@ func TestTerminateFailsPendingAndRemovesQueuedTasks(t *testing.T) {
 	require.ErrorIs(t, err, procs.ErrPoolTerminated)
 	require.Empty(t, stored(t, "DISTPOOL_TASKS", "distpool.task.terminate.>"), "tasks left queued")
 }
+
+// A driver beside the embedded server may connect in process (no TCP):
+// the pool works the same.
+func TestPoolOnAnInProcessConnection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
+	defer cancel()
+	p, err := distpool.NewPool(ctx, connectInProcess(t), distpool.WithQueue("inprocess"))
+	require.NoError(t, err)
+	defer p.Terminate()
+	startHost(t, "inprocess", "h", 1)
+	got, err := procs.Map(p, square, []int{1, 2, 3, 4, 5}, 2)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 4, 9, 16, 25}, got)
+	require.NoError(t, p.Close())
+	require.NoError(t, p.Join())
+}

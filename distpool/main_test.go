@@ -117,6 +117,16 @@ func connect(t testing.TB) *nats.Conn {
 	return nc
 }
 
+// connectInProcess opens an in-process connection to srv (no TCP),
+// closed when the test ends.
+func connectInProcess(t testing.TB) *nats.Conn {
+	t.Helper()
+	nc, err := srv.ConnectInProcess()
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // newPool starts a pool on its own queue, terminated when the test ends.
 func newPool(t testing.TB, queue string, opts ...distpool.Option) *distpool.Pool {
 	t.Helper()

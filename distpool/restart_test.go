@@ -65,3 +65,37 @@ func TestServerRestartKeepsQueuedTasks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 121, v)
 }
+
+// A host that lives through the server's restart asks for tasks again
+// once it has reconnected (its request died with the old server) and
+// serves the pool as before.
+func TestHostServesAcrossAServerRestart(t *testing.T) {
+	dir := t.TempDir()
+	const token = "restart-host-token"
+	s, err := distpool.StartServer(distpool.WithStoreDir(dir), distpool.WithToken(token))
+	require.NoError(t, err)
+	defer func() { s.Shutdown() }() // the second server, by then
+	u, err := url.Parse(s.URL())
+	require.NoError(t, err)
+	port, err := strconv.Atoi(u.Port())
+	require.NoError(t, err)
+	nc, err := s.Connect()
+	require.NoError(t, err)
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
+	defer cancel()
+	p, err := distpool.NewPool(ctx, nc, distpool.WithQueue("restart-host"))
+	require.NoError(t, err)
+	defer p.Terminate()
+	testutil.Start(t, hostMain, hostArg{URL: s.URL(), Token: token, Queue: "restart-host", Name: "through", Slots: 1})
+	v, err := procs.Apply(p, square, 3)
+	require.NoError(t, err)
+	require.Equal(t, 9, v)
+
+	s.Shutdown()
+	s, err = distpool.StartServer(distpool.WithStoreDir(dir), distpool.WithToken(token), distpool.WithPort(port))
+	require.NoError(t, err)
+	v, err = procs.ApplyAsync(p, square, 4).GetTimeout(testutil.Patience)
+	require.NoError(t, err)
+	require.Equal(t, 16, v)
+}

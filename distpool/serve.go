@@ -103,8 +103,20 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 	if err != nil {
 		return err
 	}
+	pullers := make([]*puller, cfg.slots)
+	for i := range pullers {
+		if pullers[i], err = newPuller(nc, cfg.queue); err != nil {
+			for _, p := range pullers[:i] {
+				p.close()
+			}
+			return err
+		}
+	}
 	pool, err := procs.NewPool(cfg.slots, cfg.poolOpts...)
 	if err != nil {
+		for _, p := range pullers {
+			p.close()
+		}
 		return fmt.Errorf("distpool: serve: %w", err)
 	}
 	defer pool.Terminate()
@@ -119,8 +131,8 @@ func Serve(ctx context.Context, nc *nats.Conn, opts ...ServeOption) error {
 	})
 	wg.Go(func() { h.followAckWait(bg, cons) })
 	var slots sync.WaitGroup
-	for range cfg.slots {
-		slots.Go(func() { h.slot(ctx, cons) })
+	for _, p := range pullers {
+		slots.Go(func() { h.slot(ctx, p) })
 	}
 	if cfg.ready != nil {
 		cfg.ready()
@@ -192,13 +204,15 @@ func (h *host) followAckWait(ctx context.Context, cons jetstream.Consumer) {
 	}
 }
 
-// slot is one worker's share of the host: it fetches a task only when it
-// is idle (a fetch of one), runs it, answers, and fetches again.
-func (h *host) slot(ctx context.Context, cons jetstream.Consumer) {
+// slot is one worker's share of the host: it asks for a task only when
+// it is idle (one at a time), runs it, answers, and asks again.
+func (h *host) slot(ctx context.Context, p *puller) {
+	defer p.close()
 	for ctx.Err() == nil && !h.nc.IsClosed() {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		m, err := p.next()
 		if err != nil {
-			// Disconnected, or the server is restarting: try again soon.
+			// Disconnected, the server restarting, the consumer being
+			// made again: try again soon.
 			t := time.NewTimer(200 * time.Millisecond)
 			select {
 			case <-ctx.Done():
@@ -207,17 +221,27 @@ func (h *host) slot(ctx context.Context, cons jetstream.Consumer) {
 			t.Stop()
 			continue
 		}
-		for m := range batch.Messages() {
+		if m != nil {
 			h.run(m)
 		}
 	}
+}
+
+// A task is what run needs of a task message (taskMsg; jetstream.Msg
+// has the same methods).
+type task interface {
+	Headers() nats.Header
+	Data() []byte
+	Ack() error
+	Term() error
+	InProgress() error
 }
 
 // run runs one task to its end and answers it: the result is published
 // (and stored by the server) before the task is acked, so a host lost in
 // between costs a duplicate result, which the pool drops, never a lost
 // one.
-func (h *host) run(m jetstream.Msg) {
+func (h *host) run(m task) {
 	hd := m.Headers()
 	reply, id := hd.Get(hdrReply), hd.Get(hdrTask)
 	if !strings.HasPrefix(reply, resultPrefix) || id == "" {
@@ -299,7 +323,7 @@ func (h *host) run(m jetstream.Msg) {
 
 // heartbeat tells the server the task is in progress every quarter of
 // AckWait until stop closes.
-func (h *host) heartbeat(m jetstream.Msg, stop <-chan struct{}) {
+func (h *host) heartbeat(m task, stop <-chan struct{}) {
 	for {
 		t := time.NewTimer(max(time.Duration(h.ackWait.Load())/4, 50*time.Millisecond))
 		select {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -267,7 +268,7 @@ func TestRunRerendersASavedJSONKeepingItsDetails(t *testing.T) {
 
 func TestSpecArgsRunOnlyBenchmarksOnce(t *testing.T) {
 	require.Equal(t, []string{"-test.run", "^$", "-test.bench", "^BenchmarkSync$", "-test.benchtime", "1s", "-test.count", "1"},
-		spec{"^BenchmarkSync$", "1s"}.args())
+		spec{Bench: "^BenchmarkSync$", Benchtime: "1s"}.args())
 }
 
 func TestPlansCountOperationsAndFullIsLonger(t *testing.T) {
@@ -278,12 +279,57 @@ func TestPlansCountOperationsAndFullIsLonger(t *testing.T) {
 	for i, s := range q.Specs {
 		require.True(t, strings.HasSuffix(s.Benchtime, "x"), "%s runs a count, not a duration: %s", s.Bench, s.Benchtime)
 		require.Equal(t, s.Bench, f.Specs[i].Bench)
+		require.Equal(t, s.Dir, f.Specs[i].Dir)
 		var nq, nf int
 		_, _ = fmt.Sscanf(s.Benchtime, "%dx", &nq)
 		_, _ = fmt.Sscanf(f.Specs[i].Benchtime, "%dx", &nf)
 		require.Equal(t, 4*nq, nf)
-		require.GreaterOrEqual(t, nq, 1000, "%s: a count too small to be stable", s.Bench)
+		// A section whose operation is a whole call of many items says
+		// how few iterations it may be timed over; the others need many.
+		least := 1000
+		if sec := specSection(s); sec != nil && sec.MinIters > 0 {
+			least = sec.MinIters
+		}
+		require.GreaterOrEqual(t, nq, least, "%s: a count too small to be stable", s.Bench)
 	}
+}
+
+// specSection returns the section whose quick specs include s.
+func specSection(s spec) *section {
+	for _, sec := range sections {
+		for _, q := range sec.Quick {
+			if q.Bench == s.Bench {
+				return sec
+			}
+		}
+	}
+	return nil
+}
+
+func TestNestedModuleSectionRunsInItsDirectory(t *testing.T) {
+	q := planFor(true)
+	require.Contains(t, q.dirs(), "distpool", "distpool's benchmarks run in their nested module")
+	for _, s := range q.without("distpool").Specs {
+		require.NotEqual(t, "distpool", s.Dir)
+	}
+	require.Less(t, len(q.without("distpool").Specs), len(q.Specs))
+
+	// A module of its own under testdata: built where it is, run there.
+	root, err := filepath.Abs(".")
+	require.NoError(t, err)
+	r := &runner{root: root}
+	cmd, err := r.buildDir(context.Background(), "testdata/nested", t.TempDir())
+	require.NoError(t, err)
+	require.Contains(t, cmd, "cd testdata/nested")
+	var raw bytes.Buffer
+	s := spec{Bench: "^BenchmarkNested$", Benchtime: "3x", Dir: "testdata/nested"}
+	require.NoError(t, r.run(context.Background(), 1, s, &raw))
+	require.Regexp(t, `BenchmarkNested\S*\s+3\s.* 1(\.0+)? here`, raw.String())
+	require.Contains(t, s.commandLine(), "cd testdata/nested")
+
+	// One that does not build says why.
+	_, err = r.buildDir(context.Background(), "testdata/no-such-module", t.TempDir())
+	require.ErrorContains(t, err, "testdata/no-such-module")
 }
 
 func TestPatternAnchorsEveryLevel(t *testing.T) {
@@ -292,11 +338,12 @@ func TestPatternAnchorsEveryLevel(t *testing.T) {
 
 func TestEverySectionClassifiesItsOwnNames(t *testing.T) {
 	for name, want := range map[string][4]string{
-		"Throughput/c-ring/64B":  {"Throughput", "64B", "c-ring", "ringqueue-spsc"},
-		"Latency/socketpair":     {"Latency", "", "socketpair", "ringqueue"},
-		"Sync/python-lock-2proc": {"Sync", "mutex-2proc", "python-lock-2proc", "mutex-2proc"},
-		"Scale/chan-4x4":         {"Scale", "", "chan-4x4", "mpmc-1x1"},
-		"Manager/whatever/of/it": {"Manager", "", "whatever/of/it", ""},
+		"Throughput/c-ring/64B":         {"Throughput", "64B", "c-ring", "ringqueue-spsc"},
+		"Latency/socketpair":            {"Latency", "", "socketpair", "ringqueue"},
+		"Sync/python-lock-2proc":        {"Sync", "mutex-2proc", "python-lock-2proc", "mutex-2proc"},
+		"Scale/chan-4x4":                {"Scale", "", "chan-4x4", "mpmc-1x1"},
+		"Manager/whatever/of/it":        {"Manager", "", "whatever/of/it", ""},
+		"Distpool/map-chunked/distpool": {"Distpool", "map-chunked", "distpool", "local"},
 	} {
 		g, f, s, r := classify(name)
 		require.Equal(t, want, [4]string{g, f, s, r}, name)
@@ -361,7 +408,7 @@ func TestThroughputHeadlineIsRingqueueOverTheCRing(t *testing.T) {
 func TestANewSectionIsOneDefinitionInTheList(t *testing.T) {
 	extra := &section{
 		Group: "Extra",
-		Quick: []spec{{pattern("Extra", []string{"a", "b"}), "1000x"}},
+		Quick: []spec{{Bench: pattern("Extra", []string{"a", "b"}), Benchtime: "1000x"}},
 		Units: []string{"ops/s"},
 		Classify: func(parts []string) (string, string, string) {
 			return "", parts[0], "a"

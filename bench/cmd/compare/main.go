@@ -31,7 +31,10 @@
 //
 // Each benchmark group is a section (sections.go: what it runs in each
 // mode, how its rows compare, its table); adding one is a file that
-// defines it and a line in the list.
+// defines it and a line in the list. A section's benchmarks may live in
+// another directory, a nested module even (distpool's, which this module
+// cannot import): its test binary is built and run there, and if it does
+// not build the section is skipped with a note.
 //
 // -input FILE re-renders saved results without running anything: a JSON
 // result set (bench/results/*.json, keeping its machine and run details,
@@ -226,9 +229,30 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 	defer os.RemoveAll(tmp)
 	spin := newBar(stderr, !showBar, -1, "building the benchmarks (go test -c, cc)")
 	cmds, note, err := r.build(ctx, tmp)
-	spin.finish()
 	if err != nil {
+		spin.finish()
 		return nil, err
+	}
+	// A section in another directory (a nested module) that does not
+	// build is skipped, with a note: the others still run.
+	var skipped []string
+	for _, dir := range p.dirs() {
+		cmd, err := r.buildDir(ctx, dir, tmp)
+		if err != nil {
+			if ctx.Err() != nil {
+				spin.finish()
+				return nil, ctx.Err()
+			}
+			p = p.without(dir)
+			skipped = append(skipped, fmt.Sprintf("The benchmarks in %s were skipped: %v", dir, err))
+			continue
+		}
+		cmds = append(cmds, cmd)
+	}
+	spin.finish()
+	for _, n := range skipped {
+		res.Conditions = append(res.Conditions, n)
+		fmt.Fprintln(stderr, "compare:", n)
 	}
 	if note != "" {
 		res.Conditions = append(res.Conditions, note)

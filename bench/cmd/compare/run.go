@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/multiproc-go/multiproc/bench"
@@ -17,10 +18,13 @@ import (
 )
 
 // A spec is one invocation of the benchmark binary per round: a -bench
-// pattern and its benchtime (a count of operations, "Nx").
+// pattern and its benchtime (a count of operations, "Nx"), and the
+// directory of the package whose binary it runs (its section's Dir, set
+// by planFor; "": bench).
 type spec struct {
 	Bench     string
 	Benchtime string
+	Dir       string
 }
 
 type plan struct {
@@ -37,13 +41,39 @@ func planFor(quick bool) plan {
 		p.Rounds = 3
 	}
 	for _, s := range sections {
+		specs := s.Full
 		if quick {
-			p.Specs = append(p.Specs, s.Quick...)
-		} else {
-			p.Specs = append(p.Specs, s.Full...)
+			specs = s.Quick
+		}
+		for _, sp := range specs {
+			sp.Dir = s.Dir
+			p.Specs = append(p.Specs, sp)
 		}
 	}
 	return p
+}
+
+// without returns p without the specs run in dir.
+func (p plan) without(dir string) plan {
+	q := plan{Rounds: p.Rounds}
+	for _, s := range p.Specs {
+		if s.Dir != dir {
+			q.Specs = append(q.Specs, s)
+		}
+	}
+	return q
+}
+
+// dirs lists the package directories other than bench that p's specs
+// run in, in order.
+func (p plan) dirs() []string {
+	var ds []string
+	for _, s := range p.Specs {
+		if s.Dir != "" && !slices.Contains(ds, s.Dir) {
+			ds = append(ds, s.Dir)
+		}
+	}
+	return ds
 }
 
 // benchtimes lists a plan's benchtimes for the record.
@@ -59,13 +89,15 @@ func (p plan) benchtimes() string {
 	return strings.Join(ts, ", ")
 }
 
-// runner builds the bench test binary once and runs it round by round.
+// runner builds the bench test binary (and one per other package
+// directory a section names) once and runs them round by round.
 type runner struct {
-	root    string    // module root
-	bin     string    // compiled test binary
-	cring   string    // compiled C ring ("" : none; the benchmark then skips or builds its own)
-	python  string    // interpreter for the Python comparisons ("" : the binary's default)
-	verbose io.Writer // the raw output as it comes (-v), or nil
+	root    string            // module root
+	bin     string            // compiled test binary of bench
+	bins    map[string]string // compiled test binaries of other directories
+	cring   string            // compiled C ring ("" : none; the benchmark then skips or builds its own)
+	python  string            // interpreter for the Python comparisons ("" : the binary's default)
+	verbose io.Writer         // the raw output as it comes (-v), or nil
 	bar     *progressbar.ProgressBar
 }
 
@@ -94,6 +126,24 @@ func (r *runner) build(ctx context.Context, dir string) (cmds []string, note str
 	return cmds, note, nil
 }
 
+// buildDir compiles the benchmarks of dir (relative to the root) into a
+// test binary in tmp with go test -c run in that directory, so that a
+// nested module builds as itself, with its own go.mod; it returns the
+// command, for the record.
+func (r *runner) buildDir(ctx context.Context, dir, tmp string) (string, error) {
+	bin := filepath.Join(tmp, strings.ReplaceAll(dir, "/", "_")+".test")
+	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, ".")
+	cmd.Dir = filepath.Join(r.root, dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go test -c in %s: %w\n%s", dir, err, lastLines(string(out), 10))
+	}
+	if r.bins == nil {
+		r.bins = map[string]string{}
+	}
+	r.bins[dir] = bin
+	return fmt.Sprintf("(cd %s && go test -c -o %s.test .)", dir, strings.ReplaceAll(dir, "/", "_")), nil
+}
+
 // args returns the test binary's arguments for s.
 func (s spec) args() []string {
 	return []string{"-test.run", "^$", "-test.bench", s.Bench, "-test.benchtime", s.Benchtime, "-test.count", "1"}
@@ -101,11 +151,15 @@ func (s spec) args() []string {
 
 // run runs one spec in one round and appends its output to raw, which
 // stays plain `go test -bench` output (benchstat reads it; parse tells
-// the rounds apart by each name's occurrences). The binary runs in the
-// bench directory, where its Python scripts are.
+// the rounds apart by each name's occurrences). The binary runs in its
+// package's directory, where its Python scripts are.
 func (r *runner) run(ctx context.Context, round int, s spec, raw *bytes.Buffer) error {
-	cmd := exec.CommandContext(ctx, r.bin, s.args()...)
-	cmd.Dir = filepath.Join(r.root, "bench")
+	bin, dir := r.bin, "bench"
+	if s.Dir != "" {
+		bin, dir = r.bins[s.Dir], s.Dir
+	}
+	cmd := exec.CommandContext(ctx, bin, s.args()...)
+	cmd.Dir = filepath.Join(r.root, dir)
 	cmd.Env = os.Environ()
 	if r.python != "" {
 		cmd.Env = append(cmd.Env, "MULTIPROC_BENCH_PYTHON="+r.python)
@@ -168,6 +222,9 @@ func lastLines(s string, n int) string {
 
 // commandLine renders how a spec is run, for the record.
 func (s spec) commandLine() string {
+	if s.Dir != "" {
+		return fmt.Sprintf("(cd %s && %s.test %s)", s.Dir, strings.ReplaceAll(s.Dir, "/", "_"), strings.Join(quoteArgs(s.args()), " "))
+	}
 	return "bench.test " + strings.Join(quoteArgs(s.args()), " ")
 }
 

@@ -9,8 +9,8 @@ import (
 var latencySection = section{
 	Group: "Latency",
 	Quick: []spec{
-		{pattern("Latency", []string{"ringqueue", "ringqueue-yield"}), "10000x"},
-		{pattern("Latency", []string{"ringqueue-park", "socketpair", "python-pipe"}), "3000x"},
+		{Bench: pattern("Latency", []string{"ringqueue", "ringqueue-yield"}), Benchtime: "10000x"},
+		{Bench: pattern("Latency", []string{"ringqueue-park", "socketpair", "python-pipe"}), Benchtime: "3000x"},
 	},
 	Units: []string{"p50-ns", "p99-ns"},
 	Classify: func(parts []string) (string, string, string) {

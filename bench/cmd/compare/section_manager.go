@@ -11,7 +11,7 @@ import (
 var managerSection = section{
 	Group: "Manager",
 	Quick: []spec{
-		{pattern("Manager", []string{"unix-1", "tcp-1", "unix-8", "tcp-8"}, []string{"python", "manager"}), "5000x"},
+		{Bench: pattern("Manager", []string{"unix-1", "tcp-1", "unix-8", "tcp-8"}, []string{"python", "manager"}), Benchtime: "5000x"},
 	},
 	Units: []string{"ops/s"},
 	Classify: func(parts []string) (string, string, string) {

@@ -10,7 +10,7 @@ import (
 // buffered channel, the reference a Go programmer has in one process.
 var scaleSection = section{
 	Group: "Scale",
-	Quick: []spec{{pattern("Scale", []string{`mpmc-[1-4]x[1-4]`, "chan-4x4"}), "300000x"}},
+	Quick: []spec{{Bench: pattern("Scale", []string{`mpmc-[1-4]x[1-4]`, "chan-4x4"}), Benchtime: "300000x"}},
 	Units: []string{"msgs/s"},
 	Classify: func(parts []string) (string, string, string) {
 		if len(parts) != 1 {

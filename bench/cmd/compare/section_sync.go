@@ -10,9 +10,9 @@ import (
 var syncSection = section{
 	Group: "Sync",
 	Quick: []spec{
-		{pattern("Sync", []string{"mutex", "sync.Mutex", "value-add", "atomic-add"}), "10000000x"},
-		{pattern("Sync", []string{"mutex-2proc", "sync.Mutex-2goroutines", "value-add-2proc", "value-update-2proc", "atomic-add-2goroutines"}), "2000000x"},
-		{pattern("Sync", []string{"python-lock", "python-lock-2proc", "python-value", "python-value-2proc"}), "100000x"},
+		{Bench: pattern("Sync", []string{"mutex", "sync.Mutex", "value-add", "atomic-add"}), Benchtime: "10000000x"},
+		{Bench: pattern("Sync", []string{"mutex-2proc", "sync.Mutex-2goroutines", "value-add-2proc", "value-update-2proc", "atomic-add-2goroutines"}), Benchtime: "2000000x"},
+		{Bench: pattern("Sync", []string{"python-lock", "python-lock-2proc", "python-value", "python-value-2proc"}), Benchtime: "100000x"},
 	},
 	Units: []string{"ops/s"},
 	Classify: func(parts []string) (string, string, string) {

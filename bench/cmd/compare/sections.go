@@ -28,6 +28,15 @@ type section struct {
 	Table func(b *strings.Builder, rows []Row)
 	// Notes say how its systems were set up, under "How it was configured".
 	Notes []string
+	// Dir is the directory of its benchmarks' package, relative to the
+	// module root ("": bench). A directory with its own go.mod (a nested
+	// module, which the root module cannot import) is built there as its
+	// own test binary; if that fails the section is skipped with a note.
+	Dir string
+	// MinIters is the fewest iterations a figure of it may be timed over
+	// and still carry a verdict (0: minIters). A section whose operation
+	// is a whole call of many items, milliseconds long, sets fewer.
+	MinIters int
 }
 
 // allNotes is the configuration notes of the run: the common ones, then
@@ -47,6 +56,7 @@ var sections = []*section{
 	&syncSection,
 	&scaleSection,
 	&managerSection,
+	&distpoolSection,
 }
 
 // sectionOf returns the section of a group, or nil.
@@ -57,6 +67,14 @@ func sectionOf(group string) *section {
 		}
 	}
 	return nil
+}
+
+// minItersOf is a group's MinIters.
+func minItersOf(group string) int {
+	if s := sectionOf(group); s != nil && s.MinIters > 0 {
+		return s.MinIters
+	}
+	return minIters
 }
 
 // sectionRank orders groups by their section's place (unknown groups last).

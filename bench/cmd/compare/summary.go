@@ -112,7 +112,7 @@ func summarize(samples []Sample) []Row {
 				st := stat(ratios)
 				r.Ref, r.Ratio = ref, &st
 				r.Verdict = verdict(r)
-				if fewest[k] < minIters && r.System != r.Ref {
+				if fewest[k] < minItersOf(group) && r.System != r.Ref {
 					r.Verdict = fmt.Sprintf("no verdict: timed over %d iterations", fewest[k])
 				}
 			}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/multiproc-go/multiproc/distpool"
 	"github.com/multiproc-go/multiproc/procs"
+	"github.com/nats-io/nats.go"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -127,6 +128,11 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	// The driver beside an embedded server connects in process (no TCP);
+	// to a server elsewhere, by its URL.
+	connect := func() (*nats.Conn, error) {
+		return distpool.Connect(url, distpool.WithConnToken(token), distpool.WithName("primes-driver"))
+	}
 	if url == "" {
 		srv, err := distpool.StartServer()
 		if err != nil {
@@ -134,6 +140,7 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 		}
 		defer srv.Shutdown()
 		url, token = srv.URL(), srv.Token()
+		connect = func() (*nats.Conn, error) { return srv.ConnectInProcess(distpool.WithName("primes-driver")) }
 		for _, name := range []string{"host-a", "host-b"} {
 			p, err := procs.Start(host, hostArgs{URL: url, Token: token, Name: name, Slots: 2})
 			if err != nil {
@@ -148,7 +155,7 @@ func run(url, token string, below, step int, bar io.Writer) (int, error) {
 			}()
 		}
 	}
-	nc, err := distpool.Connect(url, distpool.WithConnToken(token), distpool.WithName("primes-driver"))
+	nc, err := connect()
 	if err != nil {
 		return 0, err
 	}
