@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/funcqueue"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/nats-io/nats.go"
@@ -56,7 +57,7 @@ type Pool struct {
 	hosts    *hostWatch
 	results  jetstream.ConsumeContext
 	advisory jetstream.ConsumeContext
-	cbs      *callbackQueue
+	cbs      *funcqueue.Queue
 	blobs    *blobs
 	stopOnce sync.Once
 	bg       sync.WaitGroup
@@ -143,7 +144,7 @@ func NewPool(ctx context.Context, nc *nats.Conn, opts ...Option) (*Pool, error) 
 		nc: nc, js: js, cfg: cfg, id: hex.EncodeToString(b),
 		tasks: map[uint64]*inflight{}, bySeq: map[uint64]uint64{},
 		idle: make(chan struct{}), window: make(chan struct{}, 4096),
-		cbs: newCallbackQueue(), maxPay: int(nc.MaxPayload()),
+		cbs: funcqueue.New(), maxPay: int(nc.MaxPayload()),
 		blobs: &blobs{js: js},
 	}
 	p.subject = taskSubject(cfg.queue, p.id)
@@ -185,7 +186,7 @@ func NewPool(ctx context.Context, nc *nats.Conn, opts ...Option) (*Pool, error) 
 func (p *Pool) Size() int { return max(p.hosts.slots(), 1) }
 
 // Callback runs fn on the pool's callback goroutine (procs.Executor).
-func (p *Pool) Callback(fn func()) { p.cbs.push(fn) }
+func (p *Pool) Callback(fn func()) { p.cbs.Push(fn) }
 
 // Submit publishes every task of j (procs.Executor). It refuses the whole
 // job, publishing nothing, if an argument holds a shared-memory object
@@ -530,69 +531,5 @@ func (p *Pool) stopNow() {
 			_ = s.Purge(ctx, jetstream.WithPurgeSubject(p.reply))
 		}
 	}
-	p.cbs.close()
-}
-
-// A callbackQueue runs functions one at a time, in order, on its own
-// goroutine.
-type callbackQueue struct {
-	mu     sync.Mutex
-	fs     []func()
-	closed bool
-	wake   chan struct{}
-	done   chan struct{}
-	once   sync.Once
-}
-
-func newCallbackQueue() *callbackQueue {
-	q := &callbackQueue{wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go q.run()
-	return q
-}
-
-func (q *callbackQueue) push(f func()) {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		f()
-		return
-	}
-	q.fs = append(q.fs, f)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *callbackQueue) run() {
-	defer close(q.done)
-	for {
-		q.mu.Lock()
-		fs, closed := q.fs, q.closed
-		q.fs = nil
-		q.mu.Unlock()
-		for _, f := range fs {
-			f()
-		}
-		if closed && len(fs) == 0 {
-			return
-		}
-		if len(fs) == 0 {
-			<-q.wake
-		}
-	}
-}
-
-func (q *callbackQueue) close() {
-	q.once.Do(func() {
-		q.mu.Lock()
-		q.closed = true
-		q.mu.Unlock()
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-		<-q.done
-	})
+	p.cbs.Close()
 }

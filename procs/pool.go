@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/multiproc-go/multiproc/internal/funcqueue"
 	"github.com/multiproc-go/multiproc/ringqueue"
 	"github.com/multiproc-go/multiproc/shm"
 )
@@ -66,7 +67,7 @@ type Pool struct {
 	resultsClosed bool
 
 	bg            sync.WaitGroup // watchers, replacement starts, slow sends
-	callbacks     *funcQueue
+	callbacks     *funcqueue.Queue
 	collectorDone chan struct{}
 	release       sync.Once
 }
@@ -210,7 +211,7 @@ func NewPool(n int, opts ...PoolOption) (*Pool, error) {
 		})
 	}
 	wg.Wait()
-	p.callbacks = newFuncQueue()
+	p.callbacks = funcqueue.New()
 	go p.collect()
 	if err := errors.Join(errs...); err != nil {
 		_ = p.Terminate()
@@ -359,7 +360,7 @@ func (p *Pool) Join() error {
 	<-p.collectorDone
 	p.bg.Wait()
 	p.release.Do(func() {
-		p.callbacks.close()
+		p.callbacks.Close()
 		p.mu.Lock()
 		for _, w := range p.workers {
 			w.side.close()
@@ -445,65 +446,4 @@ func (p *Pool) maybeFinishLocked() {
 	}
 	p.resultsClosed = true
 	_ = p.results.Close()
-}
-
-// A funcQueue runs functions one at a time, in order, on its own
-// goroutine: callbacks, so that a slow one holds up no result.
-type funcQueue struct {
-	mu     sync.Mutex
-	fs     []func()
-	closed bool
-	wake   chan struct{}
-	done   chan struct{}
-}
-
-func newFuncQueue() *funcQueue {
-	q := &funcQueue{wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go q.run()
-	return q
-}
-
-func (q *funcQueue) push(f func()) {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		f()
-		return
-	}
-	q.fs = append(q.fs, f)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *funcQueue) run() {
-	defer close(q.done)
-	for {
-		q.mu.Lock()
-		fs, closed := q.fs, q.closed
-		q.fs = nil
-		q.mu.Unlock()
-		for _, f := range fs {
-			f()
-		}
-		if closed && len(fs) == 0 {
-			return
-		}
-		if len(fs) == 0 {
-			<-q.wake
-		}
-	}
-}
-
-func (q *funcQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-	<-q.done
 }

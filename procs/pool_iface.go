@@ -95,7 +95,7 @@ func (j *Job) Fail(i int, err error) {
 func (p *Pool) Submit(j *Job) error { return p.submit(j.j, j.n, j.bound) }
 
 // Callback runs fn on the pool's callback goroutine (Executor).
-func (p *Pool) Callback(fn func()) { p.callbacks.push(fn) }
+func (p *Pool) Callback(fn func()) { p.callbacks.Push(fn) }
 
 // RunEncoded queues one task of items items of the registered function
 // fname, encoded by Job.EncodeTask in another process of the same binary
