@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,7 +42,6 @@ type export struct {
 	seen  map[*mapping]bool // segments named by handles encoded meanwhile
 	files []*os.File        // duplicates, in index order, owned by the export
 	index map[*os.File]int  // the same file encoded twice gets one index
-	outer *export           // an Export running on the same goroutine around this one
 }
 
 // exports binds each running Export to the goroutine that runs it.
@@ -55,11 +53,7 @@ type export struct {
 // or for a file, join no export: their segments and descriptors do not
 // reach the wrong child, and their bytes carry no index that means nothing
 // to their reader. Exports on different goroutines run concurrently.
-var exports struct {
-	active atomic.Int32 // Exports running anywhere: zero skips the lookup
-	mu     sync.Mutex
-	byG    map[uint64]*export // innermost Export of each goroutine
-}
+var exports goScopes[export]
 
 // goid returns the calling goroutine's id, which the runtime prints first
 // in a stack trace ("goroutine 18 [running]:"); it exports it nowhere else.
@@ -77,17 +71,6 @@ func goid() uint64 {
 	return id
 }
 
-// currentExport returns the Export running on this goroutine, or nil.
-func currentExport() *export {
-	if exports.active.Load() == 0 {
-		return nil // the common case: no Export anywhere, no stack trace
-	}
-	g := goid()
-	exports.mu.Lock()
-	defer exports.mu.Unlock()
-	return exports.byG[g]
-}
-
 // ExportFile records f for the Export running on this goroutine and
 // returns its index in the list of files that Export will return. It
 // records a duplicate of the descriptor, so the caller may close f at any
@@ -95,7 +78,7 @@ func currentExport() *export {
 // such as O_NONBLOCK, are shared (os/exec puts a passed descriptor in
 // blocking mode, so pass descriptors that are meant to block).
 func ExportFile(f *os.File) (int, error) {
-	e := currentExport()
+	e := exports.current()
 	if e == nil {
 		return 0, ErrNotExporting
 	}
@@ -144,31 +127,19 @@ func dupFile(f *os.File) (*os.File, error) {
 // another goroutine. Exports on different goroutines do not wait for each
 // other; an Export inside encode collects for itself until it returns.
 func Export(encode func() error) ([]*Segment, []*os.File, error) {
-	g := goid()
 	e := &export{seen: map[*mapping]bool{}, index: map[*os.File]int{}}
-	exports.mu.Lock()
-	if exports.byG == nil {
-		exports.byG = map[uint64]*export{}
-	}
-	e.outer = exports.byG[g]
-	exports.byG[g] = e
-	exports.mu.Unlock()
-	exports.active.Add(1)
-	err := encode()
-	exports.active.Add(-1)
-	exports.mu.Lock()
-	if e.outer != nil {
-		exports.byG[g] = e.outer
-	} else {
-		delete(exports.byG, g)
-	}
-	exports.mu.Unlock()
-	if err != nil {
-		for _, f := range e.files {
-			_ = f.Close()
+	ok := false
+	defer func() { // on an error or a panic in encode: the duplicates are ours to close
+		if !ok {
+			for _, f := range e.files {
+				_ = f.Close()
+			}
 		}
+	}()
+	if err := exports.run(e, encode); err != nil {
 		return nil, nil, err
 	}
+	ok = true
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
 	segs := make([]*Segment, 0, len(e.seen))

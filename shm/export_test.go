@@ -124,3 +124,21 @@ func TestUnattachedAnonymousSegmentErrorNamesTheFix(t *testing.T) {
 	assert.Contains(t, err.Error(), "procs.Start argument, a Conn.Send on a duplex pipe or a pool task's argument")
 	assert.Contains(t, err.Error(), "named segment")
 }
+
+// An encode that panics (a GobEncode of the caller's) unbinds its Export:
+// later encodings on the same goroutine are outside any export again.
+func TestExportThatPanicsLeavesNoExportBehind(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	require.Panics(t, func() {
+		_, _, _ = shm.Export(func() error {
+			_, err := shm.ExportFile(w)
+			require.NoError(t, err)
+			panic("encode failed")
+		})
+	})
+	_, err = shm.ExportFile(w)
+	require.ErrorIs(t, err, shm.ErrNotExporting)
+}

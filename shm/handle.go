@@ -121,7 +121,7 @@ func (s *Segment) GobDecode(b []byte) error {
 }
 
 func noteExport(m *mapping) {
-	if e := currentExport(); e != nil {
+	if e := exports.current(); e != nil {
 		e.seen[m] = true // e belongs to this goroutine alone
 	}
 }
