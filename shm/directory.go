@@ -185,13 +185,14 @@ func (m *mapping) reserve(spec Spec) (uint32, Object, error) {
 	e.Off = off
 	e.Size = size
 	e.Fingerprint = spec.Fingerprint
-	e.NameLen = uint32(len(spec.Name))
+	e.NameLen = uint16(len(spec.Name))
+	e.Version = spec.Kind.Version()
 	e.Name = [maxNameLen]byte{}
 	copy(e.Name[:], spec.Name)
 	atomic.StoreUint32(&e.State, entryReserved)
 	atomic.StoreUint64(&h.AllocNext, off+size)
-	return uint32(free), Object{Name: spec.Name, Kind: spec.Kind, Offset: off, Size: size,
-		ElemSize: spec.ElemSize, Fingerprint: spec.Fingerprint}, nil
+	return uint32(free), Object{Name: spec.Name, Kind: spec.Kind, Version: spec.Kind.Version(),
+		Offset: off, Size: size, ElemSize: spec.ElemSize, Fingerprint: spec.Fingerprint}, nil
 }
 
 // Lookup finds a ready object by name, validating its entry.
@@ -218,8 +219,9 @@ func (s *Segment) Lookup(name string) (Object, error) {
 	return Object{}, fmt.Errorf("shm: object %q: %w", name, ErrNotFound)
 }
 
-// OpenObject looks name up and checks that it is of the given kind and, for
-// typed objects, element size and fingerprint.
+// OpenObject looks name up and checks that it is of the given kind, that its
+// layout is the version of that kind this library reads (else ErrVersion),
+// and, for typed objects, element size and fingerprint.
 func (s *Segment) OpenObject(name string, kind Kind, elemSize uint32, fingerprint uint64) (Object, error) {
 	obj, err := s.Lookup(name)
 	if err != nil {
@@ -227,6 +229,9 @@ func (s *Segment) OpenObject(name string, kind Kind, elemSize uint32, fingerprin
 	}
 	if obj.Kind != kind {
 		return Object{}, fmt.Errorf("shm: object %q: %w: it is a %s, not a %s", name, ErrKindMismatch, obj.Kind, kind)
+	}
+	if obj.Version != kind.Version() {
+		return Object{}, fmt.Errorf("shm: object %q: %w: %s layout %d, this library reads %d", name, ErrVersion, kind, obj.Version, kind.Version())
 	}
 	if obj.ElemSize != elemSize || obj.Fingerprint != fingerprint {
 		return Object{}, fmt.Errorf("shm: object %q: %w: element of %d bytes (fingerprint %#x), want %d bytes (%#x)",
@@ -243,7 +248,7 @@ func (m *mapping) objectAt(e *dirEntry) (Object, error) {
 		return Object{}, err
 	}
 	name, _ := entryName(&c)
-	return Object{Name: name, Kind: Kind(c.Kind), Offset: c.Off, Size: c.Size,
+	return Object{Name: name, Kind: Kind(c.Kind), Version: c.Version, Offset: c.Off, Size: c.Size,
 		ElemSize: c.ElemSize, Fingerprint: c.Fingerprint}, nil
 }
 
@@ -276,6 +281,7 @@ func (s *Segment) Objects() ([]Object, error) {
 type Object struct {
 	Name        string
 	Kind        Kind
+	Version     uint16 // the layout version of Kind the object was created with
 	Offset      uint64 // from the segment's first byte
 	Size        uint64
 	ElemSize    uint32

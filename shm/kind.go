@@ -50,3 +50,34 @@ func (k Kind) String() string {
 	}
 	return fmt.Sprintf("kind(%d)", uint32(k))
 }
+
+// kindVersions is the layout version of each kind that this library reads
+// and writes. A directory entry records its kind's version when the object
+// is created, and OpenObject refuses another with ErrVersion, so a process
+// built from an older or newer release never misreads an object whose
+// words changed meaning. Bump a kind's version here whenever its byte
+// layout or its protocol on shared words changes.
+var kindVersions = [...]uint16{
+	KindBytes:         1,
+	KindMutex:         1,
+	KindRLock:         1,
+	KindSemaphore:     1,
+	KindCondition:     1,
+	KindEvent:         1,
+	KindBarrier:       1,
+	KindValue:         1,
+	KindArray:         1,
+	KindQueue:         1,
+	KindJoinableQueue: 1,
+	KindPipe:          1,
+	KindPool:          1,
+}
+
+// Version returns the layout version of k that this library reads and
+// writes (0 for an invalid kind).
+func (k Kind) Version() uint16 {
+	if k.Valid() {
+		return kindVersions[k]
+	}
+	return 0
+}

@@ -5,7 +5,7 @@ import (
 	"unsafe"
 )
 
-// The byte layout of a segment, version 2. All integers are in the host's
+// The byte layout of a segment, version 3. All integers are in the host's
 // byte order (the segment never leaves the machine); all offsets are from
 // the segment's first byte.
 //
@@ -21,7 +21,7 @@ import (
 // that validates it once can trust it afterwards.
 const (
 	magicWord     uint64 = 0x47455348_53504d4d // "MMPSHSEG" read as little-endian bytes
-	layoutVersion uint32 = 2                   // 2: 64-bit process IDs, pid namespace
+	layoutVersion uint32 = 3                   // 2: 64-bit process IDs, pid namespace; 3: a version per directory entry
 
 	headerSize    = 256
 	cacheLine     = 64
@@ -82,7 +82,8 @@ type dirEntry struct {
 	State       uint32 // entryFree, entryReserved, entryReady
 	Kind        uint32 // Kind
 	ElemSize    uint32 // element size for typed objects, else 0
-	NameLen     uint32
+	NameLen     uint16
+	Version     uint16 // the kind's layout version (KindVersion) when created
 	Owner       uint64 // ID of the creating participant
 	Off         uint64 // object's first byte
 	Size        uint64 // object's length in bytes

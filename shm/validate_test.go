@@ -298,3 +298,28 @@ func TestCreatorStoppedMidEntryLeavesNoEntryReservedForAnother(t *testing.T) {
 	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
 }
+
+func TestEveryKindHasALayoutVersion(t *testing.T) {
+	require.Len(t, kindVersions, int(kindEnd), "a kind is missing from kindVersions")
+	for k := Kind(1); k < kindEnd; k++ {
+		assert.NotZero(t, k.Version(), "kind %s has no layout version", k)
+	}
+	assert.Zero(t, Kind(0).Version())
+}
+
+func TestObjectOfAnotherKindVersionIsRefusedWithErrVersion(t *testing.T) {
+	img := validImage(t)
+	h := hdrOf(img)
+	e := (*dirEntry)(unsafe.Pointer(&img[h.DirOff]))
+	require.Equal(t, uint32(entryReady), e.State)
+	kind := Kind(e.Kind)
+	e.Version = kind.Version() + 1
+	s, err := openImage(img)
+	require.NoError(t, err)
+	defer s.Close()
+	obj, err := s.Lookup("obj")
+	require.NoError(t, err, "Lookup lists what is there; opening it is what checks the version")
+	assert.Equal(t, kind.Version()+1, obj.Version)
+	_, err = s.OpenObject("obj", kind, obj.ElemSize, obj.Fingerprint)
+	assert.ErrorIs(t, err, ErrVersion)
+}
