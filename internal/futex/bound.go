@@ -1,0 +1,98 @@
+package futex
+
+import (
+	"context"
+	"time"
+
+	"github.com/multiproc-go/multiproc/internal/errs"
+)
+
+// A Bound says how long a blocking call may wait: not at all (NoWait),
+// until it succeeds (Block), until a deadline (Within), until a context
+// ends (WithContext), or until the first of a deadline and a context. Every
+// blocking call of the module has one internal entry point that takes a
+// Bound; its public forms are one-line shells over it:
+//
+//	X()             x(futex.Block)
+//	TryX()          x(futex.NoWait)
+//	XContext(ctx)   x(futex.WithContext(ctx))
+//	XTimeout(d)     x(futex.Within(d))
+//
+// The zero Bound is Block.
+type Bound struct {
+	ctx      context.Context // nil: none
+	deadline time.Time       // zero: none
+	try      bool
+}
+
+var (
+	// NoWait is the bound of a Try form: one attempt, no wait.
+	NoWait = Bound{try: true}
+	// Block waits until the call succeeds.
+	Block = Bound{}
+)
+
+// Within bounds a wait by d from now. A negative d waits without limit,
+// as Python's acquire(timeout=-1) does; d == 0 makes one attempt and then
+// reports a timeout.
+func Within(d time.Duration) Bound {
+	if d < 0 {
+		return Block
+	}
+	return Bound{deadline: time.Now().Add(d)}
+}
+
+// WithContext bounds a wait by ctx: by its cancellation and its deadline.
+func WithContext(ctx context.Context) Bound { return Bound{ctx: ctx} }
+
+// Try reports whether the bound allows no wait at all.
+func (b Bound) Try() bool { return b.try }
+
+// Context returns the bound's context, or context.Background() when it has none.
+func (b Bound) Context() context.Context {
+	if b.ctx == nil {
+		return context.Background()
+	}
+	return b.ctx
+}
+
+// Deadline returns the bound's own deadline (not its context's).
+func (b Bound) Deadline() (time.Time, bool) { return b.deadline, !b.deadline.IsZero() }
+
+// Err reports whether the bound has run out: the context's error when it
+// ended, errs.ErrTimeout (which matches context.DeadlineExceeded) when the
+// deadline passed, and nil otherwise. A NoWait bound never runs out: its
+// caller decides what its single failed attempt means.
+func (b Bound) Err() error {
+	if b.ctx != nil && b.ctx.Done() != nil {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if !b.deadline.IsZero() && !time.Now().Before(b.deadline) {
+		return errs.ErrTimeout
+	}
+	return nil
+}
+
+// Sleep returns how long the next sleep may last: at most max (max < 0:
+// no cap but the bound's), and not past the deadline; a result below zero
+// means "until woken". It returns Err() when the bound has run out. A
+// context's end is not in the duration: the futex waits in this package
+// wake on it.
+func (b Bound) Sleep(max time.Duration) (time.Duration, error) {
+	if err := b.Err(); err != nil {
+		return 0, err
+	}
+	if b.deadline.IsZero() {
+		return max, nil
+	}
+	left := time.Until(b.deadline)
+	if left <= 0 {
+		return 0, errs.ErrTimeout
+	}
+	if max < 0 {
+		return left, nil
+	}
+	return min(left, max), nil
+}
