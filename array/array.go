@@ -18,7 +18,7 @@ import (
 type Array[T any] struct {
 	e     elems[T]
 	mu    *semaphore.Mutex
-	owned *shm.Segment // the handle GobDecode attached, released by Close
+	owned *shm.Segment // the handle GobDecode attached, released by Detach
 }
 
 // New creates an Array of n zero elements named name in seg, with an
@@ -156,7 +156,7 @@ func (a *Array[T]) GobDecode(b []byte) error {
 	}
 	na, err := Open[T](seg, name)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*a = *na
@@ -164,17 +164,17 @@ func (a *Array[T]) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle that GobDecode attached. It does
+// Detach releases the segment handle that GobDecode attached. It does
 // nothing for an array made by New, FromSlice or Open, whose segment the
-// caller owns. Close does not unlock; the array and its view must not be
+// caller owns. Detach does not unlock; the array and its view must not be
 // used after it.
-func (a *Array[T]) Close() error {
+func (a *Array[T]) Detach() error {
 	seg := a.owned
 	a.owned = nil
 	if seg == nil {
 		return nil
 	}
-	return seg.Close()
+	return seg.Detach()
 }
 
 func (a *Array[T]) String() string {

@@ -286,7 +286,7 @@ func TestArrayCrossesGobAndReopensByName(t *testing.T) {
 
 	var b *array.Array[uint32]
 	require.NoError(t, gob.NewDecoder(bytes.NewReader(enc)).Decode(&b))
-	t.Cleanup(func() { _ = b.Close() })
+	t.Cleanup(func() { _ = b.Detach() })
 	b.Add(2, 10)
 	require.Equal(t, []uint32{1, 2, 13}, a.Slice())
 

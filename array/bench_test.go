@@ -20,7 +20,7 @@ func benchArray(b *testing.B, n int) *array.Array[int64] {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = seg.Close() })
+	b.Cleanup(func() { _ = seg.Detach() })
 	a, err := array.New[int64](seg, "a", n)
 	if err != nil {
 		b.Fatal(err)

@@ -96,5 +96,5 @@
 //
 // An Array and its Slice view point into the segment's mapping and are
 // valid while the segment is attached. A handle decoded in a child
-// (GobDecode) holds its own segment handle, which Close releases.
+// (GobDecode) holds its own segment handle, which Detach releases.
 package array

@@ -114,7 +114,7 @@ func decodeRef(b []byte) (*shm.Segment, string, error) {
 		return nil, "", fmt.Errorf("array: decode handle: %w", err)
 	}
 	if name == "" {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return nil, "", fmt.Errorf("array: decode handle: %w: it names a segment, not an array", shm.ErrBadHandle)
 	}
 	return seg, name, nil

@@ -14,7 +14,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	a, err := array.FromSlice(seg, "scores", []int64{10, 20, 30})
 	if err != nil {
@@ -51,7 +51,7 @@ func Example_processes() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	a, err := array.FromSlice(seg, "xs", []float64{1, 2, 3, 4, 5, 6})
 	if err != nil {
@@ -79,7 +79,7 @@ func ExampleRawArray() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	hist, _ := array.NewRaw[uint32](seg, "hist", 4)
 	for _, x := range []int{0, 3, 3, 1, 3} {
@@ -101,7 +101,7 @@ func ExampleInspect() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	_, _ = array.New[float32](seg, "xs", 100)
 	obj, _ := seg.Lookup("xs")

@@ -28,7 +28,7 @@ func TestOpenRejectsForgedHeaders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			seg, err := shm.Anonymous(1 << 16)
 			require.NoError(t, err)
-			t.Cleanup(func() { _ = seg.Close() })
+			t.Cleanup(func() { _ = seg.Detach() })
 			_, err = New[int64](seg, "a", 8)
 			require.NoError(t, err)
 			obj, err := seg.Lookup("a")

@@ -15,7 +15,7 @@ import (
 // so plain accesses (At, Set, Slice) need a discipline of the caller's.
 type RawArray[T any] struct {
 	e     elems[T]
-	owned *shm.Segment // the handle GobDecode attached, released by Close
+	owned *shm.Segment // the handle GobDecode attached, released by Detach
 }
 
 // NewRaw creates a RawArray of n zero elements named name in seg. T must
@@ -104,7 +104,7 @@ func (a *RawArray[T]) GobDecode(b []byte) error {
 	}
 	na, err := OpenRaw[T](seg, name)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*a = *na
@@ -112,16 +112,16 @@ func (a *RawArray[T]) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle that GobDecode attached. It does
+// Detach releases the segment handle that GobDecode attached. It does
 // nothing for an array made by NewRaw, RawFromSlice or OpenRaw, whose
 // segment the caller owns. The array and its view must not be used after.
-func (a *RawArray[T]) Close() error {
+func (a *RawArray[T]) Detach() error {
 	seg := a.owned
 	a.owned = nil
 	if seg == nil {
 		return nil
 	}
-	return seg.Close()
+	return seg.Detach()
 }
 
 func (a *RawArray[T]) String() string {

@@ -211,7 +211,7 @@ func (p *Pool) Submit(j *procs.Job) error {
 	}
 	if len(segs) > 0 || len(files) > 0 {
 		for _, s := range segs {
-			_ = s.Close()
+			_ = s.Detach()
 		}
 		for _, f := range files {
 			_ = f.Close()

@@ -134,7 +134,7 @@ func TestTooManyCallsInFlightAreRefusedWithErrBusy(t *testing.T) {
 	require.NoError(t, err)
 	// Another connection is not limited by this one's calls.
 	q2 := decodeAs[Queue[int]](t, q)
-	defer q2.Close()
+	defer q2.Detach()
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() { _, _ = q.Get() })

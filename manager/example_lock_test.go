@@ -18,8 +18,8 @@ type lockedCount struct {
 // countUnderLock adds one to the counter 100 times, reading and writing
 // it under the lock: without it, two children could read the same count.
 var countUnderLock = procs.Register("manager.example.countUnderLock", func(a lockedCount) (struct{}, error) {
-	defer a.Lock.Close()
-	defer a.Count.Close()
+	defer a.Lock.Detach()
+	defer a.Count.Detach()
 	for range 100 {
 		if err := a.Lock.Lock(); err != nil {
 			return struct{}{}, err

@@ -13,7 +13,7 @@ import (
 
 // addFruit runs in a child process: the Dict arrives as its argument.
 var addFruit = procs.Register("manager.example.addFruit", func(d *manager.Dict[string, int]) (int, error) {
-	defer d.Close()
+	defer d.Detach()
 	if err := d.Set("plums", 7); err != nil {
 		return 0, err
 	}

@@ -35,7 +35,7 @@ func TestEncodedProxyCarriesNoKey(t *testing.T) {
 	})
 	require.NoError(t, err)
 	for _, s := range segs {
-		_ = s.Close()
+		_ = s.Detach()
 	}
 	for _, f := range files {
 		_ = f.Close()
@@ -110,7 +110,7 @@ var decodeProxyBytes = procs.Register("manager.test.decodeProxyBytes", func(j pr
 	if err := v.GobDecode(j.Proxy); err != nil {
 		return 0, err
 	}
-	defer v.Close()
+	defer v.Detach()
 	return v.Get()
 })
 

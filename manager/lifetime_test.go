@@ -18,11 +18,11 @@ func TestObjectGoesWithItsLastProxy(t *testing.T) {
 	require.NoError(t, err)
 	d2 := decodeAs[Dict[string, int]](t, d)
 	assert.Equal(t, 1, objects(t, ts))
-	require.NoError(t, d.Close())
-	require.NoError(t, d.Close(), "closing twice is a no-op")
+	require.NoError(t, d.Detach())
+	require.NoError(t, d.Detach(), "closing twice is a no-op")
 	assert.ErrorIs(t, d.Set("a", 1), ErrClosed)
 	require.NoError(t, d2.Set("a", 1), "the decoded proxy still holds it")
-	require.NoError(t, d2.Close())
+	require.NoError(t, d2.Detach())
 	assert.Equal(t, 0, objects(t, ts))
 }
 
@@ -66,7 +66,7 @@ func TestNamedObjectOutlivesItsCreator(t *testing.T) {
 	assert.Equal(t, 1, st.Named)
 	require.NoError(t, b.Unname("jobs"))
 	assert.ErrorIs(t, b.Unname("jobs"), ErrNotFound)
-	require.NoError(t, q2.Close())
+	require.NoError(t, q2.Detach())
 	// a's references go when the server sees its connection end.
 	eventually(t, "the object to go", func() bool { return objects(t, ts) == 0 })
 }
@@ -78,14 +78,14 @@ func TestTransitTicketKeepsTheObjectUntilAttach(t *testing.T) {
 	require.NoError(t, err)
 	b, err := v.GobEncode()
 	require.NoError(t, err)
-	require.NoError(t, v.Close()) // the sender lets go before the receiver attaches
+	require.NoError(t, v.Detach()) // the sender lets go before the receiver attaches
 	st := ts.Stats()
 	assert.Equal(t, 1, st.Objects)
 	assert.Equal(t, 1, st.Transit)
 
 	var got Value[int]
 	require.NoError(t, got.GobDecode(b))
-	defer got.Close()
+	defer got.Detach()
 	x, err := got.Get()
 	require.NoError(t, err)
 	assert.Equal(t, 42, x)
@@ -99,7 +99,7 @@ func TestUnredeemedTransitTicketLapses(t *testing.T) {
 	require.NoError(t, err)
 	b, err := v.GobEncode()
 	require.NoError(t, err)
-	require.NoError(t, v.Close())
+	require.NoError(t, v.Detach())
 	eventually(t, "the ticket to lapse", func() bool { return ts.Stats().Objects == 0 })
 	var late Value[int]
 	assert.ErrorIs(t, late.GobDecode(b), ErrNoObject)

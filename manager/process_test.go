@@ -23,7 +23,7 @@ type fillJob struct {
 }
 
 var fillDict = procs.Register("manager.test.fillDict", func(j fillJob) (int, error) {
-	defer j.D.Close()
+	defer j.D.Detach()
 	for i := range j.N {
 		if err := j.D.Set(fmt.Sprint(j.From+i), i); err != nil {
 			return 0, err

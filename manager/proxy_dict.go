@@ -194,8 +194,8 @@ func (d *Dict[K, V]) Clear() error {
 	return err
 }
 
-// Close releases this proxy's reference (see the package doc's Lifetime).
-func (d *Dict[K, V]) Close() error { return d.r.close() }
+// Detach releases this proxy's reference (see the package doc's Lifetime).
+func (d *Dict[K, V]) Detach() error { return d.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (d *Dict[K, V]) GobEncode() ([]byte, error) { return d.r.encode() }

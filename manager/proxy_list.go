@@ -111,8 +111,8 @@ func (l *List[T]) Clear() error {
 	return err
 }
 
-// Close releases this proxy's reference.
-func (l *List[T]) Close() error { return l.r.close() }
+// Detach releases this proxy's reference.
+func (l *List[T]) Detach() error { return l.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (l *List[T]) GobEncode() ([]byte, error) { return l.r.encode() }

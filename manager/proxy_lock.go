@@ -96,8 +96,8 @@ func (l *lockProxy) Unlock() error {
 // Locked reports whether anybody holds the lock.
 func (l *lockProxy) Locked() (bool, error) { return l.r.bool("Locked") }
 
-// Close releases this proxy's reference.
-func (l *lockProxy) Close() error { return l.r.close() }
+// Detach releases this proxy's reference.
+func (l *lockProxy) Detach() error { return l.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (l *lockProxy) GobEncode() ([]byte, error) { return l.r.encode() }

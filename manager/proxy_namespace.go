@@ -71,8 +71,8 @@ func (ns *Namespace) Names() ([]string, error) {
 	return out, nil
 }
 
-// Close releases this proxy's reference.
-func (ns *Namespace) Close() error { return ns.r.close() }
+// Detach releases this proxy's reference.
+func (ns *Namespace) Detach() error { return ns.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (ns *Namespace) GobEncode() ([]byte, error) { return ns.r.encode() }

@@ -102,8 +102,8 @@ func encodeArgs(args []any) ([][]byte, error) {
 	return bs, nil
 }
 
-// Close releases this proxy's reference.
-func (p *Proxy) Close() error { return p.r.close() }
+// Detach releases this proxy's reference.
+func (p *Proxy) Detach() error { return p.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (p *Proxy) GobEncode() ([]byte, error) { return p.r.encode() }

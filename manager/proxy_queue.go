@@ -120,8 +120,8 @@ func (q *Queue[T]) size() (n, maxsize int, err error) {
 	return int(v[0]), int(v[1]), nil
 }
 
-// Close releases this proxy's reference.
-func (q *Queue[T]) Close() error { return q.r.close() }
+// Detach releases this proxy's reference.
+func (q *Queue[T]) Detach() error { return q.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (q *Queue[T]) GobEncode() ([]byte, error) { return q.r.encode() }

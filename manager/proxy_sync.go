@@ -70,8 +70,8 @@ func (s *Semaphore) ReleaseN(n int) error {
 // Value returns the units available now.
 func (s *Semaphore) Value() (int, error) { return s.r.int("Value") }
 
-// Close releases this proxy's reference.
-func (s *Semaphore) Close() error { return s.r.close() }
+// Detach releases this proxy's reference.
+func (s *Semaphore) Detach() error { return s.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (s *Semaphore) GobEncode() ([]byte, error) { return s.r.encode() }
@@ -132,8 +132,8 @@ func (e *Event) WaitTimeout(d time.Duration) error {
 	return e.WaitContext(ctx)
 }
 
-// Close releases this proxy's reference.
-func (e *Event) Close() error { return e.r.close() }
+// Detach releases this proxy's reference.
+func (e *Event) Detach() error { return e.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (e *Event) GobEncode() ([]byte, error) { return e.r.encode() }
@@ -219,8 +219,8 @@ func (b *Barrier) State() (parties, waiting int, broken bool, err error) {
 	return int(v[0]), int(v[1]), broken, err
 }
 
-// Close releases this proxy's reference.
-func (b *Barrier) Close() error { return b.r.close() }
+// Detach releases this proxy's reference.
+func (b *Barrier) Detach() error { return b.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (b *Barrier) GobEncode() ([]byte, error) { return b.r.encode() }

@@ -72,8 +72,8 @@ func (v *Value[T]) Add(delta T) (T, error) {
 	return callValue(v.r, "Add", v.vals, true, delta)
 }
 
-// Close releases this proxy's reference.
-func (v *Value[T]) Close() error { return v.r.close() }
+// Detach releases this proxy's reference.
+func (v *Value[T]) Detach() error { return v.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (v *Value[T]) GobEncode() ([]byte, error) { return v.r.encode() }
@@ -165,8 +165,8 @@ func (a *Array[T]) SetSlice(lo int, vs []T) error {
 	return err
 }
 
-// Close releases this proxy's reference.
-func (a *Array[T]) Close() error { return a.r.close() }
+// Detach releases this proxy's reference.
+func (a *Array[T]) Detach() error { return a.r.close() }
 
 // GobEncode packs the proxy to cross to another process.
 func (a *Array[T]) GobEncode() ([]byte, error) { return a.r.encode() }

@@ -27,7 +27,7 @@ func TestMutexExcludesAndAnyoneMayUnlock(t *testing.T) {
 	v, err := NewValue(m, 0)
 	require.NoError(t, err)
 	mu2 := decodeAs[Mutex](t, mu)
-	defer mu2.Close()
+	defer mu2.Detach()
 	var wg sync.WaitGroup
 	for g := range 4 {
 		l := mu
@@ -57,7 +57,7 @@ func TestRLockReentersForItsOwnerOnly(t *testing.T) {
 	require.NoError(t, l.Lock())
 	require.NoError(t, l.Lock())
 	other := decodeAs[RLock](t, l) // a second proxy: a second owner
-	defer other.Close()
+	defer other.Detach()
 	assert.ErrorIs(t, other.TryLock(), ErrWouldBlock)
 	assert.ErrorIs(t, other.Unlock(), ErrNotOwner)
 	require.NoError(t, l.Unlock())
@@ -103,7 +103,7 @@ func TestConditionWaitNotify(t *testing.T) {
 	// through itself. Whether it waits before or after the Notify, it
 	// checks the predicate under the lock, so no ordering is needed.
 	c2 := decodeAs[Condition](t, cv)
-	defer c2.Close()
+	defer c2.Detach()
 	done := make(chan error, 1)
 	go func() {
 		if err := c2.Lock(); err != nil {
@@ -159,7 +159,7 @@ func TestSemaphoreAndBoundedSemaphore(t *testing.T) {
 	require.NoError(t, b.Acquire())
 	require.NoError(t, b.Release())
 	b2 := decodeAs[Semaphore](t, b)
-	defer b2.Close()
+	defer b2.Detach()
 	assert.ErrorIs(t, b2.Release(), ErrBoundExceeded, "decoded, it is still bounded")
 }
 

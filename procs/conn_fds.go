@@ -211,7 +211,7 @@ func (c *Conn) decodeHandles(payload []byte, v any) error {
 	defer func() {
 		// The decoded objects hold handles of their own.
 		for _, s := range segs {
-			_ = s.Close()
+			_ = s.Detach()
 		}
 	}()
 	return shm.Import(files, func() error {
@@ -258,7 +258,7 @@ func (c *Conn) attachHandles(payload []byte) ([]*shm.Segment, []*os.File, []byte
 				_ = unix.Close(fd)
 			}
 			for _, s := range segs {
-				_ = s.Close()
+				_ = s.Detach()
 			}
 			return nil, nil, nil, fmt.Errorf("procs: recv: %w", err)
 		}
@@ -312,7 +312,7 @@ func (c *Conn) recvTagged() (uint64, []byte, []*shm.Segment, []*os.File, error) 
 	}
 	if len(rest) < 8 {
 		for _, s := range segs {
-			_ = s.Close()
+			_ = s.Detach()
 		}
 		for _, f := range files {
 			_ = f.Close()

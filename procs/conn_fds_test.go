@@ -39,7 +39,7 @@ var takeParcels = procs.Register("take-parcels", func(in *procs.Conn) (int, erro
 			return n, err
 		}
 		p.Reply.Close()
-		p.Count.Close()
+		p.Count.Detach()
 		n++
 	}
 })
@@ -86,8 +86,8 @@ func TestConnAndAnonymousSegmentTravelToARunningProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	assert.EqualValues(t, 42, count.Load())
-	require.NoError(t, count.Close())
-	require.NoError(t, seg.Close())
+	require.NoError(t, count.Detach())
+	require.NoError(t, seg.Detach())
 	assert.Equal(t, before, openFds(t), "descriptors left open")
 }
 

@@ -73,7 +73,7 @@ func (c *Conn) Send(v any) error {
 	}
 	defer func() {
 		for _, s := range segs {
-			_ = s.Close()
+			_ = s.Detach()
 		}
 		for _, f := range files {
 			_ = f.Close()

@@ -18,7 +18,7 @@ import (
 func TestDaemonDiesWhenItsParentIsKilled(t *testing.T) {
 	s, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
 	p, err := procs.Start(startDaemonAndBlock, s)

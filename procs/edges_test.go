@@ -102,7 +102,7 @@ var (
 		if err != nil {
 			return "", err
 		}
-		_ = again.Close()
+		_ = again.Detach()
 		v, err := value.Open[int64](s, "counter")
 		if err != nil {
 			return "", err
@@ -123,7 +123,7 @@ func TestNamedSegmentKeepsItsNameInTheChild(t *testing.T) {
 	name := testutil.Name(t)
 	s, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	defer shm.Unlink(name) // in case the child did not
 	v, err := value.New[int64](s, "counter", 41)
 	require.NoError(t, err)

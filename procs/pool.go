@@ -238,7 +238,7 @@ func (p *Pool) build() error {
 		return err
 	}
 	p.seg = seg
-	fail := func(err error) error { _ = seg.Close(); return err }
+	fail := func(err error) error { _ = seg.Detach(); return err }
 	if p.state, err = seg.Create(shm.Spec{Name: poolStateName, Kind: shm.KindPool, Size: p.n * stateStride}, nil); err != nil {
 		return fail(err)
 	}
@@ -366,7 +366,7 @@ func (p *Pool) Join() error {
 			w.side.close()
 		}
 		p.mu.Unlock()
-		_ = p.seg.Close()
+		_ = p.seg.Detach()
 	})
 	return nil
 }

@@ -110,7 +110,7 @@ func TestPoolWorkerKilledFromOutsideWhileBlocked(t *testing.T) {
 	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close(); _ = shm.Unlink(name) })
+	t.Cleanup(func() { _ = seg.Detach(); _ = shm.Unlink(name) })
 	obj, err := seg.Create(shm.Spec{Name: "pid", Kind: shm.KindBytes, Size: 64}, nil)
 	require.NoError(t, err)
 	word := obj.Uint32(0)

@@ -68,7 +68,7 @@ func (s *sideChan) encodeKnown(j job) func(dst []byte, lo, hi int) ([]byte, erro
 		need := len(files) > 0
 		for _, seg := range segs {
 			need = need || s == nil || !s.sent[seg.ID()]
-			_ = seg.Close()
+			_ = seg.Detach()
 		}
 		for _, f := range files {
 			_ = f.Close()
@@ -102,7 +102,7 @@ func (s *sideChan) prepare(st slowTask) (*shipment, error) {
 	ship.files = files
 	for _, seg := range segs {
 		if s.sent[seg.ID()] {
-			_ = seg.Close() // attached there already
+			_ = seg.Detach() // attached there already
 			continue
 		}
 		ship.segs = append(ship.segs, seg)
@@ -113,7 +113,7 @@ func (s *sideChan) prepare(st slowTask) (*shipment, error) {
 // release lets go of a shipment's descriptors here.
 func (ship *shipment) release() {
 	for _, seg := range ship.segs {
-		_ = seg.Close()
+		_ = seg.Detach()
 	}
 	for _, f := range ship.files {
 		_ = f.Close()

@@ -26,7 +26,7 @@ func TestPoolTaskCarriesAValueInAnAnonymousSegment(t *testing.T) {
 	seg := testutil.Anonymous(t, 4096)
 	v, err := value.New[int64](seg, "count", 0)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 
 	// The first task brings the segment; later ones find it attached.
 	for want := int64(1); want <= 3; want++ {
@@ -103,7 +103,7 @@ func TestPoolTaskWithDescriptorsAndALargePayload(t *testing.T) {
 	seg := testutil.Anonymous(t, 4096)
 	v, err := value.New[int64](seg, "count", 0)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	got, err := procs.Apply(pool, bumpBig, bigParcel{Count: v, Pad: make([]byte, 8<<20)})
 	require.NoError(t, err)
 	assert.EqualValues(t, 8<<20, got)
@@ -140,7 +140,7 @@ func TestPoolWorkerKilledInATaskWithDescriptors(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, n)
 	require.NoError(t, pool.Terminate())
-	require.NoError(t, v.Close())
-	require.NoError(t, seg.Close())
+	require.NoError(t, v.Detach())
+	require.NoError(t, seg.Detach())
 	assert.Equal(t, before, openFds(t), "sockets or memfds left open")
 }

@@ -281,7 +281,7 @@ func TestPoolInitializerRunsInEachWorker(t *testing.T) {
 func TestPoolInitializerArgumentCarriesSharedObjects(t *testing.T) {
 	seg, err := shm.Anonymous(1 << 20)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
+	t.Cleanup(func() { _ = seg.Detach() })
 	q, err := ringqueue.NewTyped[int64](seg, "reports", ringqueue.Options{Capacity: 64})
 	require.NoError(t, err)
 	p := newPool(t, 2, procs.WithInitializer(setReports, q))

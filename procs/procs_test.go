@@ -147,7 +147,7 @@ func TestChildKnowsItsNameAndParent(t *testing.T) {
 func TestAnonymousSegmentCrossesAsInheritedDescriptor(t *testing.T) {
 	s, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	obj, err := s.Create(shm.Spec{Name: "mailbox", Kind: shm.KindBytes, Size: 64}, func(b []byte) error {
 		copy(b, "from parent")
 		return nil
@@ -163,7 +163,7 @@ func TestNamedSegmentCrosses(t *testing.T) {
 	name := testutil.Name(t)
 	s, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close(); _ = shm.Unlink(name) })
+	t.Cleanup(func() { _ = s.Detach(); _ = shm.Unlink(name) })
 	_, err = s.Create(shm.Spec{Name: "mailbox", Kind: shm.KindBytes, Size: 64}, nil)
 	require.NoError(t, err)
 	_, err = procs.Run(writeSegment, s)
@@ -173,7 +173,7 @@ func TestNamedSegmentCrosses(t *testing.T) {
 func TestKilledChildReportsMinusNine(t *testing.T) {
 	s, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
 	p, err := procs.Start(blockAfterReady, s)

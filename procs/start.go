@@ -85,7 +85,7 @@ func Start[A, R any](f *Func[A, R], arg A, opts ...Option) (*Process, error) {
 	}
 	defer func() {
 		for _, s := range segs {
-			_ = s.Close()
+			_ = s.Detach()
 		}
 		for _, f := range files {
 			_ = f.Close()

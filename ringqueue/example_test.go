@@ -12,7 +12,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	q, err := ringqueue.New(seg, "jobs", ringqueue.Options{Capacity: 64, SlotSize: 128})
 	if err != nil {
@@ -44,7 +44,7 @@ func Example() {
 
 func ExampleQueue_Reserve() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	q, _ := ringqueue.New(seg, "frames", ringqueue.Options{Capacity: 8, SlotSize: 64, Mode: ringqueue.SPSC})
 
 	r, _ := q.Reserve(64) // the slot's own bytes

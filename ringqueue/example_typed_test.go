@@ -20,7 +20,7 @@ func ExampleNewTyped() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	q, err := ringqueue.NewTyped[Order](seg, "orders", ringqueue.Options{Capacity: 64})
 	if err != nil {
@@ -55,7 +55,7 @@ func ExampleNewTyped_gob() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	q, err := ringqueue.NewTyped[Doc](seg, "docs", ringqueue.Options{Capacity: 16, SlotSize: 256})
 	if err != nil {
@@ -78,7 +78,7 @@ func ExampleJoinable() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	tasks, err := ringqueue.NewJoinable[int64](seg, "tasks", ringqueue.Options{Capacity: 16})
 	if err != nil {

@@ -104,7 +104,7 @@ func churnChildren(t *testing.T) int {
 func TestChurnNeverHandsADeadProcessesIdentityToALiveOne(t *testing.T) {
 	seg2, err := shm.Anonymous(1<<16, shm.WithParticipants(2))
 	require.NoError(t, err)
-	defer seg2.Close()
+	defer seg2.Detach()
 	lock, err := semaphore.NewMutex(seg2, "lock")
 	require.NoError(t, err)
 	q, err := New(seg2, "q", Options{Capacity: 4, SlotSize: 8})

@@ -24,7 +24,7 @@ func newSeg(t testing.TB, heap int, opts ...shm.Option) *shm.Segment {
 	}
 	seg, err := shm.Anonymous(heap, opts...)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
+	t.Cleanup(func() { _ = seg.Detach() })
 	return seg
 }
 
@@ -36,7 +36,7 @@ func newNamedSeg(t testing.TB, heap int) *shm.Segment {
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_ = seg.Unlink()
-		_ = seg.Close()
+		_ = seg.Detach()
 	})
 	return seg
 }

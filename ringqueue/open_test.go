@@ -97,7 +97,7 @@ func FuzzOpenHeader(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { _ = seg.Close() })
+	f.Cleanup(func() { _ = seg.Detach() })
 	q, err := New(seg, "q", Options{Capacity: fuzzCap, SlotSize: fuzzSlot})
 	if err != nil {
 		f.Fatal(err)

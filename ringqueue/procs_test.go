@@ -160,7 +160,7 @@ var (
 		if err != nil {
 			return "", err
 		}
-		defer seg.Close()
+		defer seg.Detach()
 		q, err := Open(seg, names[1])
 		if err != nil {
 			return "", err

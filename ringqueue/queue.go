@@ -246,7 +246,7 @@ func (q *Queue) decodeRef(b []byte, kind shm.Kind, elemSize uint32, fp uint64) e
 		return fmt.Errorf("ringqueue: decode handle: %w", err)
 	}
 	if err := q.openInto(seg, name, kind, elemSize, fp); err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	q.ownSeg = true
@@ -272,7 +272,7 @@ func (q *Queue) Detach() error {
 	}
 	if q.ownSeg {
 		q.ownSeg = false
-		return q.seg.Close()
+		return q.seg.Detach()
 	}
 	return nil
 }

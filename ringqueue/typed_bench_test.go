@@ -35,7 +35,7 @@ func tbQueue[T any](b *testing.B, o ringqueue.Options) *ringqueue.Typed[T] {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = seg.Close() })
+	b.Cleanup(func() { _ = seg.Detach() })
 	q, err := ringqueue.NewTyped[T](seg, "bench", o)
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +66,7 @@ func benchPutGetBytes(b *testing.B, mode ringqueue.Mode) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	q, err := ringqueue.New(seg, "bench", o)
 	if err != nil {
 		b.Fatal(err)

@@ -207,7 +207,7 @@ var (
 	})
 
 	tpProduceGob = procs.Register("ringqueue-typed-produce-gob", func(a tpGobArg) (tpProduced, error) {
-		defer a.Seg.Close()
+		defer a.Seg.Detach()
 		for _, v := range tpPerturbTypes[:a.Perturb] {
 			if err := gob.NewEncoder(io.Discard).Encode(v); err != nil {
 				return tpProduced{}, err
@@ -242,7 +242,7 @@ var (
 		if err != nil {
 			return "", err
 		}
-		defer seg.Close()
+		defer seg.Detach()
 		_, err = ringqueue.OpenTyped[tpPointSwapped](seg, names[1])
 		if !errors.Is(err, shm.ErrTypeMismatch) {
 			return fmt.Sprintf("wrong type: %v", err), nil

@@ -99,12 +99,12 @@ func (b *Barrier) GobDecode(data []byte) error {
 		return fmt.Errorf("barrier: decode: %w", err)
 	}
 	if obj.Kind != shm.KindBarrier || off != 0 {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return fmt.Errorf("barrier: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
 	}
 	nb, err := barrierAt(obj, nil)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	b.state, b.word, b.sleepers, b.actionBy, b.cause, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.cause, nb.members
@@ -114,14 +114,14 @@ func (b *Barrier) GobDecode(data []byte) error {
 	return nil
 }
 
-// Close releases the segment handle of a Barrier decoded from a handle
-// (see Mutex.Close). It does not Leave.
-func (b *Barrier) Close() error {
+// Detach releases the segment handle of a Barrier decoded from a handle
+// (see Mutex.Detach). It does not Leave.
+func (b *Barrier) Detach() error {
 	if !b.owned {
 		return nil
 	}
 	b.owned = false
-	return b.seg.Close()
+	return b.seg.Detach()
 }
 
 // BarrierState is a snapshot of a barrier.

@@ -400,12 +400,12 @@ func (c *Condition) GobDecode(b []byte) error {
 		return fmt.Errorf("condition: decode: %w", err)
 	}
 	if obj.Kind != shm.KindCondition || off != 0 {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return fmt.Errorf("condition: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
 	}
 	nc, err := openCondition(obj)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*c = *nc
@@ -413,14 +413,14 @@ func (c *Condition) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle of a Condition decoded from a handle
-// (see Mutex.Close).
-func (c *Condition) Close() error {
+// Detach releases the segment handle of a Condition decoded from a handle
+// (see Mutex.Detach).
+func (c *Condition) Detach() error {
 	if !c.owned {
 		return nil
 	}
 	c.owned = false
-	return c.seg.Close()
+	return c.seg.Detach()
 }
 
 // ConditionState is a snapshot of a condition.

@@ -161,7 +161,7 @@ func TestCrossProcessNamedSegmentMutex(t *testing.T) {
 	name := fmt.Sprintf("semaphore-test-%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid())
 	seg, err := shm.Create(name, 1<<16)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close(); _ = shm.Unlink(name) })
+	t.Cleanup(func() { _ = seg.Detach(); _ = shm.Unlink(name) })
 	mu, err := NewMutex(seg, "mu")
 	require.NoError(t, err)
 	counter := rawObject(t, seg, "counter", 8).Uint64(0)
@@ -319,12 +319,12 @@ func TestCrossProcessDeadHoldersLockSurvivesItsEntryBeingReusedPastTheOldWrap(t 
 	t.Cleanup(func() { _ = shm.Unlink(name) })
 	_, err = NewMutex(seg, "mu")
 	require.NoError(t, err)
-	require.NoError(t, seg.Close()) // the table's one entry is the child's to take
+	require.NoError(t, seg.Detach()) // the table's one entry is the child's to take
 
 	p := testutil.Start(t, openLockHold, name)
 	view, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer view.Close()
+	defer view.Detach()
 	obj, err := view.Lookup("mu")
 	require.NoError(t, err)
 	testutil.WaitChild(t, p, func() bool { st, err := InspectMutex(obj); return err == nil && st.Locked })
@@ -338,11 +338,11 @@ func TestCrossProcessDeadHoldersLockSurvivesItsEntryBeingReusedPastTheOldWrap(t 
 		require.False(t, mu.HeldBySelf(), "attach %d holds the dead holder's lock", i)
 		require.ErrorIs(t, mu.Unlock(), ErrNotOwner, "attach %d", i)
 		require.False(t, mu.State().HolderAlive, "attach %d: the dead holder looks alive", i)
-		require.NoError(t, s.Close())
+		require.NoError(t, s.Detach())
 	}
 	s, err := shm.Open(name)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	mu, err := OpenMutex(s, "mu")
 	require.NoError(t, err)
 	require.ErrorIs(t, mu.Lock(), ErrOwnerDead)

@@ -7,7 +7,7 @@
 // argument, and use it there as you would a sync.Mutex:
 //
 //	seg, _ := shm.Anonymous(1 << 16)
-//	defer seg.Close()
+//	defer seg.Detach()
 //	mu, _ := semaphore.NewMutex(seg, "mu")
 //	p, _ := procs.Start(work, mu) // the child gets a handle to the same lock
 //
@@ -106,7 +106,7 @@
 // Handles point into the segment's mapping: keep the segment attached
 // while any handle is in use, including by goroutines still blocked in a
 // wait. A handle decoded from gob holds its own segment handle, released
-// by its Close. A process killed while asleep leaves a sleepers count one
+// by its Detach. A process killed while asleep leaves a sleepers count one
 // too high: later wakers make one needless system call, never a wrong
 // decision.
 package semaphore

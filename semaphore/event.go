@@ -163,12 +163,12 @@ func (e *Event) GobDecode(b []byte) error {
 		return fmt.Errorf("event: decode: %w", err)
 	}
 	if obj.Kind != shm.KindEvent || off != 0 {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return fmt.Errorf("event: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
 	}
 	ne, err := eventAt(obj)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*e = *ne
@@ -176,14 +176,14 @@ func (e *Event) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle of an Event decoded from a handle
-// (see Mutex.Close).
-func (e *Event) Close() error {
+// Detach releases the segment handle of an Event decoded from a handle
+// (see Mutex.Detach).
+func (e *Event) Detach() error {
 	if !e.owned {
 		return nil
 	}
 	e.owned = false
-	return e.seg.Close()
+	return e.seg.Detach()
 }
 
 // EventState is a snapshot of an event.

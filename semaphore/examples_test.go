@@ -13,7 +13,7 @@ import (
 
 func ExampleMutex() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	mu, _ := semaphore.NewMutex(seg, "mu")
 
 	// Lock returns ErrOwnerDead when it took the lock over from a process
@@ -67,7 +67,7 @@ var add = procs.Register("semaphore-example-add", func(a addArg) (int, error) {
 // procs.Main() is the first line of main; here TestMain calls it.)
 func ExampleMutex_processes() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	mu, _ := semaphore.NewMutex(seg, "mu")
 	obj, _ := seg.Create(shm.Spec{Name: "counter", Kind: shm.KindBytes, Size: 8}, nil)
 
@@ -93,7 +93,7 @@ func ExampleMutex_processes() {
 // mutex, so the object needs no initialization.
 func ExampleMutexAt() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	const lockOff, dataOff = 0, semaphore.MutexSize
 	obj, _ := seg.Create(shm.Spec{Name: "record", Kind: shm.KindBytes, Size: semaphore.MutexSize + 64}, nil)
 	mu := semaphore.MutexAt(obj, lockOff, "record.lock")
@@ -109,7 +109,7 @@ func ExampleMutexAt() {
 
 func ExampleRLock() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	rl, _ := semaphore.NewRLock(seg, "rl")
 
 	me := semaphore.NewOwner() // who holds it: goroutines have no identity
@@ -129,7 +129,7 @@ func ExampleRLock() {
 
 func ExampleSemaphore() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	slots, _ := semaphore.NewBoundedSemaphore(seg, "slots", 2)
 
 	_ = slots.Acquire()
@@ -147,7 +147,7 @@ func ExampleSemaphore() {
 
 func ExampleCondition() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	mu, _ := semaphore.NewMutex(seg, "mu")
 	cond, _ := semaphore.NewCondition(seg, "items", mu)
 	obj, _ := seg.Create(shm.Spec{Name: "queue", Kind: shm.KindBytes, Size: 8}, nil)
@@ -172,7 +172,7 @@ func ExampleCondition() {
 
 func ExampleEvent() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	ready, _ := semaphore.NewEvent(seg, "ready")
 
 	var wg sync.WaitGroup
@@ -191,7 +191,7 @@ func ExampleEvent() {
 
 func ExampleBarrier() {
 	seg, _ := shm.Anonymous(1 << 16)
-	defer seg.Close()
+	defer seg.Detach()
 	rounds := 0
 	b, _ := semaphore.NewBarrier(seg, "b", 3, func() error {
 		rounds++ // runs once per round, in the last arrival's process

@@ -37,7 +37,7 @@ func decodeHandle(b []byte) (*shm.Segment, shm.Object, uint64, error) {
 	}
 	obj, err := seg.Lookup(name)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return nil, shm.Object{}, 0, err
 	}
 	return seg, obj, off, nil

@@ -98,7 +98,7 @@ type Mutex struct {
 	kind  string  // "mutex", or the embedding primitive's kind, for error messages
 	obj   string  // name of the object the word lives in, for handles
 	off   uintptr // offset of the mutex within obj
-	owned bool    // seg came from GobDecode: Close releases it
+	owned bool    // seg came from GobDecode: Detach releases it
 }
 
 // NewMutex creates an unlocked mutex named name in seg.
@@ -393,7 +393,7 @@ func (m *Mutex) GobDecode(b []byte) error {
 		return fmt.Errorf("mutex: decode: %w", err)
 	}
 	if off%MutexAlign != 0 || off > obj.Size || obj.Size-off < MutexSize {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return fmt.Errorf("mutex: decode: %w: offset %d in object %q of %d bytes", shm.ErrCorrupt, off, obj.Name, obj.Size)
 	}
 	name := obj.Name
@@ -405,13 +405,13 @@ func (m *Mutex) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle that a Mutex decoded from a handle
+// Detach releases the segment handle that a Mutex decoded from a handle
 // holds. It does nothing for a Mutex from NewMutex, OpenMutex or MutexAt,
-// whose segment handle belongs to the caller. Close does not unlock.
-func (m *Mutex) Close() error {
+// whose segment handle belongs to the caller. Detach does not unlock.
+func (m *Mutex) Detach() error {
 	if !m.owned {
 		return nil
 	}
 	m.owned = false
-	return m.seg.Close()
+	return m.seg.Detach()
 }

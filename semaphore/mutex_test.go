@@ -244,7 +244,7 @@ func TestMutexGobRoundTripSharesTheWord(t *testing.T) {
 		require.NoError(t, m.Lock())
 		require.ErrorIs(t, back.TryLock(), ErrWouldBlock)
 		require.NoError(t, back.Unlock())
-		require.NoError(t, back.Close())
+		require.NoError(t, back.Detach())
 	}
 }
 

@@ -230,7 +230,7 @@ func (r *RLock) GobDecode(b []byte) error {
 		return fmt.Errorf("rlock: decode: %w", err)
 	}
 	if obj.Kind != shm.KindRLock || off != 0 || obj.Size < rlockSize {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return fmt.Errorf("rlock: decode %q: %w: a %s of %d bytes", obj.Name, shm.ErrKindMismatch, obj.Kind, obj.Size)
 	}
 	*r = *rlockAt(obj)
@@ -238,9 +238,9 @@ func (r *RLock) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle of an RLock decoded from a handle
-// (see Mutex.Close).
-func (r *RLock) Close() error { return r.mu.Close() }
+// Detach releases the segment handle of an RLock decoded from a handle
+// (see Mutex.Detach).
+func (r *RLock) Detach() error { return r.mu.Detach() }
 
 // RLockState is a snapshot of an RLock.
 type RLockState struct {

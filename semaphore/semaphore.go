@@ -228,12 +228,12 @@ func (s *Semaphore) GobDecode(b []byte) error {
 		return fmt.Errorf("semaphore: decode: %w", err)
 	}
 	if obj.Kind != shm.KindSemaphore || off != 0 {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return fmt.Errorf("semaphore: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
 	}
 	ns, err := semaphoreAt(obj)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*s = *ns
@@ -241,14 +241,14 @@ func (s *Semaphore) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle of a Semaphore decoded from a handle
-// (see Mutex.Close).
-func (s *Semaphore) Close() error {
+// Detach releases the segment handle of a Semaphore decoded from a handle
+// (see Mutex.Detach).
+func (s *Semaphore) Detach() error {
 	if !s.owned {
 		return nil
 	}
 	s.owned = false
-	return s.seg.Close()
+	return s.seg.Detach()
 }
 
 // SemaphoreState is a snapshot of a semaphore.

@@ -94,7 +94,7 @@ func killWritersAtRandom(t *testing.T, kills int) {
 	const writers = 3
 	seg, err := shm.Anonymous(1<<20, shm.WithParticipants(1+writers+1))
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
+	t.Cleanup(func() { _ = seg.Detach() })
 	mu, err := NewMutex(seg, "mu")
 	require.NoError(t, err)
 	obj := rawObject(t, seg, "torn", 64)

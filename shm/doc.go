@@ -38,7 +38,7 @@
 // queue claims and roles, writers and barrier members store; no other
 // process is ever given the same ID over the segment's life, and
 // Segment.Alive(id) tells a waiter whether the holder still lives — pid
-// reuse cannot fool it. A process that detaches (Close, or LeaveAll as a
+// reuse cannot fool it. A process that detaches (Detach, or LeaveAll as a
 // procs child ends) gives its slot back; one killed while attached leaves
 // it claimed until a newcomer finds no free slot and takes over a dead one.
 // Attaches go round the table, so no slot churns while others sit idle.

@@ -27,7 +27,7 @@ func programTwo(name string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	greeting, err := seg.Lookup("greeting")
 	if err != nil {
 		log.Fatal(err)
@@ -46,7 +46,7 @@ func Example_twoPrograms() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	defer shm.Unlink(name) // the creator removes the name; the memory goes with the last mapping
 
 	greeting, err := seg.Create(shm.Spec{Name: "greeting", Kind: shm.KindBytes, Size: 64}, func(b []byte) error {

@@ -14,7 +14,7 @@ func Example() {
 		panic(err)
 	}
 	defer shm.Unlink(name)
-	defer seg.Close()
+	defer seg.Detach()
 
 	// Create an object, initialized before anybody can see it.
 	_, err = seg.Create(shm.Spec{Name: "greeting", Kind: shm.KindBytes, Size: 16}, func(b []byte) error {
@@ -30,7 +30,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer other.Close()
+	defer other.Detach()
 	obj, err := other.Lookup("greeting")
 	if err != nil {
 		panic(err)

@@ -14,13 +14,13 @@ import (
 func TestExportCollectsOnlyItsOwnGoroutinesHandles(t *testing.T) {
 	mine, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer mine.Close()
+	defer mine.Detach()
 	theirs, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer theirs.Close()
+	defer theirs.Detach()
 	stray, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer stray.Close()
+	defer stray.Detach()
 	f, err := os.Open(os.DevNull)
 	require.NoError(t, err)
 	defer f.Close()
@@ -57,7 +57,7 @@ func TestExportCollectsOnlyItsOwnGoroutinesHandles(t *testing.T) {
 	assert.Equal(t, theirs.ID(), segs[0].ID())
 	assert.Empty(t, files)
 	for _, s := range segs {
-		require.NoError(t, s.Close())
+		require.NoError(t, s.Detach())
 	}
 	// Encodings outside any Export join none.
 	_, err = stray.GobEncode()
@@ -72,7 +72,7 @@ func TestExportCollectsOnlyItsOwnGoroutinesHandles(t *testing.T) {
 	assert.Equal(t, mine.ID(), r.segs[0].ID())
 	require.Len(t, r.files, 1)
 	for _, s := range r.segs {
-		require.NoError(t, s.Close())
+		require.NoError(t, s.Detach())
 	}
 	for _, f := range r.files {
 		require.NoError(t, f.Close())
@@ -84,10 +84,10 @@ func TestExportCollectsOnlyItsOwnGoroutinesHandles(t *testing.T) {
 func TestNestedExportCollectsForItself(t *testing.T) {
 	outer, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer outer.Close()
+	defer outer.Detach()
 	inner, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer inner.Close()
+	defer inner.Detach()
 	var innerSegs []*shm.Segment
 	segs, _, err := shm.Export(func() error {
 		var err error
@@ -107,7 +107,7 @@ func TestNestedExportCollectsForItself(t *testing.T) {
 	require.Len(t, segs, 1)
 	assert.Equal(t, outer.ID(), segs[0].ID())
 	for _, s := range append(segs, innerSegs...) {
-		require.NoError(t, s.Close())
+		require.NoError(t, s.Detach())
 	}
 }
 
@@ -118,7 +118,7 @@ func TestUnattachedAnonymousSegmentErrorNamesTheFix(t *testing.T) {
 	require.NoError(t, err)
 	b, err := shm.EncodeRef(a, "")
 	require.NoError(t, err)
-	require.NoError(t, a.Close())
+	require.NoError(t, a.Detach())
 	_, _, err = shm.DecodeRef(b)
 	assert.ErrorIs(t, err, shm.ErrNotAttached)
 	assert.Contains(t, err.Error(), "procs.Start argument, a Conn.Send on a duplex pipe or a pool task's argument")

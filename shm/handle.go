@@ -97,7 +97,7 @@ func attachByID(id [16]byte, name string) (*Segment, error) {
 		return nil, err
 	}
 	if s.m.id != id {
-		_ = s.Close()
+		_ = s.Detach()
 		return nil, fmt.Errorf("shm: segment %q was replaced by another of the same name: %w", name, ErrNotAttached)
 	}
 	return s, nil
@@ -113,7 +113,7 @@ func (s *Segment) GobDecode(b []byte) error {
 		return err
 	}
 	if object != "" {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return ErrBadHandle
 	}
 	s.m = seg.m

@@ -40,7 +40,7 @@ func TestHeapOfTheSizeHelpersHoldsEveryKind(t *testing.T) {
 	heap := shm.Heap(sizes...)
 	seg, err := shm.Anonymous(heap)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 
 	_, err = value.New[int64](seg, "value", 1)
 	require.NoError(t, err)

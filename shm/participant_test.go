@@ -25,7 +25,7 @@ func rejoin(t *testing.T, s *Segment) uint64 {
 func TestIDIsNeverHandedOutAgainPastTheOldWrap(t *testing.T) {
 	s, err := Anonymous(4096, WithParticipants(1))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	first := s.Self()
 	seen := map[uint64]bool{first: true}
 	for range 3 * 1024 {
@@ -46,7 +46,7 @@ func TestEntryIsRetiredWhenItsGenerationsAreUsedUp(t *testing.T) {
 	genBits = 3
 	s, err := Anonymous(4096, WithParticipants(2))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	seen := map[uint64]bool{s.Self(): true}
 	for {
 		s.m.leave()
@@ -73,7 +73,7 @@ func TestClaimsGoRoundTheTable(t *testing.T) {
 	const n = 8
 	s, err := Anonymous(4096, WithParticipants(n))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	uses := map[uint32]int{idIndex(s.Self()): 1}
 	for range 4*n - 1 {
 		uses[idIndex(rejoin(t, s))]++
@@ -91,7 +91,7 @@ func TestClaimsGoRoundTheTable(t *testing.T) {
 func TestStoreStartGivesWayToALaterClaimer(t *testing.T) {
 	s, err := Anonymous(4096, WithParticipants(2))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	i := idIndex(s.Self())%2 + 1
 	mine := packEntry(pidMask, 5)
 	*s.m.slotA(i) = mine

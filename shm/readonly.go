@@ -46,9 +46,9 @@ type View struct {
 	err     error
 }
 
-// viewRefs is the reference count given to a view's mapping: a Close on
+// viewRefs is the reference count given to a view's mapping: a Detach on
 // its segment handle (reachable through Object.Segment) only decrements
-// it, so the mapping goes away with View.Close and nothing else.
+// it, so the mapping goes away with View.Detach and nothing else.
 const viewRefs = math.MaxInt / 2
 
 // OpenView maps the named segment in /dev/shm read-only, without joining
@@ -121,10 +121,10 @@ func validateGuarded(mem []byte) (h header, err error) {
 	return validate(mem)
 }
 
-// Close unmaps the view. Objects obtained from it must not be used
+// Detach unmaps the view. Objects obtained from it must not be used
 // afterwards (their memory is gone; their segment reports ErrClosed).
-// Close is idempotent.
-func (v *View) Close() error {
+// Detach is idempotent.
+func (v *View) Detach() error {
 	v.once.Do(func() {
 		v.closed.Store(true)
 		v.seg.closed.Store(true)
@@ -155,7 +155,7 @@ func (v *View) UID() int { return v.uid }
 func (v *View) ModTime() time.Time { return v.modTime }
 
 // reader returns a handle for one read, or ErrClosed. It is a fresh
-// Segment over the view's mapping, so that a Close of the handle objects
+// Segment over the view's mapping, so that a Detach of the handle objects
 // carry (v.seg) cannot stop the view; what it returns is re-pointed at v.seg.
 func (v *View) reader() (*Segment, error) {
 	if v.closed.Load() {

@@ -35,7 +35,7 @@ func TestViewReadsWithoutJoiningOrWriting(t *testing.T) {
 
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	assert.Equal(t, name, v.Name())
 	assert.Equal(t, s.ID(), v.ID())
 	assert.Equal(t, s.Size(), v.Size())
@@ -70,8 +70,8 @@ func TestViewReadsWithoutJoiningOrWriting(t *testing.T) {
 	assert.Equal(t, "world", string(bytes.TrimRight(vobj.Bytes(), "\x00")))
 	copy(obj.Bytes(), "hello")
 
-	require.NoError(t, v.Close())
-	require.NoError(t, v.Close(), "Close is idempotent")
+	require.NoError(t, v.Detach())
+	require.NoError(t, v.Detach(), "Close is idempotent")
 	_, err = v.Info()
 	assert.ErrorIs(t, err, shm.ErrClosed)
 	assert.False(t, v.Alive(s.Self()))
@@ -85,7 +85,7 @@ func TestStoreThroughViewFaults(t *testing.T) {
 	require.NoError(t, err)
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	obj, err := v.Lookup("msg")
 	require.NoError(t, err)
 
@@ -107,7 +107,7 @@ func TestViewOfSegmentWithFullParticipantTable(t *testing.T) {
 	s, name := create(t, 4096, shm.WithParticipants(1))
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	info, err := v.Info()
 	require.NoError(t, err)
 	require.Len(t, info.Participants, 1)
@@ -122,14 +122,14 @@ func TestViewObjectSegmentCloseIsHarmless(t *testing.T) {
 	require.NoError(t, err)
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	obj, err := v.Lookup("msg")
 	require.NoError(t, err)
 	assert.Zero(t, obj.Segment().Self(), "a view has no tag")
 	assert.False(t, obj.Segment().Alive(0), "tag 0 is nobody, even for a view")
 	_, err = obj.Segment().Create(shm.Spec{Name: "x", Kind: shm.KindBytes, Size: 8}, nil)
 	assert.ErrorIs(t, err, shm.ErrReadOnly)
-	require.NoError(t, obj.Segment().Close())
+	require.NoError(t, obj.Segment().Detach())
 	assert.Len(t, obj.Bytes(), 16) // still mapped
 	_, err = v.Lookup("msg")
 	assert.NoError(t, err, "the view still works")
@@ -137,7 +137,7 @@ func TestViewObjectSegmentCloseIsHarmless(t *testing.T) {
 	assert.ErrorIs(t, err, shm.ErrClosed, "the closed handle is closed")
 	_, err = s.Lookup("msg")
 	assert.NoError(t, err, "our own handle is untouched")
-	require.NoError(t, v.Close())
+	require.NoError(t, v.Detach())
 }
 
 func TestViewOfWhatIsNoSegment(t *testing.T) {
@@ -149,7 +149,7 @@ func TestViewOfWhatIsNoSegment(t *testing.T) {
 	}
 	good := func(t *testing.T) []byte {
 		s, name := create(t, 1024)
-		require.NoError(t, s.Close())
+		require.NoError(t, s.Detach())
 		b := readSegmentFile(t, name)
 		require.NoError(t, shm.Unlink(name))
 		return b
@@ -197,7 +197,7 @@ func TestViewOfWhatIsNoSegment(t *testing.T) {
 	})
 	t.Run("symlink", func(t *testing.T) {
 		s, name := create(t, 1024)
-		defer s.Close()
+		defer s.Detach()
 		p := filepath.Join(shm.Dir, name+"-link")
 		require.NoError(t, os.Symlink(filepath.Join(shm.Dir, name), p))
 		t.Cleanup(func() { _ = os.Remove(p) })
@@ -222,7 +222,7 @@ func TestViewSeesKilledParticipantAsDead(t *testing.T) {
 
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	got, ok := v.Participant(victim)
 	require.True(t, ok)
 	assert.Equal(t, p.Pid(), got.Pid)

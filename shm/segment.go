@@ -168,10 +168,10 @@ var registry = struct {
 	byID map[[16]byte]*mapping
 }{byID: map[[16]byte]*mapping{}}
 
-// Close releases this handle. The last handle on a segment gives up the
+// Detach releases this handle. The last handle on a segment gives up the
 // process's participant slot, unmaps the segment and closes its descriptor;
-// a named segment stays in /dev/shm until Unlink. Close is idempotent.
-func (s *Segment) Close() error {
+// a named segment stays in /dev/shm until Unlink. Detach is idempotent.
+func (s *Segment) Detach() error {
 	if s == nil || s.m == nil || !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}

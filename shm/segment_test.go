@@ -25,7 +25,7 @@ func create(t *testing.T, heap int, opts ...shm.Option) (*shm.Segment, string) {
 	name := testutil.Name(t)
 	s, err := shm.Create(name, heap, opts...)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() { _ = s.Detach() })
 	return s, name
 }
 
@@ -63,7 +63,7 @@ func TestNamedSegmentIsPrivateByDefault(t *testing.T) {
 	name2 := testutil.Name(t, "shared")
 	s, err := shm.Create(name2, 1024, shm.WithMode(0o640))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	fi, err = os.Stat(filepath.Join(shm.Dir, name2))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
@@ -72,7 +72,7 @@ func TestNamedSegmentIsPrivateByDefault(t *testing.T) {
 func TestAnonymousSegmentCannotBeResized(t *testing.T) {
 	s, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	assert.ErrorIs(t, s.File().Truncate(int64(s.Size()/2)), unix.EPERM)
 	assert.ErrorIs(t, s.File().Truncate(int64(s.Size()*2)), unix.EPERM)
 	assert.True(t, s.Anonymous())
@@ -87,9 +87,9 @@ func TestOpenSharesOneMappingPerProcess(t *testing.T) {
 	assert.Equal(t, s.Self(), o.Self(), "one participant slot per process")
 	obj, err := s.Create(shm.Spec{Name: "n", Kind: shm.KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
-	require.NoError(t, o.Close())
+	require.NoError(t, o.Detach())
 	obj.Bytes()[0] = 1 // still mapped: s is open
-	require.NoError(t, o.Close(), "Close is idempotent")
+	require.NoError(t, o.Detach(), "Close is idempotent")
 	_, err = o.Lookup("n")
 	assert.ErrorIs(t, err, shm.ErrClosed)
 }
@@ -132,7 +132,7 @@ func TestCreateThatFailsInInitFreesTheName(t *testing.T) {
 func TestAllocatorReportsNoSpaceAndDirectoryFull(t *testing.T) {
 	s, err := shm.Anonymous(1000, shm.WithObjects(2))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	info, err := s.Info()
 	require.NoError(t, err)
 	_, err = s.Create(shm.Spec{Name: "big", Kind: shm.KindBytes, Size: info.Free + 1}, nil)
@@ -154,7 +154,7 @@ func TestHandlesRoundTripAndRejectGarbage(t *testing.T) {
 	require.NoError(t, err)
 	s2, obj, err := shm.DecodeRef(b)
 	require.NoError(t, err)
-	defer s2.Close()
+	defer s2.Detach()
 	assert.Equal(t, "obj", obj)
 	assert.Equal(t, s.ID(), s2.ID())
 	for _, bad := range [][]byte{nil, {1}, append([]byte{2}, b[1:]...), b[:len(b)-1], append(b, 0)} {
@@ -165,7 +165,7 @@ func TestHandlesRoundTripAndRejectGarbage(t *testing.T) {
 	require.NoError(t, err)
 	ab, err := shm.EncodeRef(a, "")
 	require.NoError(t, err)
-	require.NoError(t, a.Close())
+	require.NoError(t, a.Detach())
 	_, _, err = shm.DecodeRef(ab)
 	assert.ErrorIs(t, err, shm.ErrNotAttached, "a closed anonymous segment cannot be found again")
 }
@@ -180,7 +180,7 @@ var (
 		if err != nil {
 			return "", err
 		}
-		defer s.Close()
+		defer s.Detach()
 		_, err = s.Create(shm.Spec{Name: "msg", Kind: shm.KindBytes, Size: 32}, func(b []byte) error {
 			copy(b, fmt.Sprintf("hello from %d", os.Getpid()))
 			return nil
@@ -212,7 +212,7 @@ func TestSegmentCreatedByAnotherProcessOpensByName(t *testing.T) {
 	require.NoError(t, err)
 	s, err := shm.Open(name)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	assert.Equal(t, id, s.ID())
 	obj, err := s.Lookup("msg")
 	require.NoError(t, err)
@@ -227,7 +227,7 @@ func TestSegmentCreatedByAnotherProcessOpensByName(t *testing.T) {
 func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
 	s, err := shm.Anonymous(4096, shm.WithParticipants(2))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	ready, err := s.Create(shm.Spec{Name: "ready", Kind: shm.KindBytes, Size: 16}, nil)
 	require.NoError(t, err)
 
@@ -255,7 +255,7 @@ func TestKilledParticipantIsDeadAndItsSlotIsReused(t *testing.T) {
 func TestTooManyParticipants(t *testing.T) {
 	s, err := shm.Anonymous(4096, shm.WithParticipants(1))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	_, err = procs.Run(attachAndReport, s, procs.WithStderr(io.Discard))
 	var ee *procs.ExitError
 	require.ErrorAs(t, err, &ee)

@@ -21,7 +21,7 @@ import (
 func validImage(t testing.TB) []byte {
 	s, err := Anonymous(512, WithParticipants(2), WithObjects(2))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	_, err = s.Create(Spec{Name: "obj", Kind: KindBytes, Size: 64}, nil)
 	require.NoError(t, err)
 	return append([]byte(nil), s.m.mem...)
@@ -71,7 +71,7 @@ func TestOpenRejectsBadImages(t *testing.T) {
 			img := c.edit(append([]byte(nil), good...))
 			s, err := openImage(img)
 			if s != nil {
-				s.Close()
+				s.Detach()
 			}
 			assert.ErrorIs(t, err, c.want)
 		})
@@ -110,7 +110,7 @@ func TestForgedDirectoryEntryIsCorruptNotAFault(t *testing.T) {
 		} else {
 			assert.NoError(t, lerr)
 		}
-		s.Close()
+		s.Detach()
 		*e = saved
 	}
 }
@@ -118,7 +118,7 @@ func TestForgedDirectoryEntryIsCorruptNotAFault(t *testing.T) {
 func TestAllocationPointerOutOfBoundsIsCorrupt(t *testing.T) {
 	s, err := Anonymous(1024)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	s.m.hdr().AllocNext = s.m.size + 1
 	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, nil)
 	assert.ErrorIs(t, err, ErrCorrupt)
@@ -128,7 +128,7 @@ func TestAllocationPointerOutOfBoundsIsCorrupt(t *testing.T) {
 func TestDirectoryLockOfDeadHolderIsTakenOver(t *testing.T) {
 	s, err := Anonymous(1024, WithParticipants(4))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	// Forge a participant that died: slot 2 names a pid that does not run.
 	other := idIndex(s.Self())%4 + 1 // a slot that is not ours
 	deadTag := makeID(other, 1)
@@ -145,7 +145,7 @@ func TestDirectoryLockOfDeadHolderIsTakenOver(t *testing.T) {
 func TestReservedEntryOfDeadCreatorIsReused(t *testing.T) {
 	s, err := Anonymous(1024, WithObjects(1))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	e := s.m.entry(0)
 	e.State = entryReserved
 	e.Owner = makeID(idIndex(s.Self())%DefaultParticipants+1, 1) // a free slot: nobody
@@ -186,7 +186,7 @@ func FuzzOpen(f *testing.F) {
 			if err != nil {
 				return
 			}
-			defer s.Close()
+			defer s.Detach()
 			_, _ = s.Info()
 			objs, _ := s.Objects()
 			for _, o := range objs {
@@ -209,7 +209,7 @@ func FuzzOpen(f *testing.F) {
 func TestDirectoryLockForgedWithOwnIDIsCorrupt(t *testing.T) {
 	s, err := Anonymous(1024)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	atomic.StoreUint64(&s.m.hdr().DirLock, s.Self())
 	done := make(chan error, 1)
 	go func() {
@@ -241,7 +241,7 @@ func TestDirectoryLockForgedWithOwnIDIsCorrupt(t *testing.T) {
 func TestDirectoryLockHeldByALiveStrangerIsBounded(t *testing.T) {
 	s, err := Anonymous(1024, WithParticipants(4))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	// Another slot naming a live process: this one (pid and start time).
 	other := idIndex(s.Self())%4 + 1
 	start, _, err := processStart(os.Getpid())
@@ -264,7 +264,7 @@ func TestDirectoryLockHeldByALiveStrangerIsBounded(t *testing.T) {
 func TestHeaderIsTrustedOnlyAsValidatedAtOpen(t *testing.T) {
 	s, err := Anonymous(1024)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	before, err := s.Info()
 	require.NoError(t, err)
 	h := s.m.hdr()
@@ -286,7 +286,7 @@ func TestHeaderIsTrustedOnlyAsValidatedAtOpen(t *testing.T) {
 func TestCreatorStoppedMidEntryLeavesNoEntryReservedForAnother(t *testing.T) {
 	s, err := Anonymous(1024, WithObjects(1))
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	_, err = s.Create(Spec{Name: "x", Kind: KindBytes, Size: 8}, func([]byte) error { return errors.New("no") })
 	require.Error(t, err)
 	func() {
@@ -316,7 +316,7 @@ func TestObjectOfAnotherKindVersionIsRefusedWithErrVersion(t *testing.T) {
 	e.Version = kind.Version() + 1
 	s, err := openImage(img)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	obj, err := s.Lookup("obj")
 	require.NoError(t, err, "Lookup lists what is there; opening it is what checks the version")
 	assert.Equal(t, kind.Version()+1, obj.Version)

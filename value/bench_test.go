@@ -20,7 +20,7 @@ func benchSegment(b *testing.B) *shm.Segment {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = seg.Close() })
+	b.Cleanup(func() { _ = seg.Detach() })
 	return seg
 }
 

@@ -107,5 +107,5 @@
 //
 // A Value is a handle on memory in its segment, valid while the segment is
 // attached. A handle decoded in a child (GobDecode) holds its own segment
-// handle, which Close releases; values from New and Open hold none.
+// handle, which Detach releases; values from New and Open hold none.
 package value

@@ -15,7 +15,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	hits, err := value.New[int64](seg, "hits", 0)
 	if err != nil {
@@ -43,7 +43,7 @@ func Example_processes() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	total, err := value.New[int64](seg, "total", 100)
 	if err != nil {
@@ -73,7 +73,7 @@ func ExampleValue_Lock() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	balance, _ := value.New(seg, "balance", 50.0)
 	if err := balance.Lock(); errors.Is(err, semaphore.ErrOwnerDead) {
@@ -96,7 +96,7 @@ func ExampleRawValue() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	type point struct{ X, Y, Z float64 }
 	p, _ := value.NewRaw(seg, "p", point{1, 2, 3})
@@ -115,7 +115,7 @@ func ExampleInspect() {
 	if err != nil {
 		panic(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	_, _ = value.New[int32](seg, "n", 7)
 	obj, _ := seg.Lookup("n")

@@ -17,7 +17,7 @@ func testSegment(t *testing.T) *shm.Segment {
 	t.Helper()
 	seg, err := shm.Anonymous(1 << 16)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
+	t.Cleanup(func() { _ = seg.Detach() })
 	return seg
 }
 

@@ -81,7 +81,7 @@ func decodeRef(b []byte) (*shm.Segment, string, error) {
 		return nil, "", fmt.Errorf("value: decode handle: %w", err)
 	}
 	if name == "" {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return nil, "", fmt.Errorf("value: decode handle: %w: it names a segment, not a value", shm.ErrBadHandle)
 	}
 	return seg, name, nil

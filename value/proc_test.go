@@ -296,7 +296,7 @@ func TestValueInNamedSegmentCrossesToAChild(t *testing.T) {
 	seg, err := shm.Create(name, 1<<16)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		_ = seg.Close()
+		_ = seg.Detach()
 		_ = shm.Unlink(name)
 		_, err := os.Stat(filepath.Join(shm.Dir, name))
 		require.True(t, os.IsNotExist(err), "segment left behind")

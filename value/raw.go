@@ -14,7 +14,7 @@ import (
 // A RawValue is safe for concurrent use by goroutines and processes.
 type RawValue[T any] struct {
 	c     cell[T]
-	owned *shm.Segment // the handle GobDecode attached, released by Close
+	owned *shm.Segment // the handle GobDecode attached, released by Detach
 }
 
 // NewRaw creates a RawValue named name in seg holding initial. T must be
@@ -81,7 +81,7 @@ func (v *RawValue[T]) GobDecode(b []byte) error {
 	}
 	nv, err := OpenRaw[T](seg, name)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*v = *nv
@@ -89,16 +89,16 @@ func (v *RawValue[T]) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle that GobDecode attached. It does
+// Detach releases the segment handle that GobDecode attached. It does
 // nothing for a value made by NewRaw or OpenRaw, whose segment the caller
-// owns. The value must not be used after Close.
-func (v *RawValue[T]) Close() error {
+// owns. The value must not be used after Detach.
+func (v *RawValue[T]) Detach() error {
 	seg := v.owned
 	v.owned = nil
 	if seg == nil {
 		return nil
 	}
-	return seg.Close()
+	return seg.Detach()
 }
 
 func (v *RawValue[T]) String() string {

@@ -22,7 +22,7 @@ import (
 type Value[T any] struct {
 	c     cell[T]
 	mu    *semaphore.Mutex
-	owned *shm.Segment // the handle GobDecode attached, released by Close
+	owned *shm.Segment // the handle GobDecode attached, released by Detach
 
 	// scratch is the copy Update hands to f. It is used only while this
 	// process holds the lock, which excludes the process's other goroutines
@@ -152,7 +152,7 @@ func (v *Value[T]) GobDecode(b []byte) error {
 	}
 	nv, err := Open[T](seg, name)
 	if err != nil {
-		_ = seg.Close()
+		_ = seg.Detach()
 		return err
 	}
 	*v = *nv
@@ -160,16 +160,16 @@ func (v *Value[T]) GobDecode(b []byte) error {
 	return nil
 }
 
-// Close releases the segment handle that GobDecode attached. It does
+// Detach releases the segment handle that GobDecode attached. It does
 // nothing for a value made by New or Open, whose segment the caller owns.
-// Close does not unlock; the value must not be used after it.
-func (v *Value[T]) Close() error {
+// Detach does not unlock; the value must not be used after it.
+func (v *Value[T]) Detach() error {
 	seg := v.owned
 	v.owned = nil
 	if seg == nil {
 		return nil
 	}
-	return seg.Close()
+	return seg.Detach()
 }
 
 func (v *Value[T]) String() string {

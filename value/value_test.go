@@ -266,7 +266,7 @@ func TestRawValueCrossesGobAndReopensByName(t *testing.T) {
 
 	var w *value.RawValue[int64]
 	require.NoError(t, gob.NewDecoder(bytes.NewReader(enc)).Decode(&w))
-	t.Cleanup(func() { _ = w.Close() })
+	t.Cleanup(func() { _ = w.Detach() })
 	require.Equal(t, int64(42), w.Add(1))
 	require.Equal(t, int64(42), v.Load())
 

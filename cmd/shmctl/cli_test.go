@@ -195,7 +195,7 @@ func TestGcKeepsSegmentsInUse(t *testing.T) {
 	byUs := testutil.Name(t, "ours")
 	seg, err := shm.Create(byUs, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 
 	attached := testutil.Name(t, "attached")
 	_, err = procs.Run(createAndExit, attached)
@@ -227,7 +227,7 @@ func TestGcKeepsSegmentsInUse(t *testing.T) {
 	assert.Equal(t, "mapped by pid "+strconv.Itoa(mapper.Pid()), got[mapped].Reason)
 	assert.True(t, exists(byUs) && exists(attached) && exists(mapped))
 
-	require.NoError(t, other.Close())
+	require.NoError(t, other.Detach())
 	kill(t, mapper)
 	got = gc("--dry-run")
 	assert.Equal(t, actionWouldRemove, got[attached].Action)
@@ -300,7 +300,7 @@ func TestRmRemovesOnlyWhatIsSafeUnlessForced(t *testing.T) {
 	live := testutil.Name(t, "live")
 	seg, err := shm.Create(live, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	foreign := testutil.Name(t, "foreign")
 	require.NoError(t, os.WriteFile(filepath.Join(shm.Dir, foreign), []byte("x"), 0o600))
 
@@ -347,7 +347,7 @@ func TestCommandLine(t *testing.T) {
 	name := testutil.Name(t, "flags")
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	var segs []report.Segment
 	require.Equal(t, exitOK, shmctlJSON(t, &segs, "ls", testutil.Pattern(t), "-a"))
 	require.Len(t, segs, 1)

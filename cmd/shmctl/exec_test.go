@@ -32,7 +32,7 @@ func TestBuiltBinaryInspectsALiveSegment(t *testing.T) {
 	name := testutil.Name(t, "exec")
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	mu, err := semaphore.NewMutex(seg, "lock")
 	require.NoError(t, err)
 	require.NoError(t, mu.Lock())

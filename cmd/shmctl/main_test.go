@@ -152,7 +152,7 @@ var createAndExit = procs.Register("shmctl-test-create-and-exit", func(name stri
 	if err != nil {
 		return 0, err
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	_, err = semaphore.NewMutex(seg, "lock")
 	return 0, err
 })
@@ -164,7 +164,7 @@ var mapAndBlock = procs.Register("shmctl-test-map-and-block", func(a populateArg
 	if err != nil {
 		return 0, err
 	}
-	defer v.Close()
+	defer v.Detach()
 	a.Ready.Set()
 	testutil.BlockForever()
 	return 0, nil
@@ -176,7 +176,7 @@ func control(t *testing.T) *semaphore.Event {
 	t.Helper()
 	seg, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
+	t.Cleanup(func() { _ = seg.Detach() })
 	ev, err := semaphore.NewEvent(seg, "ready")
 	require.NoError(t, err)
 	return ev

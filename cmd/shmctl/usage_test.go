@@ -16,7 +16,7 @@ func TestLsAndGcAcceptPathsAsInspectDoes(t *testing.T) {
 	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	defer shm.Unlink(name)
 
 	var segs []report.Segment

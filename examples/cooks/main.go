@@ -95,7 +95,7 @@ func run(out io.Writer) (int64, []*procs.Process, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	counter, err := ringqueue.NewJoinable[dish](seg, "counter", ringqueue.Options{Capacity: 4})
 	if err != nil {
 		return 0, nil, err

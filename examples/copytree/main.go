@@ -144,7 +144,7 @@ func run(src, dst string, workers int, bar io.Writer) (summary, error) {
 	if err != nil {
 		return summary{}, err
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	q, err := ringqueue.NewTyped[done](seg, "progress", ringqueue.Options{Capacity: 1024})
 	if err != nil {
 		return summary{}, err

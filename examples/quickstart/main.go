@@ -51,7 +51,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer seg.Close()
+	defer seg.Detach()
 	jobs, err := ringqueue.NewTyped[int64](seg, "jobs", opts)
 	if err != nil {
 		log.Fatal(err)

@@ -135,7 +135,7 @@ func run(out io.Writer) ([]sale, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer seg.Close()
+	defer seg.Detach()
 
 	racy, err := value.NewRaw[int64](seg, "racy", tickets)
 	if err != nil {

@@ -114,7 +114,7 @@ var sleepOnGate = procs.Register("futex-sleep-on-gate", func(s *shm.Segment) (ui
 func TestGateWakesASleeperInAnotherProcess(t *testing.T) {
 	s, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer s.Close()
+	defer s.Detach()
 	obj, err := s.Create(shm.Spec{Name: "gate", Kind: shm.KindBytes, Size: 128}, nil)
 	require.NoError(t, err)
 	g := futex.NewGate(obj.Uint32(0), obj.Uint32(64))

@@ -96,7 +96,7 @@ func Anonymous(t testing.TB, heap int) *shm.Segment {
 	t.Helper()
 	seg, err := shm.Anonymous(heap)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = seg.Close() })
+	t.Cleanup(func() { _ = seg.Detach() })
 	return seg
 }
 

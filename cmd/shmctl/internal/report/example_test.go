@@ -17,7 +17,7 @@ func ExampleLoad() {
 		panic(err)
 	}
 	defer shm.Unlink(name)
-	defer seg.Close()
+	defer seg.Detach()
 	mu, _ := semaphore.NewMutex(seg, "lock")
 	_ = mu.Lock()
 	ev, _ := semaphore.NewEvent(seg, "done")

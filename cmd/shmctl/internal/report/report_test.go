@@ -61,12 +61,12 @@ func TestLockTakenOverFromDeadHolderShowsInconsistentThenNotRecoverable(t *testi
 	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	mu, err := semaphore.NewMutex(seg, "lock")
 	require.NoError(t, err)
 	ctl, err := shm.Anonymous(4096)
 	require.NoError(t, err)
-	defer ctl.Close()
+	defer ctl.Detach()
 	ready, err := semaphore.NewEvent(ctl, "ready")
 	require.NoError(t, err)
 
@@ -115,7 +115,7 @@ func TestCorruptObjectIsAnErrorNotACrash(t *testing.T) {
 	name := testutil.Name(t)
 	seg, err := shm.Create(name, 1<<16)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	_, err = value.New[int64](seg, "good", 1)
 	require.NoError(t, err)
 	_, err = value.New[int64](seg, "bad", 1)
@@ -148,11 +148,11 @@ func TestSegmentTruncatedUnderTheMappingIsCorrupt(t *testing.T) {
 	require.NoError(t, err)
 	_, err = semaphore.NewMutex(seg, "lock")
 	require.NoError(t, err)
-	require.NoError(t, seg.Close()) // only the view below maps it
+	require.NoError(t, seg.Detach()) // only the view below maps it
 
 	v, err := shm.OpenView(name)
 	require.NoError(t, err)
-	defer v.Close()
+	defer v.Detach()
 	require.NoError(t, os.Truncate(filepath.Join(shm.Dir, name), 0))
 	var s Segment
 	err = safely(func() error { return fill(&s, v, Options{Objects: true}) })
@@ -204,7 +204,7 @@ func TestListFiltersByPatternAndLoadReportsMissing(t *testing.T) {
 	name := testutil.Name(t)
 	seg, err := shm.Create(name, 4096)
 	require.NoError(t, err)
-	defer seg.Close()
+	defer seg.Detach()
 	segs, err := List([]string{name[:len(name)-3] + "*"}, Options{MappedBy: true})
 	require.NoError(t, err)
 	require.Len(t, segs, 1)

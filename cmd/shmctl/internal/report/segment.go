@@ -196,7 +196,7 @@ func load(name string, fi os.FileInfo, o Options) Segment {
 		s.Status, s.Error = classify(err), strings.TrimPrefix(err.Error(), fmt.Sprintf("shm: view %q: ", name))
 		return s
 	}
-	defer v.Close()
+	defer v.Detach()
 	if err := safely(func() error { return fill(&s, v, o) }); err != nil {
 		s.Status, s.Error = StatusCorrupt, err.Error()
 	}
