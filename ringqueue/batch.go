@@ -19,33 +19,33 @@ import (
 // the whole batch with ErrTooLarge before anything is queued. If the
 // queue is closed midway the messages put so far stay queued.
 func (q *Queue) PutBatch(msgs [][]byte) (int, error) {
-	return q.putBatchMsgs(context.Background(), futex.Forever, true, msgs)
+	return q.putBatchMsgs(futex.Block, msgs)
 }
 
 // TryPutBatch puts as many messages of msgs, from the first, as there is
 // room for now, and returns how many; none is ErrFull.
 func (q *Queue) TryPutBatch(msgs [][]byte) (int, error) {
-	return q.putBatchMsgs(context.Background(), 0, false, msgs)
+	return q.putBatchMsgs(futex.NoWait, msgs)
 }
 
 // PutBatchContext is PutBatch bounded by ctx: it returns the count put
 // before ctx ended, and ctx's error.
 func (q *Queue) PutBatchContext(ctx context.Context, msgs [][]byte) (int, error) {
-	return q.putBatchMsgs(ctx, futex.Forever, true, msgs)
+	return q.putBatchMsgs(futex.WithContext(ctx), msgs)
 }
 
 // PutBatchTimeout is PutBatch bounded by d for the whole batch.
 func (q *Queue) PutBatchTimeout(msgs [][]byte, d time.Duration) (int, error) {
-	return q.putBatchMsgs(context.Background(), max(d, 0), true, msgs)
+	return q.putBatchMsgs(timeoutBound(d), msgs)
 }
 
-func (q *Queue) putBatchMsgs(ctx context.Context, timeout time.Duration, block bool, msgs [][]byte) (int, error) {
+func (q *Queue) putBatchMsgs(b futex.Bound, msgs [][]byte) (int, error) {
 	for _, m := range msgs {
 		if len(m) > q.g.slotSize {
 			return 0, q.tooLarge("put batch", len(m))
 		}
 	}
-	return q.putBatch(ctx, timeout, block, len(msgs), func(i int, slot []byte) int { return copy(slot, msgs[i]) })
+	return q.putBatch(b, len(msgs), func(i int, slot []byte) int { return copy(slot, msgs[i]) })
 }
 
 // PutBatchFunc puts n messages, waiting for room as needed: fill writes
@@ -53,34 +53,26 @@ func (q *Queue) putBatchMsgs(ctx context.Context, timeout time.Duration, block b
 // its length. A length outside 0..SlotSize stops the batch with
 // ErrTooLarge: messages before it are put, it and the rest are not.
 func (q *Queue) PutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
-	return q.putBatch(context.Background(), futex.Forever, true, n, fill)
+	return q.putBatch(futex.Block, n, fill)
 }
 
 // TryPutBatchFunc is PutBatchFunc for as many of the n as there is room
 // for now; none is ErrFull.
 func (q *Queue) TryPutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
-	return q.putBatch(context.Background(), 0, false, n, fill)
+	return q.putBatch(futex.NoWait, n, fill)
 }
 
 // PutBatchFuncContext is PutBatchFunc bounded by ctx.
 func (q *Queue) PutBatchFuncContext(ctx context.Context, n int, fill func(i int, slot []byte) int) (int, error) {
-	return q.putBatch(ctx, futex.Forever, true, n, fill)
+	return q.putBatch(futex.WithContext(ctx), n, fill)
 }
 
-func (q *Queue) putBatch(ctx context.Context, timeout time.Duration, block bool, n int, fill func(i int, slot []byte) int) (int, error) {
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
+func (q *Queue) putBatch(b futex.Bound, n int, fill func(i int, slot []byte) int) (int, error) {
 	done := 0
 	for done < n {
-		left := timeout
-		if timeout > 0 {
-			left = max(time.Until(deadline), 0)
-		}
-		pos, k, err := q.claimPut(ctx, left, block, n-done)
+		pos, k, err := q.claimPut(b, n-done)
 		if err != nil {
-			if !block && done > 0 && errors.Is(err, ErrFull) {
+			if b.Try() && done > 0 && errors.Is(err, ErrFull) {
 				return done, nil
 			}
 			return done, err
@@ -146,32 +138,29 @@ func (q *Queue) fillChunk(pos uint64, k, done int, fill func(i int, slot []byte)
 // together after the last call (also if fn panics). Once the queue is
 // closed and drained it fails with ErrClosed.
 func (q *Queue) GetBatch(max int, fn func(msg []byte)) (int, error) {
-	return q.getBatch(context.Background(), futex.Forever, true, max, fn)
+	return q.getBatch(futex.Block, max, fn)
 }
 
 // TryGetBatch is GetBatch without waiting: no message is ErrEmpty.
 func (q *Queue) TryGetBatch(max int, fn func(msg []byte)) (int, error) {
-	return q.getBatch(context.Background(), 0, false, max, fn)
+	return q.getBatch(futex.NoWait, max, fn)
 }
 
 // GetBatchContext is GetBatch bounded by ctx.
 func (q *Queue) GetBatchContext(ctx context.Context, max int, fn func(msg []byte)) (int, error) {
-	return q.getBatch(ctx, futex.Forever, true, max, fn)
+	return q.getBatch(futex.WithContext(ctx), max, fn)
 }
 
 // GetBatchTimeout is GetBatch bounded by d (ErrTimeout, ErrEmpty).
 func (q *Queue) GetBatchTimeout(max int, fn func(msg []byte), d time.Duration) (int, error) {
-	return q.getBatch(context.Background(), d, true, max, fn)
+	return q.getBatch(timeoutBound(d), max, fn)
 }
 
-func (q *Queue) getBatch(ctx context.Context, timeout time.Duration, block bool, max int, fn func(msg []byte)) (n int, err error) {
+func (q *Queue) getBatch(b futex.Bound, max int, fn func(msg []byte)) (n int, err error) {
 	if max <= 0 {
 		return 0, nil
 	}
-	if timeout < 0 && timeout != futex.Forever {
-		timeout = 0
-	}
-	pos, k, err := q.claimGet(ctx, timeout, block, max, -1)
+	pos, k, err := q.claimGet(b, max, -1)
 	if err != nil {
 		return 0, err
 	}

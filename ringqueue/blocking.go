@@ -1,7 +1,6 @@
 package ringqueue
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -190,48 +189,35 @@ var errTimedOut = errors.New("timed out")
 
 // await calls try until it reports done, spinning and then parking on g.
 // try returns done and, when not done, what held it up. await returns nil
-// once try is done, errTimedOut after timeout (< 0: none), or ctx's error.
-func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try func() (bool, blocker)) error {
-	var deadline time.Time
-	if timeout >= 0 {
-		deadline = time.Now().Add(timeout)
+// once try is done, errTimedOut when b's deadline passed, or b's context's
+// error.
+func (q *Queue) await(b futex.Bound, g gate, try func() (bool, blocker)) error {
+	if _, err := b.Sleep(0); err != nil {
+		return boundErr(err)
 	}
-	if ctx == nil { // (internal callers may pass nil for "no context")
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if timeout != 0 && q.spin(try) {
+	if q.spin(try) {
 		return nil
 	}
+	ctx := b.Context()
 	var watch claimWatch
 	for {
 		seq := atomic.LoadUint32(g.seq)
 		epoch := g.register()
-		done, b := try()
+		done, bl := try()
 		if done {
 			g.unregister(epoch)
 			return nil
 		}
-		wait := futex.Forever
-		now := time.Time{}
-		if timeout >= 0 {
-			now = time.Now()
-			wait = deadline.Sub(now)
-			if wait <= 0 {
-				g.unregister(epoch)
-				return errTimedOut
-			}
+		wait, err := b.Sleep(futex.Forever)
+		if err != nil {
+			g.unregister(epoch)
+			return boundErr(err)
 		}
 		if epoch == notCounted && (wait < 0 || wait > claimCheckAfter) {
 			wait = claimCheckAfter
 		}
-		if b.ctrl != nil {
-			if now.IsZero() {
-				now = time.Now()
-			}
-			if (q.knownDead(b) || watch.due(b, now)) && q.reclaim(b) {
+		if bl.ctrl != nil {
+			if (q.knownDead(bl) || watch.due(bl, time.Now())) && q.reclaim(bl) {
 				g.unregister(epoch)
 				continue
 			}
@@ -239,7 +225,7 @@ func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try fu
 				wait = claimCheckAfter
 			}
 		}
-		err := futex.WaitContext(ctx, g.seq, seq, wait)
+		err = futex.WaitContext(ctx, g.seq, seq, wait)
 		g.unregister(epoch)
 		if err != nil && err != futex.ErrTimeout {
 			if atomic.LoadUint32(g.seq) != seq {
@@ -250,25 +236,37 @@ func (q *Queue) await(ctx context.Context, timeout time.Duration, g gate, try fu
 	}
 }
 
-// claimPut claims up to max positions, waiting as the call form asks:
-// block false is a Try form (no wait), else ctx and timeout (< 0: none)
-// bound the wait.
-func (q *Queue) claimPut(ctx context.Context, timeout time.Duration, block bool, max int) (uint64, int, error) {
-	pos, k, b, err := q.tryClaimPut(max)
+// timeoutBound is the Bound of an XTimeout form: a negative d is no time
+// at all, as it always was here (futex.Within reads it as no limit).
+func timeoutBound(d time.Duration) futex.Bound { return futex.Within(max(d, 0)) }
+
+// boundErr turns a Bound's timeout into await's errTimedOut and passes a
+// context's error through.
+func boundErr(err error) error {
+	if err == ErrTimeout { // the Bound's own deadline (a context's is its error)
+		return errTimedOut
+	}
+	return err
+}
+
+// claimPut claims up to max positions, waiting as b allows (NoWait: not
+// at all).
+func (q *Queue) claimPut(bnd futex.Bound, max int) (uint64, int, error) {
+	pos, k, bl, err := q.tryClaimPut(max)
 	if err != errWouldBlock {
 		return pos, k, err
 	}
-	if !block {
-		if q.tryRecover(b) {
+	if bnd.Try() {
+		if q.tryRecover(bl) {
 			if pos, k, _, err = q.tryClaimPut(max); err != errWouldBlock {
 				return pos, k, err
 			}
 		}
 		return 0, 0, q.errFull
 	}
-	werr := q.await(ctx, timeout, q.putGate(), func() (bool, blocker) {
-		pos, k, b, err = q.tryClaimPut(max)
-		return err != errWouldBlock, b
+	werr := q.await(bnd, q.putGate(), func() (bool, blocker) {
+		pos, k, bl, err = q.tryClaimPut(max)
+		return err != errWouldBlock, bl
 	})
 	if werr != nil {
 		return 0, 0, q.waitErr("put", werr)
@@ -277,22 +275,22 @@ func (q *Queue) claimPut(ctx context.Context, timeout time.Duration, block bool,
 }
 
 // claimGet is claimPut for consumers; bufLen as in tryClaimGet.
-func (q *Queue) claimGet(ctx context.Context, timeout time.Duration, block bool, max, bufLen int) (uint64, int, error) {
-	pos, k, b, err := q.tryClaimGet(max, bufLen)
+func (q *Queue) claimGet(bnd futex.Bound, max, bufLen int) (uint64, int, error) {
+	pos, k, bl, err := q.tryClaimGet(max, bufLen)
 	if err != errWouldBlock {
 		return pos, k, err
 	}
-	if !block {
-		if q.tryRecover(b) {
+	if bnd.Try() {
+		if q.tryRecover(bl) {
 			if pos, k, _, err = q.tryClaimGet(max, bufLen); err != errWouldBlock {
 				return pos, k, err
 			}
 		}
 		return 0, 0, q.errEmpty
 	}
-	werr := q.await(ctx, timeout, q.getGate(), func() (bool, blocker) {
-		pos, k, b, err = q.tryClaimGet(max, bufLen)
-		return err != errWouldBlock, b
+	werr := q.await(bnd, q.getGate(), func() (bool, blocker) {
+		pos, k, bl, err = q.tryClaimGet(max, bufLen)
+		return err != errWouldBlock, bl
 	})
 	if werr != nil {
 		return 0, 0, q.waitErr("get", werr)

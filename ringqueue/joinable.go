@@ -253,39 +253,34 @@ func (j *Joinable[T]) Unfinished() int {
 // Join waits until every task put has been marked done (at once if none
 // is unfinished). A task lost to a crashed process makes it wait forever:
 // prefer JoinContext or JoinTimeout where that matters.
-func (j *Joinable[T]) Join() error { return j.join(context.Background(), futex.Forever) }
+func (j *Joinable[T]) Join() error { return j.join(futex.Block) }
 
 // JoinContext is Join that gives up when ctx ends, returning its error (wrapped).
-func (j *Joinable[T]) JoinContext(ctx context.Context) error { return j.join(ctx, futex.Forever) }
+func (j *Joinable[T]) JoinContext(ctx context.Context) error { return j.join(futex.WithContext(ctx)) }
 
 // JoinTimeout is Join that gives up after d with ErrTimeout (the error
 // says how many tasks were still unfinished).
 func (j *Joinable[T]) JoinTimeout(d time.Duration) error {
-	return j.join(context.Background(), max(d, 0))
+	return j.join(timeoutBound(d))
 }
 
-func (j *Joinable[T]) join(ctx context.Context, timeout time.Duration) error {
+func (j *Joinable[T]) join(b futex.Bound) error {
 	p := &j.aux.Unfinished
 	if atomic.LoadUint64(p) == 0 {
 		return nil // fast path: no gate, no clock
 	}
-	var deadline time.Time
-	if timeout >= 0 {
-		deadline = time.Now().Add(timeout)
-	}
+	ctx := b.Context()
 	for {
 		seq := j.gate.Load()
 		if atomic.LoadUint64(p) == 0 {
 			return nil
 		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("ringqueue %q: join: %w", j.q.Name(), err)
+		wait, err := b.Sleep(futex.Forever)
+		if err == ErrTimeout {
+			return fmt.Errorf("ringqueue %q: join: %w: %d tasks unfinished", j.q.Name(), ErrTimeout, atomic.LoadUint64(p))
 		}
-		wait := futex.Forever
-		if timeout >= 0 {
-			if wait = time.Until(deadline); wait <= 0 {
-				return fmt.Errorf("ringqueue %q: join: %w: %d tasks unfinished", j.q.Name(), ErrTimeout, atomic.LoadUint64(p))
-			}
+		if err != nil {
+			return fmt.Errorf("ringqueue %q: join: %w", j.q.Name(), err)
 		}
 		// Wait returns on a wake, a spurious wake, the timeout or ctx's
 		// end: the loop re-checks the count and the bounds every time.

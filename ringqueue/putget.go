@@ -11,31 +11,31 @@ import (
 // Put copies msg (0..SlotSize bytes) into the queue, waiting while it is
 // full. It fails with ErrClosed once the queue is closed, and with
 // ErrTooLarge, queueing nothing, for a message longer than a slot.
-func (q *Queue) Put(msg []byte) error { return q.put(context.Background(), futex.Forever, true, msg) }
+func (q *Queue) Put(msg []byte) error { return q.put(futex.Block, msg) }
 
 // TryPut is Put without waiting: ErrFull when no slot is free.
-func (q *Queue) TryPut(msg []byte) error { return q.put(context.Background(), 0, false, msg) }
+func (q *Queue) TryPut(msg []byte) error { return q.put(futex.NoWait, msg) }
 
 // PutContext is Put that gives up when ctx ends, returning its error
 // (wrapped); the message is then not queued.
 func (q *Queue) PutContext(ctx context.Context, msg []byte) error {
-	return q.put(ctx, futex.Forever, true, msg)
+	return q.put(futex.WithContext(ctx), msg)
 }
 
 // PutTimeout is Put that gives up after d with an error that is both
 // ErrTimeout and ErrFull; the message is then not queued.
 func (q *Queue) PutTimeout(msg []byte, d time.Duration) error {
-	return q.put(context.Background(), max(d, 0), true, msg)
+	return q.put(timeoutBound(d), msg)
 }
 
-func (q *Queue) put(ctx context.Context, timeout time.Duration, block bool, msg []byte) error {
+func (q *Queue) put(b futex.Bound, msg []byte) error {
 	if len(msg) > q.g.slotSize {
 		return q.tooLarge("put", len(msg))
 	}
 	if q.g.mode == SPSC && q.spscPutFast(msg) {
 		return nil
 	}
-	pos, _, err := q.claimPut(ctx, timeout, block, 1)
+	pos, _, err := q.claimPut(b, 1)
 	if err != nil {
 		return err
 	}
@@ -49,30 +49,30 @@ func (q *Queue) put(ctx context.Context, timeout time.Duration, block bool, msg 
 // ErrShortBuffer and leaves the message queued: a buffer of SlotSize bytes
 // always suffices.
 func (q *Queue) Get(buf []byte) (int, error) {
-	return q.get(context.Background(), futex.Forever, true, buf)
+	return q.get(futex.Block, buf)
 }
 
 // TryGet is Get without waiting: ErrEmpty when no message is ready.
-func (q *Queue) TryGet(buf []byte) (int, error) { return q.get(context.Background(), 0, false, buf) }
+func (q *Queue) TryGet(buf []byte) (int, error) { return q.get(futex.NoWait, buf) }
 
 // GetContext is Get that gives up when ctx ends, returning its error (wrapped).
 func (q *Queue) GetContext(ctx context.Context, buf []byte) (int, error) {
-	return q.get(ctx, futex.Forever, true, buf)
+	return q.get(futex.WithContext(ctx), buf)
 }
 
 // GetTimeout is Get that gives up after d with an error that is both
 // ErrTimeout and ErrEmpty.
 func (q *Queue) GetTimeout(buf []byte, d time.Duration) (int, error) {
-	return q.get(context.Background(), max(d, 0), true, buf)
+	return q.get(timeoutBound(d), buf)
 }
 
-func (q *Queue) get(ctx context.Context, timeout time.Duration, block bool, buf []byte) (int, error) {
+func (q *Queue) get(b futex.Bound, buf []byte) (int, error) {
 	if q.g.mode == SPSC {
 		if n, ok := q.spscGetFast(buf); ok {
 			return n, nil
 		}
 	}
-	pos, n, err := q.claimGet(ctx, timeout, block, 1, len(buf))
+	pos, n, err := q.claimGet(b, 1, len(buf))
 	if err != nil {
 		if err == errShort {
 			return 0, fmt.Errorf("ringqueue %q: get: %w: message of %d bytes, buffer of %d", q.name, ErrShortBuffer, n, len(buf))

@@ -87,29 +87,29 @@ func (r Reservation) Abort() error {
 // Reserve claims a slot for a message of n bytes (0..SlotSize), waiting
 // while the queue is full, and returns it to be filled in place.
 func (q *Queue) Reserve(n int) (Reservation, error) {
-	return q.reserve(context.Background(), futex.Forever, true, n)
+	return q.reserve(futex.Block, n)
 }
 
 // TryReserve is Reserve without waiting (ErrFull).
 func (q *Queue) TryReserve(n int) (Reservation, error) {
-	return q.reserve(context.Background(), 0, false, n)
+	return q.reserve(futex.NoWait, n)
 }
 
 // ReserveContext is Reserve bounded by ctx.
 func (q *Queue) ReserveContext(ctx context.Context, n int) (Reservation, error) {
-	return q.reserve(ctx, futex.Forever, true, n)
+	return q.reserve(futex.WithContext(ctx), n)
 }
 
 // ReserveTimeout is Reserve bounded by d (ErrTimeout, ErrFull).
 func (q *Queue) ReserveTimeout(n int, d time.Duration) (Reservation, error) {
-	return q.reserve(context.Background(), max(d, 0), true, n)
+	return q.reserve(timeoutBound(d), n)
 }
 
-func (q *Queue) reserve(ctx context.Context, timeout time.Duration, block bool, n int) (Reservation, error) {
+func (q *Queue) reserve(b futex.Bound, n int) (Reservation, error) {
 	if n < 0 || n > q.g.slotSize {
 		return Reservation{}, q.tooLarge("reserve", n)
 	}
-	pos, _, err := q.claimPut(ctx, timeout, block, 1)
+	pos, _, err := q.claimPut(b, 1)
 	if err != nil {
 		return Reservation{}, err
 	}
@@ -147,23 +147,23 @@ func (m Message) Release() error {
 // Take claims the next message, waiting while the queue is empty, and
 // returns it in place. Once the queue is closed and drained it fails with
 // ErrClosed.
-func (q *Queue) Take() (Message, error) { return q.take(context.Background(), futex.Forever, true) }
+func (q *Queue) Take() (Message, error) { return q.take(futex.Block) }
 
 // TryTake is Take without waiting (ErrEmpty).
-func (q *Queue) TryTake() (Message, error) { return q.take(context.Background(), 0, false) }
+func (q *Queue) TryTake() (Message, error) { return q.take(futex.NoWait) }
 
 // TakeContext is Take bounded by ctx.
 func (q *Queue) TakeContext(ctx context.Context) (Message, error) {
-	return q.take(ctx, futex.Forever, true)
+	return q.take(futex.WithContext(ctx))
 }
 
 // TakeTimeout is Take bounded by d (ErrTimeout, ErrEmpty).
 func (q *Queue) TakeTimeout(d time.Duration) (Message, error) {
-	return q.take(context.Background(), max(d, 0), true)
+	return q.take(timeoutBound(d))
 }
 
-func (q *Queue) take(ctx context.Context, timeout time.Duration, block bool) (Message, error) {
-	pos, _, err := q.claimGet(ctx, timeout, block, 1, -1)
+func (q *Queue) take(b futex.Bound) (Message, error) {
+	pos, _, err := q.claimGet(b, 1, -1)
 	if err != nil {
 		return Message{}, err
 	}
