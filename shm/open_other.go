@@ -52,3 +52,9 @@ func Unlink(name string) error {
 func (s *Segment) Unlink() error {
 	return unsupported("unlink")
 }
+
+// viewsSupported reports errors.ErrUnsupported off Linux: there is no
+// /dev/shm to look in, and no segment to find.
+func viewsSupported(name string) error {
+	return unsupported(fmt.Sprintf("view %q", name))
+}

@@ -22,4 +22,8 @@ func TestSegmentsAreUnsupportedOffLinux(t *testing.T) {
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("Open: %v", err)
 	}
+	_, err = OpenView("x")
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("OpenView: %v", err)
+	}
 }

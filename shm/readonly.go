@@ -57,6 +57,9 @@ const viewRefs = math.MaxInt / 2
 // ErrNotSegment, ErrCorrupt or ErrVersion (wrapped), as Open does; a
 // missing one ErrNotFound.
 func OpenView(name string) (*View, error) {
+	if err := viewsSupported(name); err != nil {
+		return nil, err
+	}
 	if err := checkName(name); err != nil {
 		return nil, fmt.Errorf("shm: view: %w", err)
 	}
