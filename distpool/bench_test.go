@@ -29,7 +29,7 @@ import (
 // Distpool/map-chunked/jetstream is the floor: the same bytes through the
 // same kind of streams with nothing else (floor_test.go). distpool cannot
 // beat it, and on a 2-core machine the transport's CPU is taken from the
-// workers: see "What bounds chunked Map" in README-section.md.
+// workers: see "What bounds chunked Map" in the README.
 
 var double = procs.Register("dp-double", func(x int) (int, error) { return 2 * x, nil })
 
