@@ -3,6 +3,7 @@ package array
 import (
 	"fmt"
 
+	"github.com/multiproc-go/multiproc/internal/typedobj"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 )
@@ -16,9 +17,10 @@ import (
 // so plain accesses (At, Set, Slice) belong under the lock, or under a
 // discipline of the caller's (one writer, say).
 type Array[T any] struct {
-	e     elems[T]
-	mu    *semaphore.Mutex
-	owned *shm.Segment // the handle GobDecode attached, released by Detach
+	e  elems[T]
+	mu *semaphore.Mutex
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // New creates an Array of n zero elements named name in seg, with an
@@ -53,7 +55,7 @@ func Open[T any](seg *shm.Segment, name string) (*Array[T], error) {
 }
 
 func newArray[T any](obj shm.Object, g geometry, ti typeInfo) *Array[T] {
-	return &Array[T]{e: newElems[T](obj, g, ti), mu: semaphore.MutexAt(obj, headerSize, obj.Name+".lock")}
+	return &Array[T]{e: newElems[T](obj, g, ti), mu: typedobj.Mutex(obj)}
 }
 
 // Name returns the array's name in its segment.
@@ -122,59 +124,23 @@ func (a *Array[T]) Mutex() *semaphore.Mutex { return a.mu }
 // then marks the lock consistent and returns an error wrapping
 // semaphore.ErrOwnerDead, so that the caller learns of it. Whether f ran
 // is semaphore.Acquired(err); any other error means it did not. A process
-// that dies inside f leaves the elements as f had got them.
-func (a *Array[T]) Update(f func([]T)) (err error) {
-	if err = a.mu.Lock(); err != nil {
-		if !semaphore.Acquired(err) {
-			return fmt.Errorf("array %q: update: %w", a.e.name, err)
-		}
-		if merr := a.mu.MarkConsistent(); merr != nil {
-			_ = a.mu.Unlock()
-			return fmt.Errorf("array %q: update: %w", a.e.name, merr)
-		}
-		err = fmt.Errorf("array %q: update: %w", a.e.name, err)
+// that dies inside f leaves the elements as f had got them. (A panic in f
+// after a holder died leaves the lock not recoverable: see Mutex.Do.)
+func (a *Array[T]) Update(f func([]T)) error {
+	if err := a.mu.Do(func(bool) error { f(a.e.s); return nil }); err != nil {
+		return fmt.Errorf("array %q: update: %w", a.e.name, err)
 	}
-	defer func() {
-		if uerr := a.mu.Unlock(); uerr != nil && err == nil {
-			err = fmt.Errorf("array %q: update: %w", a.e.name, uerr)
-		}
-	}()
-	f(a.e.s)
-	return err
+	return nil
 }
 
 // GobEncode encodes a handle on the array, so that it can be an argument of
 // a child process (procs).
-func (a *Array[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(a.e.seg, a.e.name) }
+func (a *Array[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(a.e.seg, a.e.name, 0) }
 
 // GobDecode attaches the array a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.
 func (a *Array[T]) GobDecode(b []byte) error {
-	seg, name, err := decodeRef(b)
-	if err != nil {
-		return err
-	}
-	na, err := Open[T](seg, name)
-	if err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	*a = *na
-	a.owned = seg
-	return nil
-}
-
-// Detach releases the segment handle that GobDecode attached. It does
-// nothing for an array made by New, FromSlice or Open, whose segment the
-// caller owns. Detach does not unlock; the array and its view must not be
-// used after it.
-func (a *Array[T]) Detach() error {
-	seg := a.owned
-	a.owned = nil
-	if seg == nil {
-		return nil
-	}
-	return seg.Detach()
+	return decode[T](&a.Attachment, b, true, func(obj shm.Object, g geometry, ti typeInfo) { *a = *newArray[T](obj, g, ti) })
 }
 
 func (a *Array[T]) String() string {

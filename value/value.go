@@ -3,6 +3,7 @@ package value
 import (
 	"fmt"
 
+	"github.com/multiproc-go/multiproc/internal/typedobj"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 )
@@ -20,9 +21,10 @@ import (
 //
 // A Value is safe for concurrent use by goroutines and processes.
 type Value[T any] struct {
-	c     cell[T]
-	mu    *semaphore.Mutex
-	owned *shm.Segment // the handle GobDecode attached, released by Detach
+	c  cell[T]
+	mu *semaphore.Mutex
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 
 	// scratch is the copy Update hands to f. It is used only while this
 	// process holds the lock, which excludes the process's other goroutines
@@ -53,7 +55,7 @@ func Open[T any](seg *shm.Segment, name string) (*Value[T], error) {
 }
 
 func newValue[T any](obj shm.Object, g geometry, ti typeInfo) *Value[T] {
-	return &Value[T]{c: newCell[T](obj, g, ti), mu: semaphore.MutexAt(obj, headerSize, obj.Name+".lock"), scratch: new(T)}
+	return &Value[T]{c: newCell[T](obj, g, ti), mu: typedobj.Mutex(obj), scratch: new(T)}
 }
 
 // Name returns the value's name in its segment.
@@ -115,61 +117,30 @@ func (v *Value[T]) Mutex() *semaphore.Mutex { return v.mu }
 // and stores its result, marks the lock consistent, and returns an error
 // wrapping semaphore.ErrOwnerDead: the value itself is whole, but whatever
 // the dead holder did under the lock beyond it may be half done. Whether f
-// ran is semaphore.Acquired(err); any other error means it did not.
-func (v *Value[T]) Update(f func(*T)) (err error) {
-	if err = v.mu.Lock(); err != nil {
-		if !semaphore.Acquired(err) {
-			return fmt.Errorf("value %q: update: %w", v.c.name, err)
-		}
-		if merr := v.mu.MarkConsistent(); merr != nil {
-			_ = v.mu.Unlock()
-			return fmt.Errorf("value %q: update: %w", v.c.name, merr)
-		}
-		err = fmt.Errorf("value %q: update: %w", v.c.name, err)
+// ran is semaphore.Acquired(err); any other error means it did not. (A
+// panic in f just then leaves the lock not recoverable: see Mutex.Do.)
+func (v *Value[T]) Update(f func(*T)) error {
+	err := v.mu.Do(func(bool) error {
+		x := v.scratch
+		*x = v.c.load()
+		f(x)
+		v.c.store(*x)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("value %q: update: %w", v.c.name, err)
 	}
-	defer func() {
-		if uerr := v.mu.Unlock(); uerr != nil && err == nil {
-			err = fmt.Errorf("value %q: update: %w", v.c.name, uerr)
-		}
-	}()
-	x := v.scratch
-	*x = v.c.load()
-	f(x)
-	v.c.store(*x)
-	return err
+	return nil
 }
 
 // GobEncode encodes a handle on the value, so that it can be an argument
 // of a child process (procs).
-func (v *Value[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name) }
+func (v *Value[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name, 0) }
 
 // GobDecode attaches the value a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.
 func (v *Value[T]) GobDecode(b []byte) error {
-	seg, name, err := decodeRef(b)
-	if err != nil {
-		return err
-	}
-	nv, err := Open[T](seg, name)
-	if err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	*v = *nv
-	v.owned = seg
-	return nil
-}
-
-// Detach releases the segment handle that GobDecode attached. It does
-// nothing for a value made by New or Open, whose segment the caller owns.
-// Detach does not unlock; the value must not be used after it.
-func (v *Value[T]) Detach() error {
-	seg := v.owned
-	v.owned = nil
-	if seg == nil {
-		return nil
-	}
-	return seg.Detach()
+	return decode[T](&v.Attachment, b, true, func(obj shm.Object, g geometry, ti typeInfo) { *v = *newValue[T](obj, g, ti) })
 }
 
 func (v *Value[T]) String() string {
