@@ -10,17 +10,17 @@ import (
 
 // An Array is n values of T in shared memory with a lock of its own:
 // Python's Array (whose get_lock() is Lock/Unlock/Mutex here, and whose
-// get_obj() is Slice). The element atomics need no lock; Update and
-// Lock ... Unlock make bulk updates atomic with respect to other lockers.
+// get_obj() is the embedded RawArray, or Slice). The view, the plain
+// accessors and the element atomics are the RawArray's and need no lock;
+// Update and Lock ... Unlock make bulk updates atomic with respect to
+// other lockers.
 //
 // The handle is safe for concurrent use; the elements are shared memory,
 // so plain accesses (At, Set, Slice) belong under the lock, or under a
 // discipline of the caller's (one writer, say).
 type Array[T any] struct {
-	e  elems[T]
-	mu *semaphore.Mutex
-
-	shm.Attachment // what GobDecode attached; Detach releases it
+	RawArray[T] // the elements, their atomics, the handle (GobEncode, Detach)
+	mu          *semaphore.Mutex
 }
 
 // New creates an Array of n zero elements named name in seg, with an
@@ -55,49 +55,8 @@ func Open[T any](seg *shm.Segment, name string) (*Array[T], error) {
 }
 
 func newArray[T any](obj shm.Object, g geometry, ti typeInfo) *Array[T] {
-	return &Array[T]{e: newElems[T](obj, g, ti), mu: typedobj.Mutex(obj)}
+	return &Array[T]{RawArray: RawArray[T]{e: newElems[T](obj, g, ti)}, mu: typedobj.Mutex(obj)}
 }
-
-// Name returns the array's name in its segment.
-func (a *Array[T]) Name() string { return a.e.name }
-
-// Segment returns the segment the array lives in.
-func (a *Array[T]) Segment() *shm.Segment { return a.e.seg }
-
-// Len returns the number of elements, fixed at creation.
-func (a *Array[T]) Len() int { return len(a.e.s) }
-
-// At returns element i by a plain read (not atomic, not locked). It panics
-// if i is out of range, as indexing a slice does.
-func (a *Array[T]) At(i int) T { return a.e.s[i] }
-
-// Set sets element i by a plain write (not atomic, not locked). It panics
-// if i is out of range.
-func (a *Array[T]) Set(i int, x T) { a.e.s[i] = x }
-
-// Slice returns the elements as a slice of the shared memory itself
-// (Python's get_obj()): zero-copy, writes visible to every process, valid
-// while the segment is attached. Its capacity is its length.
-func (a *Array[T]) Slice() []T { return a.e.s }
-
-// Load returns element i atomically, without the lock. T must be bool, an
-// integer, float32, float64 or complex64; Load panics otherwise, or if i
-// is out of range.
-func (a *Array[T]) Load(i int) T { return a.e.load(i) }
-
-// Store sets element i atomically, without the lock.
-func (a *Array[T]) Store(i int, x T) { a.e.store(i, x) }
-
-// Swap sets element i to x and returns its previous value, atomically.
-func (a *Array[T]) Swap(i int, x T) T { return a.e.swap(i, x) }
-
-// CompareAndSwap sets element i to x if it equals old (bitwise),
-// atomically, and reports whether it did.
-func (a *Array[T]) CompareAndSwap(i int, old, x T) bool { return a.e.compareAndSwap(i, old, x) }
-
-// Add adds delta to element i and returns the new value, atomically and
-// without the lock, wrapping on overflow. T must be an integer type.
-func (a *Array[T]) Add(i int, delta T) T { return a.e.add(i, delta) }
 
 // Lock takes the array's lock (Python's get_lock().acquire()). It returns
 // nil, or an error wrapping semaphore.ErrOwnerDead when it took the lock
@@ -132,10 +91,6 @@ func (a *Array[T]) Update(f func([]T)) error {
 	}
 	return nil
 }
-
-// GobEncode encodes a handle on the array, so that it can be an argument of
-// a child process (procs).
-func (a *Array[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(a.e.seg, a.e.name, 0) }
 
 // GobDecode attaches the array a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.

@@ -9,10 +9,11 @@ import (
 )
 
 // A Value is one T in shared memory with a lock of its own: Python's Value
-// (whose get_lock() is Lock/Unlock/Mutex here). Load, Store, Swap,
-// CompareAndSwap and Add are atomic without the lock, as on a RawValue;
-// the lock makes compound updates atomic: Update, or Lock ... Unlock around
-// several operations.
+// (whose get_lock() is Lock/Unlock/Mutex here, and whose get_obj() is the
+// embedded RawValue). Load, Store, Swap, CompareAndSwap and Add are the
+// RawValue's: atomic without the lock, so they may be called while holding
+// it. The lock makes compound updates atomic: Update, or Lock ... Unlock
+// around several operations.
 //
 // The lock excludes other lockers only. A lock-free Store or Add from a
 // caller that does not hold the lock may land between an Update's read and
@@ -21,10 +22,8 @@ import (
 //
 // A Value is safe for concurrent use by goroutines and processes.
 type Value[T any] struct {
-	c  cell[T]
-	mu *semaphore.Mutex
-
-	shm.Attachment // what GobDecode attached; Detach releases it
+	RawValue[T] // the value itself, its atomics, its handle (GobEncode, Detach)
+	mu          *semaphore.Mutex
 
 	// scratch is the copy Update hands to f. It is used only while this
 	// process holds the lock, which excludes the process's other goroutines
@@ -55,38 +54,8 @@ func Open[T any](seg *shm.Segment, name string) (*Value[T], error) {
 }
 
 func newValue[T any](obj shm.Object, g geometry, ti typeInfo) *Value[T] {
-	return &Value[T]{c: newCell[T](obj, g, ti), mu: typedobj.Mutex(obj), scratch: new(T)}
+	return &Value[T]{RawValue: RawValue[T]{c: newCell[T](obj, g, ti)}, mu: typedobj.Mutex(obj), scratch: new(T)}
 }
-
-// Name returns the value's name in its segment.
-func (v *Value[T]) Name() string { return v.c.name }
-
-// Segment returns the segment the value lives in.
-func (v *Value[T]) Segment() *shm.Segment { return v.c.seg }
-
-// Load returns the value. It is atomic for every T: one atomic load for a T
-// of up to 8 bytes, a seqlock read (never blocking) for a larger one. It
-// does not take the lock.
-func (v *Value[T]) Load() T { return v.c.load() }
-
-// Store sets the value atomically, without taking the lock (so it may be
-// called while holding it). A T of up to 8 bytes is one atomic store; a
-// larger one is written under a short internal writer claim.
-func (v *Value[T]) Store(x T) { v.c.store(x) }
-
-// Swap stores x and returns the previous value, atomically, without the lock.
-func (v *Value[T]) Swap(x T) T { return v.c.swap(x) }
-
-// CompareAndSwap stores x if the value equals old, atomically and without
-// the lock, and reports whether it did. Values are compared byte for byte,
-// padding excluded: floats compare bitwise.
-func (v *Value[T]) CompareAndSwap(old, x T) bool { return v.c.compareAndSwap(old, x) }
-
-// Add adds delta and returns the new value, atomically and without the
-// lock, wrapping on overflow. T must be a 4- or 8-byte integer type (int32,
-// uint32, int64, uint64, int, uint, uintptr, or a type defined on one):
-// Add panics otherwise.
-func (v *Value[T]) Add(delta T) T { return v.c.addDelta(delta) }
 
 // Lock takes the value's lock (Python's get_lock().acquire()). It returns
 // nil, or an error wrapping semaphore.ErrOwnerDead when it took the lock
@@ -132,10 +101,6 @@ func (v *Value[T]) Update(f func(*T)) error {
 	}
 	return nil
 }
-
-// GobEncode encodes a handle on the value, so that it can be an argument
-// of a child process (procs).
-func (v *Value[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name, 0) }
 
 // GobDecode attaches the value a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.
