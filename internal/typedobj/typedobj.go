@@ -91,16 +91,9 @@ func TypeOf[T any, G any](k *Kind[G]) (Type, error) {
 		return Type{}, err
 	}
 	if uint64(t.Size()) > k.MaxElem {
-		return Type{}, fmt.Errorf("%w: %s is %d bytes, at most %d fit %s %s", shm.ErrInvalidSize, t, t.Size(), k.MaxElem, article(k.Noun), k.Noun)
+		return Type{}, fmt.Errorf("%w: %s is %d bytes, a %s element at most %d", shm.ErrInvalidSize, t, t.Size(), k.Noun, k.MaxElem)
 	}
 	return Type{Typ: t, Size: t.Size(), Fingerprint: layout.Fingerprint(t)}, nil
-}
-
-func article(noun string) string {
-	if noun != "" && noun[0] == 'a' {
-		return "an"
-	}
-	return "a"
 }
 
 // Create makes an object of size bytes named name in seg, writes the
@@ -179,7 +172,7 @@ func (k *Kind[G]) Check(obj shm.Object, locked bool) (G, error) {
 // slip past; memory written by another process is input.
 func (k *Kind[G]) ReadHead(obj shm.Object) (Head, error) {
 	if obj.Size < HeaderSize {
-		return Head{}, fmt.Errorf("%w: object of %d bytes is too short for %s %s header", shm.ErrCorrupt, obj.Size, article(k.Noun), k.Noun)
+		return Head{}, fmt.Errorf("%w: object of %d bytes is too short for the %s header", shm.ErrCorrupt, obj.Size, k.Noun)
 	}
 	h := *(*Head)(obj.Pointer(0))
 	switch {
