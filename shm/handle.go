@@ -181,18 +181,24 @@ func (a *Attachment) Detach() error {
 
 // Decode is a handle's GobDecode: it decodes b (DecodeRef with want) and
 // calls open with the object and offset to fill in the handle. If open
-// succeeds, a owns the segment DecodeRef attached; if anything fails, the
-// segment is released and the error returned. open may overwrite the
+// succeeds, a owns the segment DecodeRef attached; if anything fails (open
+// panicking included), the segment is released. open may overwrite the
 // whole handle, a included: a is set after it returns.
 func Decode(a *Attachment, b []byte, want Want, open func(obj Object, off uint64) error) error {
 	obj, off, err := DecodeRef(b, want)
 	if err != nil {
 		return err
 	}
+	opened := false
+	defer func() {
+		if !opened {
+			_ = obj.Segment().Detach()
+		}
+	}()
 	if err := open(obj, off); err != nil {
-		_ = obj.Segment().Detach()
 		return err
 	}
+	opened = true
 	a.seg = obj.Segment()
 	return nil
 }

@@ -222,6 +222,9 @@ func TestDecodeOwnsTheSegmentOnlyOnSuccess(t *testing.T) {
 	assert.Nil(t, a.seg)
 	assert.Equal(t, 1, refsOf(s.m.id))
 
+	assert.Panics(t, func() { _ = Decode(&a, b, want, func(Object, uint64) error { panic("a bug in open") }) })
+	assert.Equal(t, 1, refsOf(s.m.id), "a panicking open left the segment attached")
+
 	var got Object
 	require.NoError(t, Decode(&a, b, want, func(obj Object, _ uint64) error { got = obj; return nil }))
 	assert.Equal(t, "v", got.Name)
