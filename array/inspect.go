@@ -25,17 +25,11 @@ func (i Info) String() string {
 // Inspect describes an array object (kind shm.KindArray) of any element
 // type without disturbing it, validating its header as Open does.
 func Inspect(obj shm.Object) (Info, error) {
-	if obj.Kind != shm.KindArray {
-		return Info{}, fmt.Errorf("array %q: inspect: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
-	}
-	h, g, err := readHeader(obj)
-	if err == nil && h.Len > uint64(maxLen) {
-		err = fmt.Errorf("%w: array length %d does not fit an int", shm.ErrCorrupt, h.Len)
-	}
+	h, g, err := kind.Inspect(obj)
 	if err != nil {
-		return Info{}, fmt.Errorf("array %q: inspect: %w", obj.Name, err)
+		return Info{}, err
 	}
-	info := Info{ElemSize: int(h.ElemSize), Len: int(h.Len), Locked: g.flags&flagLocked != 0}
+	info := Info{ElemSize: int(h.ElemSize), Len: int(g.length), Locked: g.locked}
 	if info.Locked {
 		if info.Lock, err = semaphore.InspectMutexAt(obj, headerSize); err != nil {
 			return Info{}, fmt.Errorf("array %q: inspect: %w", obj.Name, err)

@@ -3,16 +3,16 @@ package array
 import (
 	"fmt"
 	"math"
-	"reflect"
 	"unsafe"
 
-	"github.com/multiproc-go/multiproc/internal/layout"
-	"github.com/multiproc-go/multiproc/semaphore"
+	"github.com/multiproc-go/multiproc/internal/typedobj"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
-// The byte layout of an array object (shm.KindArray), version 1. Offsets
-// are from the object's first byte, which the segment aligns to 64 bytes.
+// The byte layout of an array object (shm.KindArray), header version 1.
+// Offsets are from the object's first byte, which the segment aligns to 64
+// bytes. The header's first 16 bytes, the mutex and the data's offset are
+// typedobj's, shared with values.
 //
 //	0    header    64 bytes, immutable once published (below)
 //	64   mutex     semaphore.MutexSize bytes, a cache line of its own
@@ -29,40 +29,37 @@ const (
 	magicArray    uint32 = 0x5241504d // "MPAR" in little-endian byte order
 	layoutVersion uint32 = 1
 
-	headerSize = 64
-	cacheLine  = 64
+	headerSize = typedobj.HeaderSize
 	tailAlign  = 8
-
-	flagLocked uint32 = 1 << 0 // a mutex follows the header
-	knownFlags        = flagLocked
 
 	// maxBytes bounds an array's elements (and a zero-size T's length), so
 	// that every size computation stays far from overflow.
 	maxBytes = 1 << 40
 )
 
+// kind is how typedobj creates, opens and checks array objects.
+var kind = &typedobj.Kind[geometry]{Noun: "array", Shm: shm.KindArray, Magic: magicArray,
+	Version: layoutVersion, MaxElem: math.MaxUint32, Layout: layoutOf}
+
 type header struct {
-	Magic    uint32 // magicArray
-	Version  uint32 // layoutVersion
-	Flags    uint32 // flagLocked
-	ElemSize uint32 // unsafe.Sizeof(T)
-	Len      uint64 // elements
-	DataOff  uint32 // first element, 64-aligned
-	_        [36]byte
+	typedobj.Head        // magicArray, layoutVersion, flags, sizeof(T)
+	Len           uint64 // elements
+	DataOff       uint32 // first element, 64-aligned
+	_             [36]byte
 }
 
 // Compile-time layout checks: a mismatch fails to build.
 var (
 	_ [headerSize - unsafe.Sizeof(header{})]byte
 	_ [unsafe.Sizeof(header{}) - headerSize]byte
-	_ [0]byte = [headerSize % semaphore.MutexAlign]byte{}
-	_ [0]byte = [semaphore.MutexSize % cacheLine]byte{}
+	_ [unsafe.Offsetof(header{}.Len) - 16]byte
+	_ [16 - unsafe.Offsetof(header{}.Len)]byte
 )
 
 // geometry is where the parts of an array object lie.
 type geometry struct {
 	elemSize, length uint64
-	flags            uint32
+	locked           bool
 	dataOff          uint64
 	size             uint64 // the whole object
 }
@@ -70,11 +67,7 @@ type geometry struct {
 // computeGeometry lays out n elements of elemSize bytes, or fails if they
 // would not fit the limits.
 func computeGeometry(elemSize, n uint64, locked bool) (geometry, error) {
-	g := geometry{elemSize: elemSize, length: n, dataOff: headerSize}
-	if locked {
-		g.flags = flagLocked
-		g.dataOff += semaphore.MutexSize
-	}
+	g := geometry{elemSize: elemSize, length: n, locked: locked, dataOff: uint64(typedobj.DataOff(locked))}
 	if n > maxBytes || (elemSize != 0 && n > maxBytes/elemSize) {
 		return g, fmt.Errorf("%w: %d elements of %d bytes exceed %d bytes", shm.ErrInvalidSize, n, elemSize, uint64(maxBytes))
 	}
@@ -85,66 +78,40 @@ func computeGeometry(elemSize, n uint64, locked bool) (geometry, error) {
 func alignUp(n, a uint64) uint64 { return (n + a - 1) &^ (a - 1) }
 
 // typeInfo is what an array object needs to know about T.
-type typeInfo struct {
-	typ         reflect.Type
-	size        uint64
-	fingerprint uint64
-}
+type typeInfo = typedobj.Type
 
-func typeOf[T any]() (typeInfo, error) {
-	t := reflect.TypeFor[T]()
-	if err := layout.FixedSize(t); err != nil {
-		return typeInfo{}, err
-	}
-	if t.Size() > math.MaxUint32 {
-		return typeInfo{}, fmt.Errorf("%w: %s is %d bytes", shm.ErrInvalidSize, t, t.Size())
-	}
-	ti := typeInfo{typ: t, size: uint64(t.Size()), fingerprint: layout.Fingerprint(t)}
-	return ti, nil
-}
+func typeOf[T any]() (typeInfo, error) { return typedobj.TypeOf[T](kind) }
 
-// readHeader copies an object's header out of shared memory and checks it
-// on its own terms: magic, version, flags, and a geometry the object's size
-// holds. The caller compares ElemSize with its T.
-func readHeader(obj shm.Object) (header, geometry, error) {
-	if obj.Size < headerSize {
-		return header{}, geometry{}, fmt.Errorf("%w: object of %d bytes is too short for an array header", shm.ErrCorrupt, obj.Size)
-	}
+// layoutOf checks the array's own header fields, past typedobj's common
+// ones: a length the limits allow and an int holds, the data where the
+// geometry puts it, and an object large enough for the elements, so that
+// a forged Len cannot make the view run past the object.
+func layoutOf(obj shm.Object, head typedobj.Head) (geometry, error) {
 	p := (*header)(obj.Pointer(0))
-	h := header{Magic: p.Magic, Version: p.Version, Flags: p.Flags, ElemSize: p.ElemSize, Len: p.Len, DataOff: p.DataOff}
-	if h.Magic != magicArray {
-		return h, geometry{}, fmt.Errorf("%w: bad array magic %#x", shm.ErrCorrupt, h.Magic)
-	}
-	if h.Version != layoutVersion {
-		return h, geometry{}, fmt.Errorf("%w: array layout version %d, want %d", shm.ErrVersion, h.Version, layoutVersion)
-	}
-	if h.Flags&^knownFlags != 0 {
-		return h, geometry{}, fmt.Errorf("%w: unknown array flags %#x", shm.ErrCorrupt, h.Flags)
-	}
-	if h.ElemSize != obj.ElemSize {
-		return h, geometry{}, fmt.Errorf("%w: array header says %d-byte elements, its directory entry %d",
-			shm.ErrCorrupt, h.ElemSize, obj.ElemSize)
-	}
-	g, err := computeGeometry(uint64(h.ElemSize), h.Len, h.Flags&flagLocked != 0)
+	n, dataOff := p.Len, p.DataOff // read once each: what was checked is what is used
+	g, err := computeGeometry(uint64(head.ElemSize), n, head.Locked())
 	if err != nil {
-		return h, g, fmt.Errorf("%w: array header: %w", shm.ErrCorrupt, err)
+		return g, fmt.Errorf("%w: array header: %w", shm.ErrCorrupt, err)
 	}
-	if uint64(h.DataOff) != g.dataOff {
-		return h, g, fmt.Errorf("%w: array data at %d, want %d", shm.ErrCorrupt, h.DataOff, g.dataOff)
+	if n > uint64(maxLen) {
+		return g, fmt.Errorf("%w: array length %d does not fit an int", shm.ErrCorrupt, n)
+	}
+	if uint64(dataOff) != g.dataOff {
+		return g, fmt.Errorf("%w: array data at %d, want %d", shm.ErrCorrupt, dataOff, g.dataOff)
 	}
 	if obj.Size < g.size {
-		return h, g, fmt.Errorf("%w: array of %d %d-byte elements needs %d bytes, the object has %d",
-			shm.ErrCorrupt, h.Len, h.ElemSize, g.size, obj.Size)
+		return g, fmt.Errorf("%w: array of %d %d-byte elements needs %d bytes, the object has %d",
+			shm.ErrCorrupt, n, head.ElemSize, g.size, obj.Size)
 	}
-	return h, g, nil
+	return g, nil
 }
 
+const maxLen = int(^uint(0) >> 1)
+
+// writeHeader fills a fresh (zero) object's own header fields; typedobj
+// wrote the common ones.
 func writeHeader(mem []byte, g geometry) {
 	h := (*header)(unsafe.Pointer(&mem[0]))
-	h.Magic = magicArray
-	h.Version = layoutVersion
-	h.Flags = g.flags
-	h.ElemSize = uint32(g.elemSize)
 	h.Len = g.length
 	h.DataOff = uint32(g.dataOff)
 }

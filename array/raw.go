@@ -14,8 +14,9 @@ import (
 // The handle is safe for concurrent use; the elements are shared memory,
 // so plain accesses (At, Set, Slice) need a discipline of the caller's.
 type RawArray[T any] struct {
-	e     elems[T]
-	owned *shm.Segment // the handle GobDecode attached, released by Detach
+	e elems[T]
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewRaw creates a RawArray of n zero elements named name in seg. T must
@@ -93,35 +94,12 @@ func (a *RawArray[T]) Add(i int, delta T) T { return a.e.add(i, delta) }
 
 // GobEncode encodes a handle on the array, so that it can be an argument of
 // a child process (procs).
-func (a *RawArray[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(a.e.seg, a.e.name) }
+func (a *RawArray[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(a.e.seg, a.e.name, 0) }
 
 // GobDecode attaches the array a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.
 func (a *RawArray[T]) GobDecode(b []byte) error {
-	seg, name, err := decodeRef(b)
-	if err != nil {
-		return err
-	}
-	na, err := OpenRaw[T](seg, name)
-	if err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	*a = *na
-	a.owned = seg
-	return nil
-}
-
-// Detach releases the segment handle that GobDecode attached. It does
-// nothing for an array made by NewRaw, RawFromSlice or OpenRaw, whose
-// segment the caller owns. The array and its view must not be used after.
-func (a *RawArray[T]) Detach() error {
-	seg := a.owned
-	a.owned = nil
-	if seg == nil {
-		return nil
-	}
-	return seg.Detach()
+	return decode[T](&a.Attachment, b, false, func(obj shm.Object, g geometry, ti typeInfo) { *a = RawArray[T]{e: newElems[T](obj, g, ti)} })
 }
 
 func (a *RawArray[T]) String() string {

@@ -22,7 +22,7 @@ func size[T any](n int, locked bool) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("array: %w: negative length %d", shm.ErrInvalidSize, n)
 	}
-	g, err := computeGeometry(ti.size, uint64(n), locked)
+	g, err := computeGeometry(uint64(ti.Size), uint64(n), locked)
 	if err != nil {
 		return 0, err
 	}

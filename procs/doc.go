@@ -26,7 +26,7 @@
 // already runs, they travel in a value sent over a duplex Conn or in a
 // Pool task's argument, their descriptors with the message (SCM_RIGHTS);
 // Conns travel the same ways. procs knows none of
-// those types: they plug in through shm.EncodeRef and shm.DecodeRef.
+// those types: they plug in through shm.EncodeRef and shm.Decode.
 //
 // # Lifecycle
 //

@@ -47,16 +47,17 @@ func Size(o Options) (int, error) {
 // receiving one as a procs argument. Handles stay valid while their segment
 // is attached in the process.
 type Queue struct {
-	seg    *shm.Segment
-	obj    shm.Object
-	name   string
-	g      geometry
-	mask   uint64
-	lay    *layout
-	slots  unsafe.Pointer
-	self   uint32 // short form of id, for MPMC slot claims
-	id     uint64 // this process's ID (shm.Segment.Self), for SPSC roles
-	ownSeg bool   // the segment handle came from GobDecode: Detach closes it
+	seg   *shm.Segment
+	obj   shm.Object
+	name  string
+	g     geometry
+	mask  uint64
+	lay   *layout
+	slots unsafe.Pointer
+	self  uint32 // short form of id, for MPMC slot claims
+	id    uint64 // this process's ID (shm.Segment.Self), for SPSC roles
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 
 	// Errors built once, so that the would-block and closed paths of the
 	// Try forms do not allocate.
@@ -143,11 +144,17 @@ func (q *Queue) openInto(seg *shm.Segment, name string, kind shm.Kind, elemSize 
 	if err != nil {
 		return fmt.Errorf("ringqueue %q: open: %w", name, err)
 	}
+	return q.openObject(obj)
+}
+
+// openObject makes q a handle on obj, found by name or from a handle,
+// once its header and indices pass validation.
+func (q *Queue) openObject(obj shm.Object) error {
 	g, err := validateObject(obj)
 	if err != nil {
-		return fmt.Errorf("ringqueue %q: open: %w", name, err)
+		return fmt.Errorf("ringqueue %q: open: %w", obj.Name, err)
 	}
-	q.init(seg, obj, g)
+	q.init(obj.Segment(), obj, g)
 	return nil
 }
 
@@ -231,7 +238,7 @@ func (q *Queue) closedBit() uint64 { return closedBitOf(q.g.mode) }
 
 // GobEncode encodes a handle on the queue that GobDecode re-opens in
 // another process (procs passes queues as arguments this way).
-func (q *Queue) GobEncode() ([]byte, error) { return shm.EncodeRef(q.seg, q.name) }
+func (q *Queue) GobEncode() ([]byte, error) { return shm.EncodeRef(q.seg, q.name, 0) }
 
 // GobDecode opens the queue an encoded handle names, attaching its
 // segment; Detach releases that attachment.
@@ -241,16 +248,8 @@ func (q *Queue) GobDecode(b []byte) error {
 
 // decodeRef is GobDecode for layers on top (see create).
 func (q *Queue) decodeRef(b []byte, kind shm.Kind, elemSize uint32, fp uint64) error {
-	seg, name, err := shm.DecodeRef(b)
-	if err != nil {
-		return fmt.Errorf("ringqueue: decode handle: %w", err)
-	}
-	if err := q.openInto(seg, name, kind, elemSize, fp); err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	q.ownSeg = true
-	return nil
+	want := shm.Want{Kind: kind, ElemSize: elemSize, Fingerprint: fp}
+	return shm.Decode(&q.Attachment, b, want, func(obj shm.Object, _ uint64) error { return q.openObject(obj) })
 }
 
 // Detach gives up this handle: the SPSC roles it holds pass to the next
@@ -270,11 +269,7 @@ func (q *Queue) Detach() error {
 		}
 		q.prod.role, q.cons.role = false, false
 	}
-	if q.ownSeg {
-		q.ownSeg = false
-		return q.seg.Detach()
-	}
-	return nil
+	return q.Attachment.Detach()
 }
 
 // aux returns the aux area of layers on top: zero at creation, shared.

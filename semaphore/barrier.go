@@ -134,7 +134,8 @@ type Barrier struct {
 	self     uint64
 	name     string
 	seg      *shm.Segment
-	owned    bool
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewBarrier creates a barrier for parties callers (1..MaxParties) named

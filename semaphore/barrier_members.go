@@ -89,39 +89,23 @@ func (b *Barrier) Leave() {
 }
 
 // GobEncode encodes a handle on b for a child process (without its action).
-func (b *Barrier) GobEncode() ([]byte, error) { return encodeHandle(b.seg, b.name, 0) }
+func (b *Barrier) GobEncode() ([]byte, error) { return shm.EncodeRef(b.seg, b.name, 0) }
 
 // GobDecode re-attaches a handle encoded by GobEncode; the handle has no
-// action until SetAction.
+// action until SetAction. (Its Detach does not Leave.)
 func (b *Barrier) GobDecode(data []byte) error {
-	seg, obj, off, err := decodeHandle(data)
-	if err != nil {
-		return fmt.Errorf("barrier: decode: %w", err)
-	}
-	if obj.Kind != shm.KindBarrier || off != 0 {
-		_ = seg.Detach()
-		return fmt.Errorf("barrier: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
-	}
-	nb, err := barrierAt(obj, nil)
-	if err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	b.state, b.word, b.sleepers, b.actionBy, b.cause, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.cause, nb.members
-	b.parties, b.self, b.name, b.seg, b.owned = nb.parties, nb.self, nb.name, nb.seg, true
-	b.slot.Store(-1)
-	b.action.Store(nil)
-	return nil
-}
-
-// Detach releases the segment handle of a Barrier decoded from a handle
-// (see Mutex.Detach). It does not Leave.
-func (b *Barrier) Detach() error {
-	if !b.owned {
+	return decode(&b.Attachment, data, shm.KindBarrier, func(obj shm.Object) error {
+		nb, err := barrierAt(obj, nil)
+		if err != nil {
+			return err
+		}
+		// Field by field: b holds atomics, which must not be copied over.
+		b.state, b.word, b.sleepers, b.actionBy, b.cause, b.members = nb.state, nb.word, nb.sleepers, nb.actionBy, nb.cause, nb.members
+		b.parties, b.self, b.name, b.seg = nb.parties, nb.self, nb.name, nb.seg
+		b.slot.Store(-1)
+		b.action.Store(nil)
 		return nil
-	}
-	b.owned = false
-	return b.seg.Detach()
+	})
 }
 
 // BarrierState is a snapshot of a barrier.

@@ -76,7 +76,8 @@ type Condition struct {
 	holes    *[condMaxHoles]uint32
 	name     string
 	seg      *shm.Segment
-	owned    bool
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewCondition creates a condition named name in seg over lock, a *Mutex
@@ -391,36 +392,17 @@ func (c *Condition) NotifyAll() error {
 }
 
 // GobEncode encodes a handle on c (and its lock) for a child process.
-func (c *Condition) GobEncode() ([]byte, error) { return encodeHandle(c.seg, c.name, 0) }
+func (c *Condition) GobEncode() ([]byte, error) { return shm.EncodeRef(c.seg, c.name, 0) }
 
 // GobDecode re-attaches a handle encoded by GobEncode.
 func (c *Condition) GobDecode(b []byte) error {
-	seg, obj, off, err := decodeHandle(b)
-	if err != nil {
-		return fmt.Errorf("condition: decode: %w", err)
-	}
-	if obj.Kind != shm.KindCondition || off != 0 {
-		_ = seg.Detach()
-		return fmt.Errorf("condition: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
-	}
-	nc, err := openCondition(obj)
-	if err != nil {
-		_ = seg.Detach()
+	return decode(&c.Attachment, b, shm.KindCondition, func(obj shm.Object) error {
+		nc, err := openCondition(obj)
+		if err == nil {
+			*c = *nc
+		}
 		return err
-	}
-	*c = *nc
-	c.owned = true
-	return nil
-}
-
-// Detach releases the segment handle of a Condition decoded from a handle
-// (see Mutex.Detach).
-func (c *Condition) Detach() error {
-	if !c.owned {
-		return nil
-	}
-	c.owned = false
-	return c.seg.Detach()
+	})
 }
 
 // ConditionState is a snapshot of a condition.

@@ -38,7 +38,8 @@ type Event struct {
 	sleepers *uint32
 	name     string
 	seg      *shm.Segment
-	owned    bool
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewEvent creates a clear event named name in seg.
@@ -154,36 +155,17 @@ func (e *Event) wait(ctx context.Context, d time.Duration) error {
 }
 
 // GobEncode encodes a handle on e for a child process.
-func (e *Event) GobEncode() ([]byte, error) { return encodeHandle(e.seg, e.name, 0) }
+func (e *Event) GobEncode() ([]byte, error) { return shm.EncodeRef(e.seg, e.name, 0) }
 
 // GobDecode re-attaches a handle encoded by GobEncode.
 func (e *Event) GobDecode(b []byte) error {
-	seg, obj, off, err := decodeHandle(b)
-	if err != nil {
-		return fmt.Errorf("event: decode: %w", err)
-	}
-	if obj.Kind != shm.KindEvent || off != 0 {
-		_ = seg.Detach()
-		return fmt.Errorf("event: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
-	}
-	ne, err := eventAt(obj)
-	if err != nil {
-		_ = seg.Detach()
+	return decode(&e.Attachment, b, shm.KindEvent, func(obj shm.Object) error {
+		ne, err := eventAt(obj)
+		if err == nil {
+			*e = *ne
+		}
 		return err
-	}
-	*e = *ne
-	e.owned = true
-	return nil
-}
-
-// Detach releases the segment handle of an Event decoded from a handle
-// (see Mutex.Detach).
-func (e *Event) Detach() error {
-	if !e.owned {
-		return nil
-	}
-	e.owned = false
-	return e.seg.Detach()
+	})
 }
 
 // EventState is a snapshot of an event.

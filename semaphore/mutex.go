@@ -93,12 +93,13 @@ type Mutex struct {
 	futex *uint32 // its low half, where sleepers wait
 	self  uint64  // this process's ID in seg
 
-	seg   *shm.Segment
-	name  string  // for error messages
-	kind  string  // "mutex", or the embedding primitive's kind, for error messages
-	obj   string  // name of the object the word lives in, for handles
-	off   uintptr // offset of the mutex within obj
-	owned bool    // seg came from GobDecode: Detach releases it
+	seg  *shm.Segment
+	name string  // for error messages
+	kind string  // "mutex", or the embedding primitive's kind, for error messages
+	obj  string  // name of the object the word lives in, for handles
+	off  uintptr // offset of the mutex within obj
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewMutex creates an unlocked mutex named name in seg.
@@ -384,34 +385,24 @@ func (m *Mutex) State() MutexState { return mutexState(m.seg, atomic.LoadUint64(
 
 // GobEncode encodes a handle on m, so that m can be passed to a child
 // process as an argument.
-func (m *Mutex) GobEncode() ([]byte, error) { return encodeHandle(m.seg, m.obj, m.off) }
+func (m *Mutex) GobEncode() ([]byte, error) { return shm.EncodeRef(m.seg, m.obj, m.off) }
 
-// GobDecode re-attaches a handle encoded by GobEncode.
+// GobDecode re-attaches a handle encoded by GobEncode: a named Mutex, or
+// one embedded in an object of another kind (MutexAt).
 func (m *Mutex) GobDecode(b []byte) error {
-	seg, obj, off, err := decodeHandle(b)
+	err := shm.Decode(&m.Attachment, b, shm.Want{Kind: shm.AnyKind}, func(obj shm.Object, off uint64) error {
+		if off%MutexAlign != 0 || off > obj.Size || obj.Size-off < MutexSize {
+			return fmt.Errorf("%w: offset %d in object %q of %d bytes", shm.ErrCorrupt, off, obj.Name, obj.Size)
+		}
+		name := obj.Name
+		if obj.Kind != shm.KindMutex || off != 0 {
+			name = fmt.Sprintf("%s+%d", obj.Name, off)
+		}
+		*m = *MutexAt(obj, uintptr(off), name)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("mutex: decode: %w", err)
 	}
-	if off%MutexAlign != 0 || off > obj.Size || obj.Size-off < MutexSize {
-		_ = seg.Detach()
-		return fmt.Errorf("mutex: decode: %w: offset %d in object %q of %d bytes", shm.ErrCorrupt, off, obj.Name, obj.Size)
-	}
-	name := obj.Name
-	if obj.Kind != shm.KindMutex || off != 0 {
-		name = fmt.Sprintf("%s+%d", obj.Name, off)
-	}
-	*m = *MutexAt(obj, uintptr(off), name)
-	m.owned = true
 	return nil
-}
-
-// Detach releases the segment handle that a Mutex decoded from a handle
-// holds. It does nothing for a Mutex from NewMutex, OpenMutex or MutexAt,
-// whose segment handle belongs to the caller. Detach does not unlock.
-func (m *Mutex) Detach() error {
-	if !m.owned {
-		return nil
-	}
-	m.owned = false
-	return m.seg.Detach()
 }

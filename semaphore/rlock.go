@@ -61,6 +61,8 @@ type RLock struct {
 	mu    *Mutex
 	owner *uint64
 	count *uint32
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewRLock creates an unlocked re-entrant lock named name in seg.
@@ -221,26 +223,18 @@ func (r *RLock) State() RLockState {
 }
 
 // GobEncode encodes a handle on r for a child process.
-func (r *RLock) GobEncode() ([]byte, error) { return encodeHandle(r.mu.seg, r.mu.obj, 0) }
+func (r *RLock) GobEncode() ([]byte, error) { return shm.EncodeRef(r.mu.seg, r.mu.obj, 0) }
 
 // GobDecode re-attaches a handle encoded by GobEncode.
 func (r *RLock) GobDecode(b []byte) error {
-	seg, obj, off, err := decodeHandle(b)
-	if err != nil {
-		return fmt.Errorf("rlock: decode: %w", err)
-	}
-	if obj.Kind != shm.KindRLock || off != 0 || obj.Size < rlockSize {
-		_ = seg.Detach()
-		return fmt.Errorf("rlock: decode %q: %w: a %s of %d bytes", obj.Name, shm.ErrKindMismatch, obj.Kind, obj.Size)
-	}
-	*r = *rlockAt(obj)
-	r.mu.owned = true
-	return nil
+	return decode(&r.Attachment, b, shm.KindRLock, func(obj shm.Object) error {
+		if obj.Size < rlockSize {
+			return fmt.Errorf("rlock %q: %w: %d bytes", obj.Name, shm.ErrCorrupt, obj.Size)
+		}
+		*r = *rlockAt(obj)
+		return nil
+	})
 }
-
-// Detach releases the segment handle of an RLock decoded from a handle
-// (see Mutex.Detach).
-func (r *RLock) Detach() error { return r.mu.Detach() }
 
 // RLockState is a snapshot of an RLock.
 type RLockState struct {

@@ -50,7 +50,8 @@ type Semaphore struct {
 	bound    uint32 // copy of the immutable bound, validated at open
 	name     string
 	seg      *shm.Segment
-	owned    bool
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewSemaphore creates a semaphore named name in seg holding value units
@@ -219,36 +220,17 @@ func (s *Semaphore) Release() error {
 }
 
 // GobEncode encodes a handle on s for a child process.
-func (s *Semaphore) GobEncode() ([]byte, error) { return encodeHandle(s.seg, s.name, 0) }
+func (s *Semaphore) GobEncode() ([]byte, error) { return shm.EncodeRef(s.seg, s.name, 0) }
 
 // GobDecode re-attaches a handle encoded by GobEncode.
 func (s *Semaphore) GobDecode(b []byte) error {
-	seg, obj, off, err := decodeHandle(b)
-	if err != nil {
-		return fmt.Errorf("semaphore: decode: %w", err)
-	}
-	if obj.Kind != shm.KindSemaphore || off != 0 {
-		_ = seg.Detach()
-		return fmt.Errorf("semaphore: decode %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
-	}
-	ns, err := semaphoreAt(obj)
-	if err != nil {
-		_ = seg.Detach()
+	return decode(&s.Attachment, b, shm.KindSemaphore, func(obj shm.Object) error {
+		ns, err := semaphoreAt(obj)
+		if err == nil {
+			*s = *ns
+		}
 		return err
-	}
-	*s = *ns
-	s.owned = true
-	return nil
-}
-
-// Detach releases the segment handle of a Semaphore decoded from a handle
-// (see Mutex.Detach).
-func (s *Semaphore) Detach() error {
-	if !s.owned {
-		return nil
-	}
-	s.owned = false
-	return s.seg.Detach()
+	})
 }
 
 // SemaphoreState is a snapshot of a semaphore.

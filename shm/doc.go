@@ -59,10 +59,42 @@
 // # Crossing processes
 //
 // A *Segment, and any shared type built on one, encodes with gob as a handle
-// (EncodeRef) and decodes in another process by re-attaching (DecodeRef):
-// by id among the segments that process has attached, else by name.
-// procs.Start uses Export to learn which segments an argument names and
-// passes their descriptors to the child.
+// (EncodeRef: segment, object name, and an offset for a part embedded in
+// an object) and decodes in another process by re-attaching (DecodeRef):
+// by id among the segments that process has attached, else by name. The
+// decoded object is checked as OpenObject checks it (kind, layout version,
+// element type); whatever a failed decode attached is released. procs.Start
+// uses Export to learn which segments an argument names and passes their
+// descriptors to the child.
+//
+// # A new shared type
+//
+// Every shared type has one shape; value and array are the models (with
+// internal/typedobj, which does the first four steps for any object
+// holding a fixed-size T, with or without a lock). A new type needs:
+//
+//  1. kind.go here: a Kind at the end of the list (kinds are on disk:
+//     never renumber), its name, and its layout version, bumped whenever
+//     its bytes or its protocol on shared words change.
+//  2. layout.go in its package: the byte layout in a comment beside the
+//     header struct (magic, version, ...), unsafe.Offsetof checks that fail
+//     the build, and a check of a copied header that returns ErrCorrupt,
+//     ErrVersion or ErrTypeMismatch, never panics.
+//  3. Its constructor through Segment.Create (which writes the directory
+//     entry and the kind's version, and publishes the object only after
+//     init wrote it) and its Open through Segment.OpenObject, then the
+//     header check; a Size helper for Heap.
+//  4. The handle: embed Attachment, GobEncode with EncodeRef, GobDecode
+//     with Decode (a Want of its kind and element type, and a function
+//     that builds the handle from the checked object). Detach comes with
+//     the Attachment. A lock inside the object is a semaphore.MutexAt at
+//     a 64-byte-aligned offset; updates under it go through Mutex.Do.
+//  5. An Inspect(Object) that reads without writing, and an adapter for
+//     shmctl in cmd/shmctl/internal/report/kind_<package>.go: a test there
+//     fails for a kind without one.
+//  6. Tests: forged headers (each field), the handle crossing to a child
+//     process and back, a holder killed mid-operation, Detach releasing
+//     the segment.
 //
 // # Caveats
 //

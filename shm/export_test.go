@@ -116,10 +116,11 @@ func TestNestedExportCollectsForItself(t *testing.T) {
 func TestUnattachedAnonymousSegmentErrorNamesTheFix(t *testing.T) {
 	a, err := shm.Anonymous(10)
 	require.NoError(t, err)
-	b, err := shm.EncodeRef(a, "")
+	b, err := shm.EncodeRef(a, "", 0)
 	require.NoError(t, err)
 	require.NoError(t, a.Detach())
-	_, _, err = shm.DecodeRef(b)
+	var back shm.Segment
+	err = back.GobDecode(b)
 	assert.ErrorIs(t, err, shm.ErrNotAttached)
 	assert.Contains(t, err.Error(), "procs.Start argument, a Conn.Send on a duplex pipe or a pool task's argument")
 	assert.Contains(t, err.Error(), "named segment")

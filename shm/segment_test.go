@@ -150,24 +150,27 @@ func TestAllocatorReportsNoSpaceAndDirectoryFull(t *testing.T) {
 
 func TestHandlesRoundTripAndRejectGarbage(t *testing.T) {
 	s, _ := create(t, 1024)
-	b, err := shm.EncodeRef(s, "obj")
+	_, err := s.Create(shm.Spec{Name: "obj", Kind: shm.KindBytes, Size: 8}, nil)
 	require.NoError(t, err)
-	s2, obj, err := shm.DecodeRef(b)
+	b, err := shm.EncodeRef(s, "obj", 0)
 	require.NoError(t, err)
-	defer s2.Detach()
-	assert.Equal(t, "obj", obj)
-	assert.Equal(t, s.ID(), s2.ID())
-	for _, bad := range [][]byte{nil, {1}, append([]byte{2}, b[1:]...), b[:len(b)-1], append(b, 0)} {
-		_, _, err := shm.DecodeRef(bad)
+	obj, off, err := shm.DecodeRef(b, shm.Want{Kind: shm.KindBytes})
+	require.NoError(t, err)
+	defer obj.Segment().Detach()
+	assert.Equal(t, "obj", obj.Name)
+	assert.Zero(t, off)
+	assert.Equal(t, s.ID(), obj.Segment().ID())
+	for _, bad := range [][]byte{nil, {2}, append([]byte{1}, b[1:]...), b[:len(b)-1], append(b, 0)} {
+		_, _, err := shm.DecodeRef(bad, shm.Want{Kind: shm.KindBytes})
 		assert.ErrorIs(t, err, shm.ErrBadHandle, "%x", bad)
 	}
 	a, err := shm.Anonymous(10)
 	require.NoError(t, err)
-	ab, err := shm.EncodeRef(a, "")
+	ab, err := shm.EncodeRef(a, "", 0)
 	require.NoError(t, err)
 	require.NoError(t, a.Detach())
-	_, _, err = shm.DecodeRef(ab)
-	assert.ErrorIs(t, err, shm.ErrNotAttached, "a closed anonymous segment cannot be found again")
+	var back shm.Segment
+	assert.ErrorIs(t, back.GobDecode(ab), shm.ErrNotAttached, "a closed anonymous segment cannot be found again")
 }
 
 // Cross-process tests.

@@ -63,31 +63,31 @@ const (
 // newCell points a cell at the data of a value object whose header has been
 // written or validated, g being its geometry.
 func newCell[T any](obj shm.Object, g geometry, ti typeInfo) cell[T] {
-	c := core{size: ti.size, mask: ti.mask, seg: obj.Segment(), name: obj.Name, typ: ti.typ}
+	c := core{size: ti.Size, mask: ti.mask, seg: obj.Segment(), name: obj.Name, typ: ti.Typ}
 	switch {
-	case ti.integer && ti.size == 8:
+	case ti.integer && ti.Size == 8:
 		c.add = add64
-	case ti.integer && ti.size == 4:
+	case ti.integer && ti.Size == 4:
 		c.add = add32
 	case ti.integer:
 		c.addPanic = fmt.Sprintf("value %q: Add on %v: there is no atomic add for %d-byte integers "+
-			"(use a 4- or 8-byte integer, CompareAndSwap in a loop, or Update)", c.name, ti.typ, ti.size)
+			"(use a 4- or 8-byte integer, CompareAndSwap in a loop, or Update)", c.name, ti.Typ, ti.Size)
 	default:
-		c.addPanic = fmt.Sprintf("value %q: Add on %v, which is not an integer type", c.name, ti.typ)
+		c.addPanic = fmt.Sprintf("value %q: Add on %v, which is not an integer type", c.name, ti.Typ)
 	}
-	if ti.size == 0 {
+	if ti.Size == 0 {
 		return cell[T]{core: c}
 	}
 	c.word = obj.Pointer(g.dataOff)
 	switch {
-	case ti.size > wordSize:
+	case ti.Size > wordSize:
 		c.mode = modeBuffered
 		c.stride = g.stride
 		c.seq = obj.Uint32(unsafe.Offsetof(header{}.Seq))
 		c.writer = obj.Uint64(unsafe.Offsetof(header{}.Writer))
-	case ti.size == 8 && ti.mask == nil:
+	case ti.Size == 8 && ti.mask == nil:
 		c.mode = mode64
-	case ti.size == 4 && ti.mask == nil:
+	case ti.Size == 4 && ti.mask == nil:
 		c.mode = mode32
 	default:
 		c.mode = modeSmall

@@ -43,14 +43,11 @@ func (i Info) String() string {
 // type without disturbing it: it validates the header as Open does and
 // loads the shared words atomically. Liveness checks read /proc.
 func Inspect(obj shm.Object) (Info, error) {
-	if obj.Kind != shm.KindValue {
-		return Info{}, fmt.Errorf("value %q: inspect: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
-	}
-	h, g, err := readHeader(obj)
+	h, g, err := kind.Inspect(obj)
 	if err != nil {
-		return Info{}, fmt.Errorf("value %q: inspect: %w", obj.Name, err)
+		return Info{}, err
 	}
-	info := Info{ElemSize: int(h.ElemSize), Locked: g.flags&flagLocked != 0, Buffered: g.buffers == 2}
+	info := Info{ElemSize: int(h.ElemSize), Locked: g.locked, Buffered: g.buffers == 2}
 	if info.Locked {
 		if info.Lock, err = semaphore.InspectMutexAt(obj, headerSize); err != nil {
 			return Info{}, fmt.Errorf("value %q: inspect: %w", obj.Name, err)

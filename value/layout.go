@@ -5,13 +5,14 @@ import (
 	"reflect"
 	"unsafe"
 
-	"github.com/multiproc-go/multiproc/internal/layout"
-	"github.com/multiproc-go/multiproc/semaphore"
+	"github.com/multiproc-go/multiproc/internal/typedobj"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
-// The byte layout of a value object (shm.KindValue), version 1. Offsets are
-// from the object's first byte, which the segment aligns to 64 bytes.
+// The byte layout of a value object (shm.KindValue), header version 2.
+// Offsets are from the object's first byte, which the segment aligns to 64
+// bytes. The header's first 16 bytes, the mutex and the data's offset are
+// typedobj's, shared with arrays.
 //
 //	0    header   64 bytes: immutable description (below), then the two
 //	              mutable seqlock words of a buffered value
@@ -29,26 +30,25 @@ const (
 	magicValue    uint32 = 0x4c56504d // "MPVL" in little-endian byte order
 	layoutVersion uint32 = 2          // 2: the writer claim holds a 64-bit ID
 
-	headerSize = 64
+	headerSize = typedobj.HeaderSize
 	cacheLine  = 64
 	wordSize   = 8 // the data word of a word-sized value
-
-	flagLocked uint32 = 1 << 0 // the object has a mutex after its header
-	knownFlags        = flagLocked
 
 	maxElemSize = 1 << 30 // keeps every offset and size in 32 bits
 )
 
+// kind is how typedobj creates, opens and checks value objects.
+var kind = &typedobj.Kind[geometry]{Noun: "value", Shm: shm.KindValue, Magic: magicValue,
+	Version: layoutVersion, MaxElem: maxElemSize, Layout: layoutOf}
+
 // header is the first 64 bytes of a value object.
 type header struct {
-	Magic    uint32 // magicValue
-	Version  uint32 // layoutVersion
-	Flags    uint32 // flagLocked
-	ElemSize uint32 // unsafe.Sizeof(T)
-	DataOff  uint32 // first data byte, 64-aligned
-	Stride   uint32 // bytes from one buffer to the next, 0 for a word-sized T
-	Buffers  uint32 // 1 (word-sized T) or 2
-	_        uint32
+	typedobj.Head // magicValue, layoutVersion, flags, sizeof(T)
+
+	DataOff uint32 // first data byte, 64-aligned
+	Stride  uint32 // bytes from one buffer to the next, 0 for a word-sized T
+	Buffers uint32 // 1 (word-sized T) or 2
+	_       uint32
 
 	// Mutable (buffered values only): see seqlock.go.
 	Seq    uint32   // stores completed; its low bit names the buffer to read
@@ -63,17 +63,14 @@ var (
 	_ [unsafe.Sizeof(header{}) - headerSize]byte
 	_ [unsafe.Offsetof(header{}.Seq) - 32]byte
 	_ [32 - unsafe.Offsetof(header{}.Seq)]byte
-
-	// The mutex must sit where MutexAt accepts it, and the data after it
-	// must start on a cache line.
-	_ [0]byte = [headerSize % semaphore.MutexAlign]byte{}
-	_ [0]byte = [semaphore.MutexSize % cacheLine]byte{}
+	_ [unsafe.Offsetof(header{}.DataOff) - 16]byte
+	_ [16 - unsafe.Offsetof(header{}.DataOff)]byte
 )
 
 // geometry is where the parts of a value object of some T lie.
 type geometry struct {
 	elemSize uintptr
-	flags    uint32
+	locked   bool
 	dataOff  uintptr
 	stride   uintptr // 0 for a word-sized T
 	buffers  uintptr
@@ -81,11 +78,7 @@ type geometry struct {
 }
 
 func computeGeometry(elemSize uintptr, locked bool) geometry {
-	g := geometry{elemSize: elemSize, dataOff: headerSize, buffers: 1}
-	if locked {
-		g.flags = flagLocked
-		g.dataOff += semaphore.MutexSize
-	}
+	g := geometry{elemSize: elemSize, locked: locked, dataOff: typedobj.DataOff(locked), buffers: 1}
 	if elemSize <= wordSize {
 		g.size = g.dataOff + wordSize
 		return g
@@ -101,22 +94,18 @@ func alignUp(n, a uintptr) uintptr { return (n + a - 1) &^ (a - 1) }
 // typeInfo is what a value object needs to know about T, computed once per
 // New/Open.
 type typeInfo struct {
-	typ         reflect.Type
-	size        uintptr
-	fingerprint uint64
-	integer     bool     // Add is allowed
-	mask        []uint64 // per data word, the bits that are not padding; nil when T has no padding
+	typedobj.Type
+	integer bool     // Add is allowed
+	mask    []uint64 // per data word, the bits that are not padding; nil when T has no padding
 }
 
 func typeOf[T any]() (typeInfo, error) {
-	t := reflect.TypeFor[T]()
-	if err := layout.FixedSize(t); err != nil {
+	tt, err := typedobj.TypeOf[T](kind)
+	if err != nil {
 		return typeInfo{}, err
 	}
-	if t.Size() > maxElemSize {
-		return typeInfo{}, fmt.Errorf("%w: %s is %d bytes, at most %d fit a value", shm.ErrInvalidSize, t, t.Size(), maxElemSize)
-	}
-	ti := typeInfo{typ: t, size: t.Size(), fingerprint: layout.Fingerprint(t)}
+	t := tt.Typ
+	ti := typeInfo{Type: tt}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -177,50 +166,29 @@ func wordOf(b []byte) uint64 {
 	return w
 }
 
-// readHeader copies an object's header out of shared memory and checks it
-// on its own terms: magic, version, flags, and a geometry that the object's
-// size can hold. The copy is what gets checked, so another process
-// rewriting the header meanwhile cannot slip past. The caller compares
-// ElemSize with its T.
-func readHeader(obj shm.Object) (header, geometry, error) {
-	if obj.Size < headerSize {
-		return header{}, geometry{}, fmt.Errorf("%w: object of %d bytes is too short for a value header", shm.ErrCorrupt, obj.Size)
-	}
+// layoutOf checks the value's own header fields, past typedobj's common
+// ones, against the geometry its element size implies and against the
+// object's size.
+func layoutOf(obj shm.Object, head typedobj.Head) (geometry, error) {
 	p := (*header)(obj.Pointer(0))
-	// Immutable fields, read once each (Seq and Writer are used in place).
-	h := header{Magic: p.Magic, Version: p.Version, Flags: p.Flags, ElemSize: p.ElemSize,
-		DataOff: p.DataOff, Stride: p.Stride, Buffers: p.Buffers}
-	if h.Magic != magicValue {
-		return h, geometry{}, fmt.Errorf("%w: bad value magic %#x", shm.ErrCorrupt, h.Magic)
-	}
-	if h.Version != layoutVersion {
-		return h, geometry{}, fmt.Errorf("%w: value layout version %d, want %d", shm.ErrVersion, h.Version, layoutVersion)
-	}
-	if h.Flags&^knownFlags != 0 {
-		return h, geometry{}, fmt.Errorf("%w: unknown value flags %#x", shm.ErrCorrupt, h.Flags)
-	}
-	if h.ElemSize > maxElemSize || uint64(h.ElemSize) != uint64(obj.ElemSize) {
-		return h, geometry{}, fmt.Errorf("%w: value header says %d-byte elements, its directory entry %d",
-			shm.ErrCorrupt, h.ElemSize, obj.ElemSize)
-	}
-	g := computeGeometry(uintptr(h.ElemSize), h.Flags&flagLocked != 0)
-	if uintptr(h.DataOff) != g.dataOff || uintptr(h.Stride) != g.stride || uintptr(h.Buffers) != g.buffers {
-		return h, g, fmt.Errorf("%w: value header geometry (data at %d, stride %d, %d buffers) differs from (%d, %d, %d)",
-			shm.ErrCorrupt, h.DataOff, h.Stride, h.Buffers, g.dataOff, g.stride, g.buffers)
+	// Read once each: what was checked is what is used (Seq and Writer are
+	// used in place).
+	dataOff, stride, buffers := p.DataOff, p.Stride, p.Buffers
+	g := computeGeometry(uintptr(head.ElemSize), head.Locked())
+	if uintptr(dataOff) != g.dataOff || uintptr(stride) != g.stride || uintptr(buffers) != g.buffers {
+		return g, fmt.Errorf("%w: value header geometry (data at %d, stride %d, %d buffers) differs from (%d, %d, %d)",
+			shm.ErrCorrupt, dataOff, stride, buffers, g.dataOff, g.stride, g.buffers)
 	}
 	if obj.Size < uint64(g.size) {
-		return h, g, fmt.Errorf("%w: value object of %d bytes, its layout needs %d", shm.ErrCorrupt, obj.Size, g.size)
+		return g, fmt.Errorf("%w: value object of %d bytes, its layout needs %d", shm.ErrCorrupt, obj.Size, g.size)
 	}
-	return h, g, nil
+	return g, nil
 }
 
-// writeHeader fills a fresh (zero) object's header.
+// writeHeader fills a fresh (zero) object's own header fields; typedobj
+// wrote the common ones.
 func writeHeader(mem []byte, g geometry) {
 	h := (*header)(unsafe.Pointer(&mem[0]))
-	h.Magic = magicValue
-	h.Version = layoutVersion
-	h.Flags = g.flags
-	h.ElemSize = uint32(g.elemSize)
 	h.DataOff = uint32(g.dataOff)
 	h.Stride = uint32(g.stride)
 	h.Buffers = uint32(g.buffers)

@@ -14,25 +14,20 @@ import (
 // interface); the message names the offending field.
 var ErrNotFixedSize = layout.ErrNotFixedSize
 
-// create makes a value object holding initial. The initial value is written
-// before the object is published, so an opener never sees it unset.
+// create makes a value object holding initial, locked or raw. The initial
+// value is written before the object is published, so an opener never
+// sees it unset.
 func create[T any](seg *shm.Segment, name string, initial *T, locked bool) (shm.Object, geometry, typeInfo, error) {
 	ti, err := typeOf[T]()
 	if err != nil {
 		return shm.Object{}, geometry{}, ti, fmt.Errorf("value %q: %w", name, err)
 	}
-	g := computeGeometry(ti.size, locked)
-	spec := shm.Spec{Name: name, Kind: shm.KindValue, Size: int(g.size),
-		ElemSize: uint32(ti.size), Fingerprint: ti.fingerprint}
-	obj, err := seg.Create(spec, func(mem []byte) error {
+	g := computeGeometry(ti.Size, locked)
+	obj, err := kind.Create(seg, name, ti.Type, locked, g.size, func(mem []byte) {
 		writeHeader(mem, g)
 		writeInitial(mem[g.dataOff:], bytesOf(initial), ti.mask)
-		return nil
 	})
-	if err != nil {
-		return shm.Object{}, geometry{}, ti, fmt.Errorf("value %q: %w", name, err)
-	}
-	return obj, g, ti, nil
+	return obj, g, ti, err
 }
 
 // writeInitial copies T's bytes into the first data word or buffer (the one
@@ -52,39 +47,18 @@ func open[T any](seg *shm.Segment, name string, locked bool) (shm.Object, geomet
 	if err != nil {
 		return shm.Object{}, geometry{}, ti, fmt.Errorf("value %q: %w", name, err)
 	}
-	obj, err := seg.OpenObject(name, shm.KindValue, uint32(ti.size), ti.fingerprint)
-	if err != nil {
-		return shm.Object{}, geometry{}, ti, fmt.Errorf("value %q: %w", name, err)
-	}
-	h, g, err := readHeader(obj)
-	if err == nil && uintptr(h.ElemSize) != ti.size {
-		// OpenObject compared the directory entry; the header must agree.
-		err = fmt.Errorf("%w: value header says %d-byte elements, want %d", shm.ErrTypeMismatch, h.ElemSize, ti.size)
-	}
-	if err != nil {
-		return shm.Object{}, geometry{}, ti, fmt.Errorf("value %q: %w", name, err)
-	}
-	if isLocked := h.Flags&flagLocked != 0; isLocked != locked {
-		have, use := "raw value", "OpenRaw"
-		if isLocked {
-			have, use = "locked value", "Open"
-		}
-		return shm.Object{}, geometry{}, ti, fmt.Errorf("value %q: %w: it is a %s (open it with %s)", name, shm.ErrKindMismatch, have, use)
-	}
-	return obj, g, ti, nil
+	obj, g, err := kind.Open(seg, name, ti.Type, locked)
+	return obj, g, ti, err
 }
 
-// decodeRef is GobDecode's first half: the segment and name a handle names.
-func decodeRef(b []byte) (*shm.Segment, string, error) {
-	seg, name, err := shm.DecodeRef(b)
+// decode is GobDecode of Value and RawValue: it attaches the value a
+// handle names, checked as open checks it, and lets fill make the handle.
+func decode[T any](a *shm.Attachment, b []byte, locked bool, fill func(shm.Object, geometry, typeInfo)) error {
+	ti, err := typeOf[T]()
 	if err != nil {
-		return nil, "", fmt.Errorf("value: decode handle: %w", err)
+		return fmt.Errorf("value: decode: %w", err)
 	}
-	if name == "" {
-		_ = seg.Detach()
-		return nil, "", fmt.Errorf("value: decode handle: %w: it names a segment, not a value", shm.ErrBadHandle)
-	}
-	return seg, name, nil
+	return kind.Decode(a, b, ti.Type, locked, func(obj shm.Object, g geometry) { fill(obj, g, ti) })
 }
 
 // bytesOf views a T as its bytes.

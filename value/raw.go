@@ -13,8 +13,9 @@ import (
 //
 // A RawValue is safe for concurrent use by goroutines and processes.
 type RawValue[T any] struct {
-	c     cell[T]
-	owned *shm.Segment // the handle GobDecode attached, released by Detach
+	c cell[T]
+
+	shm.Attachment // what GobDecode attached; Detach releases it
 }
 
 // NewRaw creates a RawValue named name in seg holding initial. T must be
@@ -70,35 +71,12 @@ func (v *RawValue[T]) Add(delta T) T { return v.c.addDelta(delta) }
 
 // GobEncode encodes a handle on the value, so that it can be an argument
 // of a child process (procs).
-func (v *RawValue[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name) }
+func (v *RawValue[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name, 0) }
 
 // GobDecode attaches the value a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.
 func (v *RawValue[T]) GobDecode(b []byte) error {
-	seg, name, err := decodeRef(b)
-	if err != nil {
-		return err
-	}
-	nv, err := OpenRaw[T](seg, name)
-	if err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	*v = *nv
-	v.owned = seg
-	return nil
-}
-
-// Detach releases the segment handle that GobDecode attached. It does
-// nothing for a value made by NewRaw or OpenRaw, whose segment the caller
-// owns. The value must not be used after Detach.
-func (v *RawValue[T]) Detach() error {
-	seg := v.owned
-	v.owned = nil
-	if seg == nil {
-		return nil
-	}
-	return seg.Detach()
+	return decode[T](&v.Attachment, b, false, func(obj shm.Object, g geometry, ti typeInfo) { *v = RawValue[T]{c: newCell[T](obj, g, ti)} })
 }
 
 func (v *RawValue[T]) String() string {

@@ -13,5 +13,5 @@ func size[T any](locked bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return int(computeGeometry(ti.size, locked).size), nil
+	return int(computeGeometry(ti.Size, locked).size), nil
 }

@@ -3,15 +3,17 @@ package value
 import (
 	"fmt"
 
+	"github.com/multiproc-go/multiproc/internal/typedobj"
 	"github.com/multiproc-go/multiproc/semaphore"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
 // A Value is one T in shared memory with a lock of its own: Python's Value
-// (whose get_lock() is Lock/Unlock/Mutex here). Load, Store, Swap,
-// CompareAndSwap and Add are atomic without the lock, as on a RawValue;
-// the lock makes compound updates atomic: Update, or Lock ... Unlock around
-// several operations.
+// (whose get_lock() is Lock/Unlock/Mutex here, and whose get_obj() is the
+// embedded RawValue). Load, Store, Swap, CompareAndSwap and Add are the
+// RawValue's: atomic without the lock, so they may be called while holding
+// it. The lock makes compound updates atomic: Update, or Lock ... Unlock
+// around several operations.
 //
 // The lock excludes other lockers only. A lock-free Store or Add from a
 // caller that does not hold the lock may land between an Update's read and
@@ -20,9 +22,8 @@ import (
 //
 // A Value is safe for concurrent use by goroutines and processes.
 type Value[T any] struct {
-	c     cell[T]
-	mu    *semaphore.Mutex
-	owned *shm.Segment // the handle GobDecode attached, released by Detach
+	RawValue[T] // the value itself, its atomics, its handle (GobEncode, Detach)
+	mu          *semaphore.Mutex
 
 	// scratch is the copy Update hands to f. It is used only while this
 	// process holds the lock, which excludes the process's other goroutines
@@ -53,38 +54,8 @@ func Open[T any](seg *shm.Segment, name string) (*Value[T], error) {
 }
 
 func newValue[T any](obj shm.Object, g geometry, ti typeInfo) *Value[T] {
-	return &Value[T]{c: newCell[T](obj, g, ti), mu: semaphore.MutexAt(obj, headerSize, obj.Name+".lock"), scratch: new(T)}
+	return &Value[T]{RawValue: RawValue[T]{c: newCell[T](obj, g, ti)}, mu: typedobj.Mutex(obj), scratch: new(T)}
 }
-
-// Name returns the value's name in its segment.
-func (v *Value[T]) Name() string { return v.c.name }
-
-// Segment returns the segment the value lives in.
-func (v *Value[T]) Segment() *shm.Segment { return v.c.seg }
-
-// Load returns the value. It is atomic for every T: one atomic load for a T
-// of up to 8 bytes, a seqlock read (never blocking) for a larger one. It
-// does not take the lock.
-func (v *Value[T]) Load() T { return v.c.load() }
-
-// Store sets the value atomically, without taking the lock (so it may be
-// called while holding it). A T of up to 8 bytes is one atomic store; a
-// larger one is written under a short internal writer claim.
-func (v *Value[T]) Store(x T) { v.c.store(x) }
-
-// Swap stores x and returns the previous value, atomically, without the lock.
-func (v *Value[T]) Swap(x T) T { return v.c.swap(x) }
-
-// CompareAndSwap stores x if the value equals old, atomically and without
-// the lock, and reports whether it did. Values are compared byte for byte,
-// padding excluded: floats compare bitwise.
-func (v *Value[T]) CompareAndSwap(old, x T) bool { return v.c.compareAndSwap(old, x) }
-
-// Add adds delta and returns the new value, atomically and without the
-// lock, wrapping on overflow. T must be a 4- or 8-byte integer type (int32,
-// uint32, int64, uint64, int, uint, uintptr, or a type defined on one):
-// Add panics otherwise.
-func (v *Value[T]) Add(delta T) T { return v.c.addDelta(delta) }
 
 // Lock takes the value's lock (Python's get_lock().acquire()). It returns
 // nil, or an error wrapping semaphore.ErrOwnerDead when it took the lock
@@ -115,61 +86,26 @@ func (v *Value[T]) Mutex() *semaphore.Mutex { return v.mu }
 // and stores its result, marks the lock consistent, and returns an error
 // wrapping semaphore.ErrOwnerDead: the value itself is whole, but whatever
 // the dead holder did under the lock beyond it may be half done. Whether f
-// ran is semaphore.Acquired(err); any other error means it did not.
-func (v *Value[T]) Update(f func(*T)) (err error) {
-	if err = v.mu.Lock(); err != nil {
-		if !semaphore.Acquired(err) {
-			return fmt.Errorf("value %q: update: %w", v.c.name, err)
-		}
-		if merr := v.mu.MarkConsistent(); merr != nil {
-			_ = v.mu.Unlock()
-			return fmt.Errorf("value %q: update: %w", v.c.name, merr)
-		}
-		err = fmt.Errorf("value %q: update: %w", v.c.name, err)
+// ran is semaphore.Acquired(err); any other error means it did not. (A
+// panic in f just then leaves the lock not recoverable: see Mutex.Do.)
+func (v *Value[T]) Update(f func(*T)) error {
+	err := v.mu.Do(func(bool) error {
+		x := v.scratch
+		*x = v.c.load()
+		f(x)
+		v.c.store(*x)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("value %q: update: %w", v.c.name, err)
 	}
-	defer func() {
-		if uerr := v.mu.Unlock(); uerr != nil && err == nil {
-			err = fmt.Errorf("value %q: update: %w", v.c.name, uerr)
-		}
-	}()
-	x := v.scratch
-	*x = v.c.load()
-	f(x)
-	v.c.store(*x)
-	return err
+	return nil
 }
-
-// GobEncode encodes a handle on the value, so that it can be an argument
-// of a child process (procs).
-func (v *Value[T]) GobEncode() ([]byte, error) { return shm.EncodeRef(v.c.seg, v.c.name) }
 
 // GobDecode attaches the value a handle names, opening it with this T:
 // another element type is an error wrapping shm.ErrTypeMismatch.
 func (v *Value[T]) GobDecode(b []byte) error {
-	seg, name, err := decodeRef(b)
-	if err != nil {
-		return err
-	}
-	nv, err := Open[T](seg, name)
-	if err != nil {
-		_ = seg.Detach()
-		return err
-	}
-	*v = *nv
-	v.owned = seg
-	return nil
-}
-
-// Detach releases the segment handle that GobDecode attached. It does
-// nothing for a value made by New or Open, whose segment the caller owns.
-// Detach does not unlock; the value must not be used after it.
-func (v *Value[T]) Detach() error {
-	seg := v.owned
-	v.owned = nil
-	if seg == nil {
-		return nil
-	}
-	return seg.Detach()
+	return decode[T](&v.Attachment, b, true, func(obj shm.Object, g geometry, ti typeInfo) { *v = *newValue[T](obj, g, ti) })
 }
 
 func (v *Value[T]) String() string {
