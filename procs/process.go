@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // A Process is a child started by Start. Its methods are safe for
@@ -20,8 +22,8 @@ import (
 // anybody calls Join, so it never lingers as a zombie.
 //
 // Only Start makes a running Process. A Process that was never started
-// (the zero value, or a nil pointer) is not alive, and Join, JoinTimeout,
-// JoinContext, Result and the signals return ErrNotStarted at once, as
+// (the zero value, or a nil pointer) is not alive, and Join, TryJoin,
+// JoinTimeout, JoinContext, Result and the signals return ErrNotStarted at once, as
 // Python's join() before start() fails.
 type Process struct {
 	name   string
@@ -131,38 +133,34 @@ func (p *Process) Done() <-chan struct{} {
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// Join waits for the child to end. It returns nil for exit code 0 and an
-// *ExitError otherwise.
-func (p *Process) Join() error { return p.JoinContext(context.Background()) }
+// Join waits for the child to end (Python's join()). It returns nil for
+// exit code 0 and an *ExitError otherwise.
+func (p *Process) Join() error { return p.join(futex.Block) }
 
-// JoinTimeout is Join that gives up after d with ErrTimeout; the child
-// keeps running.
-func (p *Process) JoinTimeout(d time.Duration) error {
+// TryJoin is Join that does not wait (Python's join(0)): the child's
+// outcome if it has ended, or ErrRunning (wrapped) while it runs.
+func (p *Process) TryJoin() error { return p.join(futex.NoWait) }
+
+// JoinContext is Join that gives up when ctx ends, returning its error
+// (wrapped); the child keeps running.
+func (p *Process) JoinContext(ctx context.Context) error { return p.join(futex.WithContext(ctx)) }
+
+// JoinTimeout is Join that gives up after d with ErrTimeout (Python's
+// join(timeout), which then leaves exitcode None); the child keeps
+// running. A negative d waits without limit.
+func (p *Process) JoinTimeout(d time.Duration) error { return p.join(futex.Within(d)) }
+
+func (p *Process) join(b futex.Bound) error {
 	if !p.started() {
 		return p.notStarted("joining")
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-p.done:
-		return p.result()
-	case <-t.C:
-		return fmt.Errorf("procs: joining %q: %w", p.name, ErrTimeout)
+	switch err := awaitChan(b, p.done); {
+	case err == errNotYet:
+		return fmt.Errorf("procs: joining %q: %w", p.name, ErrRunning)
+	case err != nil:
+		return fmt.Errorf("procs: joining %q: %w", p.name, err)
 	}
-}
-
-// JoinContext is Join that gives up with ctx.Err() when ctx ends; the child
-// keeps running.
-func (p *Process) JoinContext(ctx context.Context) error {
-	if !p.started() {
-		return p.notStarted("joining")
-	}
-	select {
-	case <-p.done:
-		return p.result()
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return p.result()
 }
 
 func (p *Process) result() error {
