@@ -318,3 +318,26 @@ func TestImapFormsEndWithTheBoundsError(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolJoinFormsWaitForTheTasksAfterClose(t *testing.T) {
+	p := newPool(t, 1)
+	assert.ErrorIs(t, p.TryJoin(), procs.ErrPoolRunning)
+	items, started, open := gatedItems(t, 1)
+	r := procs.ApplyAsync(p, gated, items[0])
+	_, err := started.RecvBytesTimeout(testutil.Patience)
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+
+	assert.ErrorIs(t, p.TryJoin(), procs.ErrRunning)
+	assert.ErrorIs(t, p.JoinTimeout(10*time.Millisecond), procs.ErrTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, p.JoinContext(ctx), context.Canceled)
+
+	open()
+	require.NoError(t, p.JoinTimeout(testutil.Patience))
+	assert.NoError(t, p.TryJoin())
+	v, err := r.TryGet()
+	require.NoError(t, err, "the task ran to its end before the workers exited")
+	assert.Equal(t, 0, v)
+}
