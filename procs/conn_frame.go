@@ -50,6 +50,11 @@ func putHeader(h []byte, n int, kind byte) {
 // Send sends v as one message, gob-encoded on its own (each message carries
 // its type description, so messages never depend on each other: any of them
 // can be skipped, received by another process, or read with RecvBytes).
+//
+// Send and SendBytes have no Try, Context or Timeout forms, as Python's
+// send has none: a frame is written whole or the stream is broken for
+// good, so a bound could only cover the wait before the first byte, and a
+// receiver that stops reading would still hold up the rest.
 func (c *Conn) Send(v any) error {
 	if err := c.checkSend(); err != nil {
 		return err

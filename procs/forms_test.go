@@ -341,3 +341,12 @@ func TestPoolJoinFormsWaitForTheTasksAfterClose(t *testing.T) {
 	require.NoError(t, err, "the task ran to its end before the workers exited")
 	assert.Equal(t, 0, v)
 }
+
+func TestRunTimeoutKillsTheChild(t *testing.T) {
+	_, err := procs.RunTimeout(blockForever, struct{}{}, 20*time.Millisecond)
+	assert.ErrorIs(t, err, procs.ErrTimeout)
+	assert.Empty(t, procs.ActiveChildren(), "the child was killed and reaped")
+	n, err := procs.RunTimeout(square, 9, testutil.Patience)
+	require.NoError(t, err)
+	assert.Equal(t, 81, n)
+}

@@ -270,19 +270,31 @@ func ActiveChildren() []*Process {
 }
 
 // Run starts f(arg) in a child, waits for it and returns its result.
+// There is no TryRun: a child cannot end the moment it starts.
 func Run[A, R any](f *Func[A, R], arg A, opts ...Option) (R, error) {
-	return RunContext(context.Background(), f, arg, opts...)
+	return run(futex.Block, f, arg, opts)
 }
 
-// RunContext is Run that kills the child and returns ctx.Err() when ctx ends first.
+// RunContext is Run that kills the child and returns ctx's error (wrapped)
+// when ctx ends first.
 func RunContext[A, R any](ctx context.Context, f *Func[A, R], arg A, opts ...Option) (R, error) {
+	return run(futex.WithContext(ctx), f, arg, opts)
+}
+
+// RunTimeout is Run that kills the child and returns ErrTimeout when d
+// passes first.
+func RunTimeout[A, R any](f *Func[A, R], arg A, d time.Duration, opts ...Option) (R, error) {
+	return run(futex.Within(d), f, arg, opts)
+}
+
+func run[A, R any](b futex.Bound, f *Func[A, R], arg A, opts []Option) (R, error) {
 	var r R
 	p, err := Start(f, arg, opts...)
 	if err != nil {
 		return r, err
 	}
-	if err := p.JoinContext(ctx); err != nil {
-		if ctx.Err() != nil {
+	if err := p.join(b); err != nil {
+		if b.Err() != nil {
 			_ = p.Kill()
 			<-p.done
 		}
