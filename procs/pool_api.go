@@ -59,6 +59,10 @@ func ApplyTimeout[A, R any](p Executor, f *Func[A, R], arg A, d time.Duration) (
 }
 
 func apply[A, R any](b futex.Bound, p Executor, f *Func[A, R], arg A) (R, error) {
+	if err := b.Err(); err != nil { // given up before it began: submit nothing
+		var zero R
+		return zero, fmt.Errorf("procs: waiting for a pool result: %w", err)
+	}
 	r, j := applyAsync(p, f, arg, nil)
 	return awaitJob(b, r, j)
 }
@@ -119,6 +123,9 @@ func MapTimeout[A, R any](p Executor, f *Func[A, R], items []A, chunk int, d tim
 }
 
 func mapBound[A, R any](b futex.Bound, p Executor, f *Func[A, R], items []A, chunk int) ([]R, error) {
+	if err := b.Err(); err != nil { // given up before it began: submit nothing
+		return nil, fmt.Errorf("procs: waiting for a pool result: %w", err)
+	}
 	r, j := mapAsync(p, f, items, chunk, nil)
 	return awaitJob(b, r, j)
 }
