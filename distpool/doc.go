@@ -1,7 +1,8 @@
 // Package distpool is procs' Pool across machines: the same registered
 // functions and the same calls — procs.Apply, ApplyAsync, Map, MapAsync,
-// Imap, ImapUnordered, Starmap, callbacks — with the worker processes on
-// other hosts, and NATS JetStream carrying tasks and results.
+// Imap, ImapUnordered, Starmap, their Context and Timeout forms, callbacks —
+// with the worker processes on other hosts, and NATS JetStream carrying
+// tasks and results.
 //
 //	pool, err := distpool.NewPool(ctx, nc)          // the driver
 //	squares, err := procs.Map(pool, square, xs, 0) // unchanged code

@@ -3,6 +3,7 @@ package distpool_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/multiproc-go/multiproc/distpool"
 	"github.com/multiproc-go/multiproc/internal/testutil"
@@ -76,4 +77,32 @@ func TestPoolOnAnInProcessConnection(t *testing.T) {
 	require.Equal(t, []int{1, 4, 9, 16, 25}, got)
 	require.NoError(t, p.Close())
 	require.NoError(t, p.Join())
+}
+
+// The Join forms, and a bounded Map, while tasks wait for a host.
+func TestJoinFormsWhileTasksAreOut(t *testing.T) {
+	nc := connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Patience)
+	defer cancel()
+	p, err := distpool.NewPool(ctx, nc, distpool.WithQueue("joinforms"))
+	require.NoError(t, err)
+	defer p.Terminate()
+	_, err = procs.MapTimeout(p, square, []int{7}, 1, 10*time.Millisecond) // no host yet
+	require.ErrorIs(t, err, procs.ErrTimeout)
+	r := procs.MapAsync(p, square, []int{1, 2, 3}, 1)
+	require.ErrorIs(t, p.TryJoin(), procs.ErrPoolRunning)
+	require.NoError(t, p.Close())
+
+	require.ErrorIs(t, p.TryJoin(), procs.ErrRunning)
+	require.ErrorIs(t, p.JoinTimeout(10*time.Millisecond), procs.ErrTimeout)
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	require.ErrorIs(t, p.JoinContext(done), context.Canceled)
+
+	startHost(t, "joinforms", "a", 1)
+	require.NoError(t, p.JoinTimeout(testutil.Patience))
+	require.NoError(t, p.TryJoin())
+	got, err := r.TryGet()
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 4, 9}, got)
 }

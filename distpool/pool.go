@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/multiproc-go/multiproc/internal/funcqueue"
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/multiproc-go/multiproc/procs"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/nats-io/nats.go"
@@ -447,12 +448,23 @@ func (p *Pool) Close() error {
 
 // Join waits until every task submitted before Close has ended, then
 // releases what the pool holds on the server (its subscriptions, its
-// results). It returns procs.ErrPoolRunning before Close.
-func (p *Pool) Join() error { return p.JoinContext(context.Background()) }
+// results). It returns procs.ErrPoolRunning before Close. Its forms are
+// procs.Pool's.
+func (p *Pool) Join() error { return p.join(futex.Block) }
 
-// JoinContext is Join that returns ctx.Err() if ctx ends first (the pool
-// then still holds what it holds: Join again, or Terminate).
-func (p *Pool) JoinContext(ctx context.Context) error {
+// TryJoin is Join that does not wait: procs.ErrRunning (wrapped) while
+// tasks are still out.
+func (p *Pool) TryJoin() error { return p.join(futex.NoWait) }
+
+// JoinContext is Join that returns ctx's error (wrapped) if ctx ends first
+// (the pool then still holds what it holds: Join again, or Terminate).
+func (p *Pool) JoinContext(ctx context.Context) error { return p.join(futex.WithContext(ctx)) }
+
+// JoinTimeout is Join that gives up after d with procs.ErrTimeout, as
+// JoinContext gives up.
+func (p *Pool) JoinTimeout(d time.Duration) error { return p.join(futex.Within(d)) }
+
+func (p *Pool) join(b futex.Bound) error {
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
@@ -461,8 +473,21 @@ func (p *Pool) JoinContext(ctx context.Context) error {
 	}
 	select {
 	case <-p.idle:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		if b.Try() {
+			return fmt.Errorf("distpool: join: tasks still out: %w", procs.ErrRunning)
+		}
+		ctx := b.Context()
+		if dl, ok := b.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadlineCause(ctx, dl, procs.ErrTimeout)
+			defer cancel()
+		}
+		select {
+		case <-p.idle:
+		case <-ctx.Done():
+			return fmt.Errorf("distpool: join: %w", context.Cause(ctx))
+		}
 	}
 	p.stop()
 	return nil

@@ -33,11 +33,11 @@
 //	m.Namespace(), ns.x = 1, ns.x             NewNamespace(m), ns.Set("x", 1), ns.Get("x", &x)
 //	m.Queue(maxsize), q.put, q.get(timeout=)  NewQueue[T](m, maxsize), q.Put, q.GetTimeout(d)
 //	q.put_nowait, q.get_nowait, queue.Empty   q.TryPut, q.TryGet, ErrEmpty (ErrFull)
-//	m.JoinableQueue(), task_done(), join()    NewJoinableQueue[T](m, n), q.TaskDone(), q.Join()
+//	m.JoinableQueue(), task_done(), join()    NewJoinableQueue[T](m, n), q.TaskDone(), q.Join() (TryJoin, JoinContext, JoinTimeout)
 //	m.Lock(), m.RLock()                       NewMutex(m), NewRLock(m)
 //	acquire(), acquire(False), release()      Lock(), TryLock(), Unlock()
 //	m.Semaphore(n), m.BoundedSemaphore(n)     NewSemaphore(m, n), NewBoundedSemaphore(m, n)
-//	m.Condition(lock), wait, wait_for, notify NewCondition(m, lock), Wait, WaitFor, Notify(n)
+//	m.Condition(lock), wait, wait_for, notify NewCondition(m, lock), Wait, WaitFor (WaitForContext, WaitForTimeout), Notify(n)
 //	m.Event(), set, clear, is_set, wait       NewEvent(m), Set, Clear, IsSet, Wait
 //	m.Barrier(n), wait, abort, reset          NewBarrier(m, n), Wait, Abort, Reset
 //	m.Value(typecode, v), v.value             NewValue[T](m, v), v.Get(), v.Set(x), v.Add(d)
@@ -45,6 +45,12 @@
 //	AuthenticationError                       ErrAuth
 //	proxy pickled to a child                  proxy as a procs argument (GobEncode)
 //	current_process().authkey = key           Authorize(address, key)
+//
+// Every blocking proxy call comes as X, TryX, XContext(ctx) and
+// XTimeout(d) (d == 0 tries once; d < 0 waits without limit), but for
+// Condition.Wait and Barrier.Wait, which have no Try form: one waits for a
+// Notify, the other for every party, and giving up at once would break
+// the barrier for everyone.
 //
 // # Addresses
 //

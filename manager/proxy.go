@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"time"
 )
 
 // A ref is what every proxy holds: its object's id on a connection, and
@@ -68,11 +67,6 @@ func (r *ref) call(ctx context.Context, method string, args ...[]byte) ([][]byte
 		return nil, fmt.Errorf("manager: %v: proxy closed: %w", r.site(method), ErrClosed)
 	}
 	return r.c.call(ctx, r.site(method), r.id, method, args)
-}
-
-// timeout makes the context of an XTimeout call: its cause is ErrTimeout.
-func timeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(context.Background(), d, ErrTimeout)
 }
 
 var bg = context.Background()

@@ -3,6 +3,8 @@ package manager
 import (
 	"context"
 	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // A Mutex is a proxy for a lock that lives in the server: Python's
@@ -58,31 +60,26 @@ func (l *lockProxy) lockRef() *ref {
 	return l.r
 }
 
-// Lock locks, waiting as long as it takes. It returns nil, or ErrOwnerDead
-// (wrapped) when it took the lock from a holder whose connection ended;
-// either way the caller holds the lock.
-func (l *lockProxy) Lock() error { return l.LockContext(bg) }
+// Lock locks, waiting as long as it takes (Python's acquire()). It
+// returns nil, or ErrOwnerDead (wrapped) when it took the lock from a
+// holder whose connection ended; either way the caller holds the lock.
+func (l *lockProxy) Lock() error { return l.lock(futex.Block) }
 
-// TryLock locks if it can without waiting, or fails with ErrWouldBlock.
-func (l *lockProxy) TryLock() error { return l.lock(bg, "TryLock") }
+// TryLock locks if it can without waiting (Python's
+// acquire(blocking=False)), or fails with ErrWouldBlock.
+func (l *lockProxy) TryLock() error { return l.lock(futex.NoWait) }
 
 // LockContext is Lock that gives up when ctx ends, returning its cause
 // (wrapped) and not holding the lock.
-func (l *lockProxy) LockContext(ctx context.Context) error { return l.lock(ctx, "Lock") }
+func (l *lockProxy) LockContext(ctx context.Context) error { return l.lock(futex.WithContext(ctx)) }
 
-// LockTimeout is Lock that gives up after d with ErrTimeout; d <= 0 makes
-// it TryLock.
-func (l *lockProxy) LockTimeout(d time.Duration) error {
-	if d <= 0 {
-		return l.TryLock()
-	}
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return l.LockContext(ctx)
-}
+// LockTimeout is Lock that gives up after d with ErrTimeout (Python's
+// acquire(timeout=d) returning False); d == 0 tries once (the error then
+// wraps ErrWouldBlock too), a negative d waits without limit.
+func (l *lockProxy) LockTimeout(d time.Duration) error { return l.lock(futex.Within(d)) }
 
-func (l *lockProxy) lock(ctx context.Context, method string) error {
-	_, err := l.r.call(ctx, method, uintArg(l.r.token))
+func (l *lockProxy) lock(b futex.Bound) error {
+	_, err := l.r.waitCall(b, "TryLock", "Lock", uintArg(l.r.token))
 	return err
 }
 
@@ -140,31 +137,45 @@ func NewCondition(m *Manager, lock Lockable, opts ...ObjectOption) (*Condition, 
 	return &Condition{lockProxy{r}}, nil
 }
 
-// Wait lets go of the lock, waits for a Notify, and takes the lock back.
-// The caller must hold the lock (ErrNotOwner).
-func (c *Condition) Wait() error { return c.WaitContext(bg) }
+// Wait lets go of the lock, waits for a Notify, and takes the lock back
+// (Python's wait()). The caller must hold the lock (ErrNotOwner). There
+// is no TryWait: a wait that may not wait could never see a Notify.
+func (c *Condition) Wait() error { return c.wait(futex.Block) }
 
 // WaitContext is Wait that stops waiting for a Notify when ctx ends. It
 // still takes the lock back before it returns ctx's cause (wrapped), as
 // Python's wait(timeout) does.
-func (c *Condition) WaitContext(ctx context.Context) error {
-	_, err := c.r.call(ctx, "Wait", uintArg(c.r.token))
+func (c *Condition) WaitContext(ctx context.Context) error { return c.wait(futex.WithContext(ctx)) }
+
+// WaitTimeout is Wait that stops waiting after d and returns ErrTimeout,
+// holding the lock again (Python's wait(timeout) returning False).
+func (c *Condition) WaitTimeout(d time.Duration) error { return c.wait(futex.Within(d)) }
+
+func (c *Condition) wait(b futex.Bound) error {
+	_, err := c.r.waitCall(b, "", "Wait", uintArg(c.r.token))
 	return err
 }
 
-// WaitTimeout is Wait that stops waiting after d and returns ErrTimeout,
-// holding the lock again.
-func (c *Condition) WaitTimeout(d time.Duration) error {
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return c.WaitContext(ctx)
+// WaitFor waits until pred, checked with the lock held, is true (Python's
+// wait_for). The caller must hold the lock.
+func (c *Condition) WaitFor(pred func() bool) error { return c.waitFor(futex.Block, pred) }
+
+// WaitForContext is WaitFor that gives up when ctx ends, holding the lock
+// again, and returns ctx's cause (wrapped).
+func (c *Condition) WaitForContext(ctx context.Context, pred func() bool) error {
+	return c.waitFor(futex.WithContext(ctx), pred)
 }
 
-// WaitFor waits until pred, checked with the lock held, is true (Python's
-// wait_for). ctx bounds the whole wait.
-func (c *Condition) WaitFor(ctx context.Context, pred func() bool) error {
+// WaitForTimeout is WaitFor bounded by d for the whole wait, not for each
+// Notify (Python's wait_for(pred, timeout)); ErrTimeout when d passes
+// with pred still false.
+func (c *Condition) WaitForTimeout(d time.Duration, pred func() bool) error {
+	return c.waitFor(futex.Within(d), pred)
+}
+
+func (c *Condition) waitFor(b futex.Bound, pred func() bool) error {
 	for !pred() {
-		if err := c.WaitContext(ctx); err != nil {
+		if err := c.wait(b); err != nil {
 			return err
 		}
 	}

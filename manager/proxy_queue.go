@@ -2,7 +2,10 @@ package manager
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // A Queue is a proxy for a FIFO queue that lives in the server: Python's
@@ -34,66 +37,58 @@ func newQueue[T any](m *Manager, typ string, maxsize int, opts []ObjectOption) (
 	return &Queue[T]{r: r, vals: codecFor[T]()}, nil
 }
 
-// Put adds v, waiting while the queue is full.
-func (q *Queue[T]) Put(v T) error { return q.PutContext(bg, v) }
+// Put adds v, waiting while the queue is full (Python's put()).
+func (q *Queue[T]) Put(v T) error { return q.put(futex.Block, v) }
 
-// TryPut adds v if there is room, or fails with ErrFull.
-func (q *Queue[T]) TryPut(v T) error { return q.put(bg, "TryPut", v) }
+// TryPut adds v if there is room, or fails with ErrFull (Python's
+// put_nowait()).
+func (q *Queue[T]) TryPut(v T) error { return q.put(futex.NoWait, v) }
 
 // PutContext is Put that gives up when ctx ends, returning its cause
 // (wrapped) and adding nothing.
-func (q *Queue[T]) PutContext(ctx context.Context, v T) error { return q.put(ctx, "Put", v) }
-
-// PutTimeout is Put that gives up after d with ErrTimeout; d <= 0 makes it
-// TryPut.
-func (q *Queue[T]) PutTimeout(v T, d time.Duration) error {
-	if d <= 0 {
-		return q.TryPut(v)
-	}
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return q.PutContext(ctx, v)
+func (q *Queue[T]) PutContext(ctx context.Context, v T) error {
+	return q.put(futex.WithContext(ctx), v)
 }
 
-func (q *Queue[T]) put(ctx context.Context, method string, v T) error {
-	b, err := q.vals.encode(v)
+// PutTimeout is Put that gives up after d with ErrTimeout (Python's
+// put(v, timeout=d)); d == 0 tries once (the error then wraps ErrFull
+// too), a negative d waits without limit.
+func (q *Queue[T]) PutTimeout(v T, d time.Duration) error { return q.put(futex.Within(d), v) }
+
+func (q *Queue[T]) put(b futex.Bound, v T) error {
+	enc, err := q.vals.encode(v)
 	if err != nil {
 		return err
 	}
-	_, err = q.r.call(ctx, method, b)
+	_, err = q.r.waitCall(b, "TryPut", "Put", enc)
 	return err
 }
 
 // Get removes and returns the oldest item, waiting while the queue is
-// empty.
-func (q *Queue[T]) Get() (T, error) { return q.GetContext(bg) }
+// empty (Python's get()).
+func (q *Queue[T]) Get() (T, error) { return q.get(futex.Block) }
 
-// TryGet removes and returns the oldest item, or fails with ErrEmpty.
-func (q *Queue[T]) TryGet() (T, error) { return q.get(bg, "TryGet") }
+// TryGet removes and returns the oldest item, or fails with ErrEmpty
+// (Python's get_nowait()).
+func (q *Queue[T]) TryGet() (T, error) { return q.get(futex.NoWait) }
 
 // GetContext is Get that gives up when ctx ends, returning its cause
 // (wrapped). An item the server handed out as ctx ended is returned, not
 // lost (see the package doc's Cancellation).
-func (q *Queue[T]) GetContext(ctx context.Context) (T, error) { return q.get(ctx, "Get") }
+func (q *Queue[T]) GetContext(ctx context.Context) (T, error) { return q.get(futex.WithContext(ctx)) }
 
-// GetTimeout is Get that gives up after d with ErrTimeout; d <= 0 makes it
-// TryGet.
-func (q *Queue[T]) GetTimeout(d time.Duration) (T, error) {
-	if d <= 0 {
-		return q.TryGet()
-	}
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return q.GetContext(ctx)
-}
+// GetTimeout is Get that gives up after d with ErrTimeout (Python's
+// get(timeout=d)); d == 0 tries once (the error then wraps ErrEmpty too),
+// a negative d waits without limit.
+func (q *Queue[T]) GetTimeout(d time.Duration) (T, error) { return q.get(futex.Within(d)) }
 
-func (q *Queue[T]) get(ctx context.Context, method string) (T, error) {
-	b, err := q.r.one(ctx, method)
+func (q *Queue[T]) get(b futex.Bound) (T, error) {
+	res, err := q.r.waitOne(b, "TryGet", "Get")
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	return q.vals.decode(b)
+	return q.vals.decode(res)
 }
 
 // Len returns the number of items queued (Python's qsize).
@@ -160,20 +155,39 @@ func (q *JoinableQueue[T]) TaskDone() error {
 	return err
 }
 
-// Join waits until every item put has been marked done.
-func (q *JoinableQueue[T]) Join() error { return q.JoinContext(bg) }
+// Join waits until every item put has been marked done (Python's
+// join()).
+func (q *JoinableQueue[T]) Join() error { return q.join(futex.Block) }
+
+// TryJoin reports, without waiting, whether every item put has been
+// marked done: nil, or ErrWouldBlock (wrapped).
+func (q *JoinableQueue[T]) TryJoin() error { return q.join(futex.NoWait) }
 
 // JoinContext is Join that gives up when ctx ends.
 func (q *JoinableQueue[T]) JoinContext(ctx context.Context) error {
-	_, err := q.r.call(ctx, "Join")
-	return err
+	return q.join(futex.WithContext(ctx))
 }
 
-// JoinTimeout is Join that gives up after d with ErrTimeout.
-func (q *JoinableQueue[T]) JoinTimeout(d time.Duration) error {
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return q.JoinContext(ctx)
+// JoinTimeout is Join that gives up after d with ErrTimeout (Python's
+// join() has no timeout).
+func (q *JoinableQueue[T]) JoinTimeout(d time.Duration) error { return q.join(futex.Within(d)) }
+
+func (q *JoinableQueue[T]) join(b futex.Bound) error {
+	if b.Try() || expired(b) {
+		// The server has no TryJoin: one look at the count is one.
+		n, err := q.Unfinished()
+		switch {
+		case err != nil:
+			return err
+		case n == 0:
+			return nil
+		case b.Try():
+			return fmt.Errorf("manager: %v: %d unfinished: %w", q.r.site("Join"), n, ErrWouldBlock)
+		}
+		return fmt.Errorf("manager: %v: %d unfinished: %w (%w)", q.r.site("Join"), n, ErrWouldBlock, ErrTimeout)
+	}
+	_, err := q.r.waitCall(b, "", "Join")
+	return err
 }
 
 // Unfinished returns the number of items put and not yet marked done.

@@ -2,7 +2,10 @@ package manager
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // A Semaphore is a proxy for a counting semaphore in the server: Python's
@@ -32,30 +35,26 @@ func newSemaphore(m *Manager, typ string, value int, opts []ObjectOption) (*Sema
 	return &Semaphore{r}, nil
 }
 
-// Acquire takes a unit, waiting while there is none.
-func (s *Semaphore) Acquire() error { return s.AcquireContext(bg) }
+// Acquire takes a unit, waiting while there is none (Python's acquire()).
+func (s *Semaphore) Acquire() error { return s.acquire(futex.Block) }
 
-// TryAcquire takes a unit if there is one, or fails with ErrWouldBlock.
-func (s *Semaphore) TryAcquire() error {
-	_, err := s.r.do("TryAcquire")
-	return err
-}
+// TryAcquire takes a unit if there is one, or fails with ErrWouldBlock
+// (Python's acquire(blocking=False)).
+func (s *Semaphore) TryAcquire() error { return s.acquire(futex.NoWait) }
 
 // AcquireContext is Acquire that gives up when ctx ends, taking nothing.
 func (s *Semaphore) AcquireContext(ctx context.Context) error {
-	_, err := s.r.call(ctx, "Acquire")
-	return err
+	return s.acquire(futex.WithContext(ctx))
 }
 
-// AcquireTimeout is Acquire that gives up after d with ErrTimeout; d <= 0
-// makes it TryAcquire.
-func (s *Semaphore) AcquireTimeout(d time.Duration) error {
-	if d <= 0 {
-		return s.TryAcquire()
-	}
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return s.AcquireContext(ctx)
+// AcquireTimeout is Acquire that gives up after d with ErrTimeout
+// (Python's acquire(timeout=d) returning False); d == 0 tries once (the
+// error then wraps ErrWouldBlock too), a negative d waits without limit.
+func (s *Semaphore) AcquireTimeout(d time.Duration) error { return s.acquire(futex.Within(d)) }
+
+func (s *Semaphore) acquire(b futex.Bound) error {
+	_, err := s.r.waitCall(b, "TryAcquire", "Acquire")
+	return err
 }
 
 // Release gives back one unit.
@@ -115,21 +114,34 @@ func (e *Event) Clear() error {
 // IsSet reports whether the flag is set.
 func (e *Event) IsSet() (bool, error) { return e.r.bool("IsSet") }
 
-// Wait waits until the flag is set.
-func (e *Event) Wait() error { return e.WaitContext(bg) }
+// Wait waits until the flag is set (Python's wait()).
+func (e *Event) Wait() error { return e.wait(futex.Block) }
+
+// TryWait reports, without waiting, whether the flag is set: nil, or
+// ErrWouldBlock (wrapped). IsSet says the same as a bool.
+func (e *Event) TryWait() error { return e.wait(futex.NoWait) }
 
 // WaitContext is Wait that gives up when ctx ends.
-func (e *Event) WaitContext(ctx context.Context) error {
-	_, err := e.r.call(ctx, "Wait")
-	return err
-}
+func (e *Event) WaitContext(ctx context.Context) error { return e.wait(futex.WithContext(ctx)) }
 
 // WaitTimeout is Wait that gives up after d with ErrTimeout (Python's
 // wait(timeout) returning False).
-func (e *Event) WaitTimeout(d time.Duration) error {
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return e.WaitContext(ctx)
+func (e *Event) WaitTimeout(d time.Duration) error { return e.wait(futex.Within(d)) }
+
+func (e *Event) wait(b futex.Bound) error {
+	if b.Try() || expired(b) {
+		// The server's Wait has no Try method: one look at the flag is one.
+		set, err := e.IsSet()
+		switch {
+		case err != nil || set:
+			return err
+		case b.Try():
+			return fmt.Errorf("manager: %v: %w", e.r.site("Wait"), ErrWouldBlock)
+		}
+		return fmt.Errorf("manager: %v: %w (%w)", e.r.site("Wait"), ErrWouldBlock, ErrTimeout)
+	}
+	_, err := e.r.waitCall(b, "", "Wait")
+	return err
 }
 
 // Detach releases this proxy's reference.
@@ -166,25 +178,27 @@ func NewBarrier(m *Manager, parties int, opts ...ObjectOption) (*Barrier, error)
 }
 
 // Wait waits for all parties and returns this caller's arrival index, 0
-// for the first, parties-1 for the last (the one that released the rest).
-func (b *Barrier) Wait() (int, error) { return b.WaitContext(bg) }
+// for the first, parties-1 for the last (the one that released the rest):
+// Python's wait(). There is no TryWait: any party but the last must wait,
+// and one that gave up at once would break the barrier for everyone.
+func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block) }
 
 // WaitContext is Wait that gives up when ctx ends, breaking the barrier.
 func (b *Barrier) WaitContext(ctx context.Context) (int, error) {
-	res, err := b.r.one(ctx, "Wait")
+	return b.wait(futex.WithContext(ctx))
+}
+
+// WaitTimeout is Wait that gives up after d with ErrTimeout, breaking the
+// barrier (Python's wait(timeout)).
+func (b *Barrier) WaitTimeout(d time.Duration) (int, error) { return b.wait(futex.Within(d)) }
+
+func (b *Barrier) wait(bound futex.Bound) (int, error) {
+	res, err := b.r.waitOne(bound, "", "Wait")
 	if err != nil {
 		return 0, err
 	}
 	n, err := getInt(res)
 	return int(n), err
-}
-
-// WaitTimeout is Wait that gives up after d with ErrTimeout, breaking the
-// barrier.
-func (b *Barrier) WaitTimeout(d time.Duration) (int, error) {
-	ctx, cancel := timeout(d)
-	defer cancel()
-	return b.WaitContext(ctx)
 }
 
 // Abort breaks the barrier: waiters and later Waits get ErrBrokenBarrier

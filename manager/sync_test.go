@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -110,7 +109,7 @@ func TestConditionWaitNotify(t *testing.T) {
 			done <- err
 			return
 		}
-		err := c2.WaitFor(context.Background(), func() bool {
+		err := c2.WaitFor(func() bool {
 			n, err := items.Len()
 			return err == nil && n > 0
 		})

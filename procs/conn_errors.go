@@ -3,10 +3,15 @@ package procs
 import (
 	"errors"
 	"fmt"
+
+	"github.com/multiproc-go/multiproc/ringqueue"
 )
 
 // Errors of pipe connections.
 var (
+	// ErrEmpty: a TryRecv form found no whole message to receive. It is
+	// the same value as ringqueue.ErrEmpty (Python's queue.Empty).
+	ErrEmpty = ringqueue.ErrEmpty
 	// ErrConnClosed: the connection was closed by this process.
 	ErrConnClosed = errors.New("connection closed")
 	// ErrNotReadable: Recv on the sending end of a one-way pipe.

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/multiproc-go/multiproc/shm"
 	"golang.org/x/sys/unix"
 )
@@ -113,7 +114,7 @@ func (c *Conn) sendHandles(frame []byte, segs []*shm.Segment, files []*os.File) 
 }
 
 // read reads from the connection, queueing the descriptors that come
-// with the bytes. The caller holds rmu.
+// with the bytes. The caller holds the receive lock.
 func (c *Conn) read(p []byte) (int, error) {
 	if !c.sock {
 		return c.f.Read(p)
@@ -183,7 +184,7 @@ func (c *Conn) queueFds(oob []byte) error {
 }
 
 // takeFds removes the first n queued descriptors, for the frame being
-// received. The caller holds rmu.
+// received. The caller holds the receive lock.
 func (c *Conn) takeFds(n int) ([]int, error) {
 	if n > len(c.rfds) {
 		return nil, fmt.Errorf("procs: recv: a message names %d descriptors, %d arrived: %w", n, len(c.rfds), ErrMalformedFrame)
@@ -193,7 +194,7 @@ func (c *Conn) takeFds(n int) ([]int, error) {
 	return fds, nil
 }
 
-// closeFds closes descriptors nobody will take. The caller holds rmu.
+// closeFds closes descriptors nobody will take. The caller holds the receive lock.
 func (c *Conn) closeFds() {
 	for _, fd := range c.rfds {
 		_ = unix.Close(fd)
@@ -202,7 +203,7 @@ func (c *Conn) closeFds() {
 }
 
 // decodeHandles decodes a frameHandles payload into v, attaching the
-// segments and taking the descriptors it names. The caller holds rmu.
+// segments and taking the descriptors it names. The caller holds the receive lock.
 func (c *Conn) decodeHandles(payload []byte, v any) error {
 	segs, files, rest, err := c.attachHandles(payload)
 	if err != nil {
@@ -291,8 +292,8 @@ func (c *Conn) recvTagged() (uint64, []byte, []*shm.Segment, []*os.File, error) 
 	if err := c.checkRecv(); err != nil {
 		return 0, nil, nil, nil, err
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
+	_ = c.lockRecv(futex.Block) // Block: never fails
+	defer c.unlockRecv()
 	n, kind, err := c.peekHeader()
 	if err != nil {
 		return 0, nil, nil, nil, err

@@ -2,6 +2,7 @@ package procs
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -10,7 +11,9 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"time"
 
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
@@ -47,6 +50,11 @@ func putHeader(h []byte, n int, kind byte) {
 // Send sends v as one message, gob-encoded on its own (each message carries
 // its type description, so messages never depend on each other: any of them
 // can be skipped, received by another process, or read with RecvBytes).
+//
+// Send and SendBytes have no Try, Context or Timeout forms, as Python's
+// send has none: a frame is written whole or the stream is broken for
+// good, so a bound could only cover the wait before the first byte, and a
+// receiver that stops reading would still hold up the rest.
 func (c *Conn) Send(v any) error {
 	if err := c.checkSend(); err != nil {
 		return err
@@ -162,17 +170,52 @@ func (c *Conn) checkRecv() error {
 	return nil
 }
 
-// Recv receives the next message into v, a pointer to a type the sent
-// value decodes into (gob's rules). It blocks until a message arrives and
-// returns io.EOF once the other end is closed and every message read. A
-// message that fails to decode is consumed and the error returned; a raw
-// message (SendBytes) is left queued and ErrNotValue returned.
-func (c *Conn) Recv(v any) error {
+// beginRecv takes the receive lock and waits for a message to begin,
+// both within b (conn_wait.go). On success the caller must unlockRecv.
+func (c *Conn) beginRecv(b futex.Bound) error {
 	if err := c.checkRecv(); err != nil {
 		return err
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
+	if err := c.lockRecv(b); err != nil {
+		return err
+	}
+	if err := c.awaitMessage(b); err != nil {
+		c.unlockRecv()
+		return err
+	}
+	return nil
+}
+
+// Recv receives the next message into v, a pointer to a type the sent
+// value decodes into (gob's rules): Python's recv(). It blocks until a
+// message arrives and returns io.EOF once the other end is closed and
+// every message read. A message that fails to decode is consumed and the
+// error returned; a raw message (SendBytes) is left queued and
+// ErrNotValue returned.
+func (c *Conn) Recv(v any) error { return c.recv(futex.Block, v) }
+
+// TryRecv is Recv that never waits: it receives only a message that has
+// arrived whole, and otherwise returns ErrEmpty (wrapped), receiving
+// nothing. Python's poll(0) then recv().
+func (c *Conn) TryRecv(v any) error { return c.recv(futex.NoWait, v) }
+
+// RecvContext is Recv that stops waiting for a message to begin when ctx
+// ends, returning its error (wrapped) and receiving nothing; a message
+// that has begun to arrive is received whole. Python's poll(timeout) then
+// recv().
+func (c *Conn) RecvContext(ctx context.Context, v any) error {
+	return c.recv(futex.WithContext(ctx), v)
+}
+
+// RecvTimeout is RecvContext bounded by d: ErrTimeout when no message
+// began to arrive within d. A negative d waits without limit.
+func (c *Conn) RecvTimeout(v any, d time.Duration) error { return c.recv(futex.Within(d), v) }
+
+func (c *Conn) recv(b futex.Bound, v any) error {
+	if err := c.beginRecv(b); err != nil {
+		return err
+	}
+	defer c.unlockRecv()
 	n, kind, err := c.peekHeader()
 	if err != nil {
 		return err
@@ -203,7 +246,8 @@ func (c *Conn) Recv(v any) error {
 	return nil
 }
 
-// RecvValue receives the next message as a T (see Conn.Recv).
+// RecvValue receives the next message as a T (see Conn.Recv; its other
+// forms take a pointer, as Recv's do).
 func RecvValue[T any](c *Conn) (T, error) {
 	var v T
 	err := c.Recv(&v)
@@ -211,17 +255,31 @@ func RecvValue[T any](c *Conn) (T, error) {
 }
 
 // RecvBytes receives the next message's payload, whatever its kind (a
-// value's payload is its gob bytes). It blocks until a message arrives and
-// returns io.EOF once the other end is closed and every message read. The
-// buffer it returns is new and grows with the bytes that actually arrive,
-// so a lying header cannot make it allocate more than it receives (twice
-// over at most).
-func (c *Conn) RecvBytes() ([]byte, error) {
-	if err := c.checkRecv(); err != nil {
+// value's payload is its gob bytes): Python's recv_bytes(). It blocks
+// until a message arrives and returns io.EOF once the other end is closed
+// and every message read. The buffer it returns is new and grows with the
+// bytes that actually arrive, so a lying header cannot make it allocate
+// more than it receives (twice over at most).
+func (c *Conn) RecvBytes() ([]byte, error) { return c.recvBytes(futex.Block) }
+
+// TryRecvBytes is RecvBytes that never waits (see TryRecv).
+func (c *Conn) TryRecvBytes() ([]byte, error) { return c.recvBytes(futex.NoWait) }
+
+// RecvBytesContext is RecvBytes bounded by ctx (see RecvContext).
+func (c *Conn) RecvBytesContext(ctx context.Context) ([]byte, error) {
+	return c.recvBytes(futex.WithContext(ctx))
+}
+
+// RecvBytesTimeout is RecvBytes bounded by d (see RecvTimeout).
+func (c *Conn) RecvBytesTimeout(d time.Duration) ([]byte, error) {
+	return c.recvBytes(futex.Within(d))
+}
+
+func (c *Conn) recvBytes(b futex.Bound) ([]byte, error) {
+	if err := c.beginRecv(b); err != nil {
 		return nil, err
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
+	defer c.unlockRecv()
 	n, kind, err := c.peekHeader()
 	if err != nil {
 		return nil, err
@@ -234,16 +292,32 @@ func (c *Conn) RecvBytes() ([]byte, error) {
 }
 
 // RecvBytesInto receives the next message's payload into buf and returns
-// its length. When buf is shorter than the message it returns a
-// *BufferTooShortError (errors.Is ErrBufferTooShort) giving the message's
-// length, and leaves the message queued: nothing is lost and the stream
-// stays in step.
-func (c *Conn) RecvBytesInto(buf []byte) (int, error) {
-	if err := c.checkRecv(); err != nil {
+// its length: Python's recv_bytes_into(). When buf is shorter than the
+// message it returns a *BufferTooShortError (errors.Is ErrBufferTooShort)
+// giving the message's length, and leaves the message queued: nothing is
+// lost and the stream stays in step.
+func (c *Conn) RecvBytesInto(buf []byte) (int, error) { return c.recvBytesInto(futex.Block, buf) }
+
+// TryRecvBytesInto is RecvBytesInto that never waits (see TryRecv).
+func (c *Conn) TryRecvBytesInto(buf []byte) (int, error) {
+	return c.recvBytesInto(futex.NoWait, buf)
+}
+
+// RecvBytesIntoContext is RecvBytesInto bounded by ctx (see RecvContext).
+func (c *Conn) RecvBytesIntoContext(ctx context.Context, buf []byte) (int, error) {
+	return c.recvBytesInto(futex.WithContext(ctx), buf)
+}
+
+// RecvBytesIntoTimeout is RecvBytesInto bounded by d (see RecvTimeout).
+func (c *Conn) RecvBytesIntoTimeout(buf []byte, d time.Duration) (int, error) {
+	return c.recvBytesInto(futex.Within(d), buf)
+}
+
+func (c *Conn) recvBytesInto(b futex.Bound, buf []byte) (int, error) {
+	if err := c.beginRecv(b); err != nil {
 		return 0, err
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
+	defer c.unlockRecv()
 	n, kind, err := c.peekHeader()
 	if err != nil {
 		return 0, err
@@ -266,7 +340,7 @@ func (c *Conn) RecvBytesInto(buf []byte) (int, error) {
 }
 
 // peekHeader reads and checks the next frame's header without consuming
-// it. The caller holds rmu.
+// it. The caller holds the receive lock.
 func (c *Conn) peekHeader() (n int, kind byte, err error) {
 	if c.broken != nil {
 		return 0, 0, c.broken
@@ -293,7 +367,7 @@ func (c *Conn) peekHeader() (n int, kind byte, err error) {
 }
 
 // readPayload reads the n bytes of a payload whose header is consumed
-// into a new slice. The caller holds rmu.
+// into a new slice. The caller holds the receive lock.
 func (c *Conn) readPayload(n int) ([]byte, error) {
 	k := min(n, c.w-c.r)
 	// Start with what is buffered plus one read's worth, and grow with what
@@ -317,7 +391,7 @@ func (c *Conn) readPayload(n int) ([]byte, error) {
 }
 
 // fill reads until rbuf holds need unconsumed bytes (need <= len(rbuf)).
-// The caller holds rmu.
+// The caller holds the receive lock.
 func (c *Conn) fill(need int) error {
 	if c.rbuf == nil {
 		c.rbuf = make([]byte, readBufSize)
@@ -363,7 +437,7 @@ func (c *Conn) cut(err error) error {
 }
 
 // connReader reads through Conn.read, so that descriptors are queued. The
-// caller holds rmu.
+// caller holds the receive lock.
 type connReader struct{ c *Conn }
 
 func (r connReader) Read(p []byte) (int, error) { return r.c.read(p) }

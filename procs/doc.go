@@ -30,8 +30,8 @@
 //
 // # Lifecycle
 //
-// Start returns a running *Process; Join (or JoinContext, JoinTimeout) waits
-// for it. Exit codes follow Python: 0; 1 when the function returned an error
+// Start returns a running *Process; Join (or TryJoin, JoinContext,
+// JoinTimeout) waits for it. Exit codes follow Python: 0; 1 when the function returned an error
 // or panicked (the panic and its stack go to the child's stderr, and Join's
 // *ExitError carries the message); what the child passed to os.Exit; -N
 // when signal N killed it. A child is reaped as soon as it ends, so none is
@@ -49,7 +49,7 @@
 // # Python → procs
 //
 //	Process(target=f, args=(x,)).start()   procs.Start(f, x)
-//	p.join() / p.join(timeout)             p.Join() / p.JoinTimeout(d), p.JoinContext(ctx)
+//	p.join() / p.join(timeout) / join(0)   p.Join() / p.JoinTimeout(d), p.JoinContext(ctx) / p.TryJoin()
 //	p.is_alive(), p.exitcode, p.pid        p.IsAlive(), p.ExitCode(), p.Pid()
 //	p.terminate(), p.kill()                p.Terminate(), p.Kill()
 //	p.daemon = True                        procs.WithDaemon(true)
@@ -59,11 +59,20 @@
 //	conn.send(x), conn.recv()              c.Send(x), c.Recv(&x) / procs.RecvValue[T](c)
 //	conn.send_bytes, recv_bytes(_into)     c.SendBytes, c.RecvBytes, c.RecvBytesInto
 //	conn.poll(t), connection.wait(cs, t)   c.Poll(t), procs.Wait(cs, t)
+//	conn.poll(t) then conn.recv()          c.RecvTimeout(&x, t), c.RecvContext(ctx, &x); poll(0): c.TryRecv(&x)
 //	Pool(n, initializer, maxtasksperchild) procs.NewPool(n, procs.WithInitializer(f, x), procs.WithMaxTasksPerChild(k))
 //	pool.apply(f, (x,))                    procs.Apply(pool, f, x)
 //	pool.apply_async(f, (x,), callback)    procs.ApplyAsync(pool, f, x, procs.OnResult(cb)) → *AsyncResult
+//	apply_async(f, (x,)).get(t)            procs.ApplyTimeout(pool, f, x, t), procs.ApplyContext(ctx, pool, f, x)
+//	async_result.get(t), wait(t), ready()  r.GetTimeout(t), r.WaitTimeout(t), r.Ready() (r.TryGet, r.TryWait)
 //	pool.map / map_async(f, xs, chunk)     procs.Map / procs.MapAsync(pool, f, xs, chunk)
+//	map_async(f, xs).get(t)                procs.MapTimeout(pool, f, xs, 0, t), procs.MapContext(ctx, pool, f, xs, 0)
 //	pool.imap / imap_unordered             procs.Imap / procs.ImapUnordered (iter.Seq in, iter.Seq2 out)
 //	pool.starmap(f, [(a, b), ...])         procs.Starmap(pool, f2, []procs.Args2[A, B]{...}), f2 from procs.Register2
-//	pool.close(), join(), terminate()      pool.Close(), pool.Join(), pool.Terminate()
+//	pool.close(), join(), terminate()      pool.Close(), pool.Join() (TryJoin, JoinContext, JoinTimeout), pool.Terminate()
+//
+// Every blocking call has the Try, Context and Timeout forms where they
+// make sense (see the README's conventions for the exceptions: no Try form
+// for calls that submit work, no bounded Send, Poll and Wait in Python's
+// shape).
 package procs

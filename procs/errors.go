@@ -14,7 +14,8 @@ import (
 var (
 	// ErrNotStarted: Join or Result on a process that never started.
 	ErrNotStarted = errors.New("process not started")
-	// ErrRunning: Result before the process ended, or ExitCode of a live one.
+	// ErrRunning: Result or TryJoin before the process ended (a Pool's
+	// TryJoin: before its workers ended).
 	ErrRunning = errors.New("process still running")
 	// ErrTimeout: a Timeout form's time passed first (JoinTimeout: with
 	// the process still running). It is the same value as every package's

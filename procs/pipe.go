@@ -45,13 +45,13 @@ type Conn struct {
 
 	sock bool // a socket, which carries descriptors (conn_fds.go)
 
-	rmu      sync.Mutex
+	rlock    chan struct{}   // the receive lock, taken within a bound (conn_wait.go)
 	rbuf     []byte          // rbuf[r:w] is received, not yet consumed
 	rrc      syscall.RawConn // reads with recvmsg, which brings descriptors
 	oob      []byte          // receives descriptors
 	rfds     []int           // descriptors received, not yet taken by their frame
 	r, w     int             //
-	buffered atomic.Int32    // w-r, for Poll, which does not take rmu
+	buffered atomic.Int32    // w-r, for Poll, which does not take the receive lock
 	broken   error           // sticky receive error: the stream is unusable
 
 	wmu  sync.Mutex
@@ -103,7 +103,7 @@ func Pipe(duplex bool, opts ...ConnOption) (*Conn, *Conn, error) {
 }
 
 func newConn(f *os.File, readable, writable bool) *Conn {
-	c := &Conn{f: f, readable: readable, writable: writable, sock: isSocket(f)}
+	c := &Conn{f: f, readable: readable, writable: writable, sock: isSocket(f), rlock: make(chan struct{}, 1)}
 	c.maxMsg.Store(DefaultMaxMessageSize)
 	return c
 }
@@ -126,11 +126,12 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	err := c.f.Close()
-	// A receive in progress holds rmu and returns after the close: the
-	// descriptors it queued are then closed by the next one, or here.
-	if c.rmu.TryLock() {
+	// A receive in progress holds the receive lock and returns after the
+	// close: the descriptors it queued are then closed by the next one,
+	// or here.
+	if c.tryLockRecv() {
 		c.closeFds()
-		c.rmu.Unlock()
+		c.unlockRecv()
 	}
 	return err
 }
@@ -186,6 +187,9 @@ func (c *Conn) GobDecode(b []byte) error {
 	}
 	// Field by field: c holds locks, which must not be copied over.
 	c.f, c.readable, c.writable, c.sock = f, b[1]&connReadable != 0, b[1]&connWritable != 0, isSocket(f)
+	if c.rlock == nil {
+		c.rlock = make(chan struct{}, 1)
+	}
 	c.SetMaxMessageSize(int(binary.LittleEndian.Uint32(b[2:])))
 	return nil
 }

@@ -1,9 +1,12 @@
 package procs_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/multiproc-go/multiproc/procs"
 )
@@ -46,5 +49,38 @@ func ExamplePipe() {
 	// Output:
 	// HELLO
 	// PIPE
+	// <nil>
+}
+
+// A bounded receive: Python's poll(timeout) then recv(). Nothing is sent
+// yet, so the first gives up with ErrTimeout and takes nothing; the reply
+// to the message sent after it arrives whole.
+func ExampleConn_RecvTimeout() {
+	parent, child, err := procs.Pipe(true)
+	if err != nil {
+		panic(err)
+	}
+	p, err := procs.Start(shout, child)
+	if err != nil {
+		panic(err)
+	}
+	child.Close()
+
+	var s string
+	err = parent.RecvTimeout(&s, 10*time.Millisecond)
+	fmt.Println(errors.Is(err, procs.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
+	fmt.Println(errors.Is(parent.TryRecv(&s), procs.ErrEmpty))
+
+	_ = parent.Send("late")
+	if err := parent.RecvTimeout(&s, time.Minute); err != nil {
+		panic(err)
+	}
+	fmt.Println(s)
+	parent.Close()
+	fmt.Println(p.JoinTimeout(time.Minute))
+	// Output:
+	// true true
+	// true
+	// LATE
 	// <nil>
 }

@@ -43,3 +43,7 @@ func ppoll(ctx context.Context, fds []unix.PollFd, timeout time.Duration) ([]int
 // the Linux version when it has no way to watch, it says the parent is
 // gone rather than never.
 func watchParent(pid int, cancel context.CancelFunc) { cancel() }
+
+func pendingBytes(fd int) (int, error) {
+	return 0, unsupported("recv")
+}

@@ -9,8 +9,10 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/multiproc-go/multiproc/internal/funcqueue"
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/multiproc-go/multiproc/ringqueue"
 	"github.com/multiproc-go/multiproc/shm"
 )
@@ -69,6 +71,8 @@ type Pool struct {
 	bg            sync.WaitGroup // watchers, replacement starts, slow sends
 	callbacks     *funcqueue.Queue
 	collectorDone chan struct{}
+	bgDone        chan struct{} // closed once bg is done, after collectorDone
+	bgWatch       sync.Once
 	release       sync.Once
 }
 
@@ -192,7 +196,7 @@ func NewPool(n int, opts ...PoolOption) (*Pool, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	p := &Pool{n: n, cfg: cfg, maxDepth: max(1, cfg.taskSlots/2), collectorDone: make(chan struct{})}
+	p := &Pool{n: n, cfg: cfg, maxDepth: max(1, cfg.taskSlots/2), collectorDone: make(chan struct{}), bgDone: make(chan struct{})}
 	if err := p.build(); err != nil {
 		return nil, fmt.Errorf("procs: new pool: %w", err)
 	}
@@ -349,16 +353,48 @@ func (p *Pool) Terminate() error {
 }
 
 // Join waits for the workers to exit after Close or Terminate
-// (ErrPoolRunning before), then releases the pool's shared memory.
-func (p *Pool) Join() error {
+// (ErrPoolRunning before), then releases the pool's shared memory
+// (Python's join()).
+func (p *Pool) Join() error { return p.join(futex.Block) }
+
+// TryJoin is Join that does not wait: it releases the pool if its
+// workers have exited, and otherwise returns ErrRunning (wrapped); before
+// Close it returns ErrPoolRunning, as Join does.
+func (p *Pool) TryJoin() error { return p.join(futex.NoWait) }
+
+// JoinContext is Join that gives up when ctx ends, returning its error
+// (wrapped); the pool goes on ending, and a later Join finishes the job.
+func (p *Pool) JoinContext(ctx context.Context) error { return p.join(futex.WithContext(ctx)) }
+
+// JoinTimeout is Join that gives up after d with ErrTimeout, as
+// JoinContext gives up.
+func (p *Pool) JoinTimeout(d time.Duration) error { return p.join(futex.Within(d)) }
+
+func (p *Pool) join(b futex.Bound) error {
 	p.mu.Lock()
 	running := p.phase == poolRunning
 	p.mu.Unlock()
 	if running {
 		return fmt.Errorf("procs: pool join: %w", ErrPoolRunning)
 	}
-	<-p.collectorDone
-	p.bg.Wait()
+	err := awaitChan(b, p.collectorDone)
+	if err == nil {
+		// No goroutine joins bg after the collector has ended: the
+		// workers are gone, so nothing is replaced or sent any more.
+		p.bgWatch.Do(func() {
+			go func() {
+				p.bg.Wait()
+				close(p.bgDone)
+			}()
+		})
+		err = awaitChan(b, p.bgDone)
+	}
+	switch {
+	case err == errNotYet:
+		return fmt.Errorf("procs: pool join: workers: %w", ErrRunning)
+	case err != nil:
+		return fmt.Errorf("procs: pool join: %w", err)
+	}
 	p.release.Do(func() {
 		p.callbacks.Close()
 		p.mu.Lock()

@@ -2,8 +2,12 @@ package procs
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"slices"
+	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // Submitting work to a Pool. These are functions, not methods, because
@@ -14,8 +18,10 @@ import (
 // Python → procs:
 //
 //	pool.apply(f, (x,))                procs.Apply(pool, f, x)
+//	pool.apply_async(f, (x,)).get(t)   procs.ApplyTimeout(pool, f, x, t), or ApplyContext
 //	pool.apply_async(f, (x,), cb, ecb) procs.ApplyAsync(pool, f, x, procs.OnResult(cb), procs.OnError(ecb))
 //	pool.map(f, xs, chunksize)         procs.Map(pool, f, xs, chunk)
+//	pool.map_async(f, xs).get(t)       procs.MapTimeout(pool, f, xs, 0, t), or MapContext
 //	pool.map_async(f, xs)              procs.MapAsync(pool, f, xs, 0)
 //	pool.imap(f, xs)                   for r, err := range procs.Imap(pool, f, slices.Values(xs), 1)
 //	pool.imap_unordered(f, xs)         procs.ImapUnordered(pool, f, slices.Values(xs), 1)
@@ -23,20 +29,55 @@ import (
 //	pool.close(); pool.join()          pool.Close(); pool.Join()
 //	pool.terminate(), with Pool() as p pool.Terminate(), defer pool.Terminate()
 
-// Apply runs f(arg) in a worker and returns its result.
+// The blocking calls (Apply, Map, Starmap, Imap, ImapUnordered) come with
+// Context and Timeout forms; Python spells those as the async call's
+// get(timeout): pool.apply_async(f, (x,)).get(5) is
+// procs.ApplyTimeout(pool, f, x, 5*time.Second). When the bound runs out
+// the call returns its error and drops the tasks not yet sent to a
+// worker; tasks already running go on, and their workers take the next
+// task when they are done, as Python's do. None has a Try form: a call
+// that submits work always queues it, and whether a worker is free at
+// this instant is no answer anybody could act on. ApplyAsync and
+// MapAsync are the calls that do not wait.
+
+// Apply runs f(arg) in a worker and returns its result (Python's apply).
 func Apply[A, R any](p Executor, f *Func[A, R], arg A) (R, error) {
-	return ApplyAsync(p, f, arg).Get()
+	return apply(futex.Block, p, f, arg)
 }
 
-// ApplyContext is Apply that returns ctx.Err() when ctx ends first. A task
-// not yet sent to a worker is then dropped; one running goes on.
+// ApplyContext is Apply that returns ctx's error (wrapped) when ctx ends
+// first. A task not yet sent to a worker is then dropped; one running
+// goes on.
 func ApplyContext[A, R any](ctx context.Context, p Executor, f *Func[A, R], arg A) (R, error) {
-	r, j := applyAsync(p, f, arg, nil)
-	v, err := r.GetContext(ctx)
-	if err != nil && ctx.Err() != nil {
-		j.cancel.Store(true)
+	return apply(futex.WithContext(ctx), p, f, arg)
+}
+
+// ApplyTimeout is Apply that gives up after d with ErrTimeout (Python's
+// apply_async(...).get(timeout)), as ApplyContext gives up.
+func ApplyTimeout[A, R any](p Executor, f *Func[A, R], arg A, d time.Duration) (R, error) {
+	return apply(futex.Within(d), p, f, arg)
+}
+
+func apply[A, R any](b futex.Bound, p Executor, f *Func[A, R], arg A) (R, error) {
+	if err := b.Err(); err != nil { // given up before it began: submit nothing
+		var zero R
+		return zero, fmt.Errorf("procs: waiting for a pool result: %w", err)
 	}
-	return v, err
+	r, j := applyAsync(p, f, arg, nil)
+	return awaitJob(b, r, j)
+}
+
+// awaitJob waits within b for r, the result of j. When the bound runs out
+// first, j's tasks not yet sent are dropped (nil j: nothing to drop).
+func awaitJob[A, R, T any](b futex.Bound, r *AsyncResult[T], j *mapJob[A, R]) (T, error) {
+	if err := r.wait(b); err != nil {
+		if j != nil {
+			j.cancel.Store(true)
+		}
+		var zero T
+		return zero, err
+	}
+	return r.val, r.err
 }
 
 // ApplyAsync submits f(arg) and returns at once. Callbacks (OnResult,
@@ -65,17 +106,45 @@ func applyAsync[A, R any](p Executor, f *Func[A, R], arg A, opts []AsyncOption) 
 // results in order. If items fail, it returns the results it has and the
 // error of the first failed item; Imap gives every item its own error.
 func Map[A, R any](p Executor, f *Func[A, R], items []A, chunk int) ([]R, error) {
-	return MapAsync(p, f, items, chunk).Get()
+	return mapBound(futex.Block, p, f, items, chunk)
+}
+
+// MapContext is Map that returns ctx's error (wrapped) and no results
+// when ctx ends first. The chunks not yet sent to a worker are then
+// dropped; those running go on.
+func MapContext[A, R any](ctx context.Context, p Executor, f *Func[A, R], items []A, chunk int) ([]R, error) {
+	return mapBound(futex.WithContext(ctx), p, f, items, chunk)
+}
+
+// MapTimeout is Map that gives up after d with ErrTimeout (Python's
+// map_async(...).get(timeout)), as MapContext gives up.
+func MapTimeout[A, R any](p Executor, f *Func[A, R], items []A, chunk int, d time.Duration) ([]R, error) {
+	return mapBound(futex.Within(d), p, f, items, chunk)
+}
+
+func mapBound[A, R any](b futex.Bound, p Executor, f *Func[A, R], items []A, chunk int) ([]R, error) {
+	if err := b.Err(); err != nil { // given up before it began: submit nothing
+		return nil, fmt.Errorf("procs: waiting for a pool result: %w", err)
+	}
+	r, j := mapAsync(p, f, items, chunk, nil)
+	return awaitJob(b, r, j)
 }
 
 // MapAsync is Map that returns at once (see ApplyAsync for callbacks,
 // which take the whole []R).
 func MapAsync[A, R any](p Executor, f *Func[A, R], items []A, chunk int, opts ...AsyncOption) *AsyncResult[[]R] {
+	r, _ := mapAsync(p, f, items, chunk, opts)
+	return r
+}
+
+// mapAsync is MapAsync that also returns the job, nil when there are no
+// items.
+func mapAsync[A, R any](p Executor, f *Func[A, R], items []A, chunk int, opts []AsyncOption) (*AsyncResult[[]R], *mapJob[A, R]) {
 	cb := collectCallbacks[[]R](opts)
 	r := newAsyncResult[[]R]()
 	if len(items) == 0 {
 		complete(p, func() { r.set([]R{}, nil, cb) }, cb.any())
-		return r
+		return r, nil
 	}
 	chunk = chunkSize(p.Size(), len(items), chunk)
 	// A copy: items are encoded when their task is sent, maybe much later.
@@ -87,7 +156,7 @@ func MapAsync[A, R any](p Executor, f *Func[A, R], items []A, chunk int, opts ..
 	if err != nil {
 		r.set(nil, err, callbacks[[]R]{})
 	}
-	return r
+	return r, j
 }
 
 // Imap runs f on the items as the loop asks for results, chunk items per
@@ -97,15 +166,48 @@ func MapAsync[A, R any](p Executor, f *Func[A, R], items []A, chunk int, opts ..
 // yet sent. Errors of the pool itself (closed, terminated) come as the
 // error of every remaining item.
 func Imap[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
-	return func(yield func(R, error) bool) { runStream(p, f, items, chunk, true, yield) }
+	return func(yield func(R, error) bool) { runStream(futex.Block, p, f, items, chunk, true, yield) }
+}
+
+// ImapContext is Imap bounded by ctx: once ctx has ended the loop gets one
+// last pair, the zero result with ctx's error (wrapped), and ends, as if
+// it had broken off.
+func ImapContext[A, R any](ctx context.Context, p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) {
+		runStream(futex.WithContext(ctx), p, f, items, chunk, true, yield)
+	}
+}
+
+// ImapTimeout is Imap bounded by d from the start of the loop (Python
+// bounds each next(timeout) instead): once d has passed, the loop gets the
+// zero result with ErrTimeout and ends, as ImapContext's does.
+func ImapTimeout[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int, d time.Duration) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) { runStream(futex.Within(d), p, f, items, chunk, true, yield) }
 }
 
 // ImapUnordered is Imap yielding results as they come, in any order.
 func ImapUnordered[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
-	return func(yield func(R, error) bool) { runStream(p, f, items, chunk, false, yield) }
+	return func(yield func(R, error) bool) { runStream(futex.Block, p, f, items, chunk, false, yield) }
 }
 
-func runStream[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int, ordered bool, yield func(R, error) bool) {
+// ImapUnorderedContext is ImapUnordered bounded by ctx, as ImapContext is.
+func ImapUnorderedContext[A, R any](ctx context.Context, p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) {
+		runStream(futex.WithContext(ctx), p, f, items, chunk, false, yield)
+	}
+}
+
+// ImapUnorderedTimeout is ImapUnordered bounded by d, as ImapTimeout is.
+func ImapUnorderedTimeout[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int, d time.Duration) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) {
+		runStream(futex.Within(d), p, f, items, chunk, false, yield)
+	}
+}
+
+// runStream is every Imap form: it submits chunks ahead of the loop and
+// yields their results; when b runs out it yields b's error once and
+// returns, and the deferred cancel drops the chunks not yet sent.
+func runStream[A, R any](b futex.Bound, p Executor, f *Func[A, R], items iter.Seq[A], chunk int, ordered bool, yield func(R, error) bool) {
 	chunk = max(chunk, 1)
 	next, stop := iter.Pull(items)
 	defer stop()
@@ -149,6 +251,11 @@ func runStream[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int
 		if len(window) == 0 {
 			return
 		}
+		if err := b.Err(); err != nil {
+			var zero R
+			yield(zero, fmt.Errorf("procs: waiting for a pool result: %w", err))
+			return
+		}
 		i := -1
 		for k, j := range window {
 			if j.done.Load() {
@@ -160,7 +267,11 @@ func runStream[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int
 			}
 		}
 		if i < 0 {
-			<-notify
+			if err := awaitChan(b, notify); err != nil {
+				var zero R
+				yield(zero, fmt.Errorf("procs: waiting for a pool result: %w", err))
+				return
+			}
 			continue
 		}
 		j := window[i]
@@ -206,7 +317,17 @@ func Register3[A, B, C, R any](name string, fn func(A, B, C) (R, error)) *Func[A
 // Register3, or any function taking a struct): each item holds one call's
 // arguments.
 func Starmap[T, R any](p Executor, f *Func[T, R], items []T, chunk int) ([]R, error) {
-	return Map(p, f, items, chunk)
+	return mapBound(futex.Block, p, f, items, chunk)
+}
+
+// StarmapContext is Starmap bounded by ctx, as MapContext is.
+func StarmapContext[T, R any](ctx context.Context, p Executor, f *Func[T, R], items []T, chunk int) ([]R, error) {
+	return mapBound(futex.WithContext(ctx), p, f, items, chunk)
+}
+
+// StarmapTimeout is Starmap bounded by d, as MapTimeout is.
+func StarmapTimeout[T, R any](p Executor, f *Func[T, R], items []T, chunk int, d time.Duration) ([]R, error) {
+	return mapBound(futex.Within(d), p, f, items, chunk)
 }
 
 // StarmapAsync is MapAsync for a function of several arguments.

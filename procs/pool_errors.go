@@ -24,7 +24,8 @@ var (
 	// ErrTaskPanicked: the task's function panicked. The error is a
 	// *TaskError with the panic value and the worker's stack.
 	ErrTaskPanicked = errors.New("task panicked")
-	// ErrNotReady: AsyncResult.Successful before the result is ready.
+	// ErrNotReady: AsyncResult.Successful, TryGet or TryWait before the
+	// result is ready.
 	ErrNotReady = errors.New("result not ready")
 	// ErrProtocol: a worker sent bytes that are not a valid message. The
 	// worker is killed and replaced.

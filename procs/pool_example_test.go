@@ -1,8 +1,11 @@
 package procs_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/multiproc-go/multiproc/procs"
 )
@@ -38,4 +41,26 @@ func ExampleNewPool() {
 	// 216 <nil>
 	// callback: 1000
 	// 1000
+}
+
+// The bounded forms of a pool call: Python's apply_async(...).get(timeout)
+// and map_async(...).get(timeout). A call that gives up drops its tasks
+// not yet sent; the pool goes on.
+func ExampleMapTimeout() {
+	pool, err := procs.NewPool(2)
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Terminate()
+
+	all, err := procs.MapTimeout(pool, cube, []int{1, 2, 3}, 1, time.Minute)
+	fmt.Println(all, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // given up before it began
+	_, err = procs.ApplyContext(ctx, pool, cube, 2)
+	fmt.Println(errors.Is(err, context.Canceled))
+	// Output:
+	// [1 8 27] <nil>
+	// true
 }

@@ -6,8 +6,10 @@ import (
 )
 
 // An Executor runs the tasks that the generic functions (Apply,
-// ApplyAsync, Map, MapAsync, Imap, ImapUnordered, Starmap) make of a
-// call. *Pool is the Executor of this machine; a pool in another package
+// ApplyAsync, Map, MapAsync, Imap, ImapUnordered, Starmap, and their
+// Context and Timeout forms) make of a call. The bounds are the generic
+// functions' business: a call that gives up marks its Job Canceled, and
+// the executor need only drop the tasks it has not sent. *Pool is the Executor of this machine; a pool in another package
 // (distpool's, whose workers are other machines) satisfies it too, so
 // code written against the generic functions runs on either unchanged.
 //

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"sync/atomic"
 	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // A job is the scheduler's view of submitted work: items of one function,
@@ -159,51 +161,59 @@ func (r *AsyncResult[T]) set(v T, err error, cb callbacks[T]) {
 	close(r.done)
 }
 
-// Get waits for the result and returns it, or the task's error.
-func (r *AsyncResult[T]) Get() (T, error) {
-	<-r.done
-	return r.val, r.err
-}
+// Get waits for the result and returns it, or the task's error (Python's
+// get()).
+func (r *AsyncResult[T]) Get() (T, error) { return r.get(futex.Block) }
 
-// GetContext is Get that gives up with ctx.Err() when ctx ends first.
-// The task itself goes on.
+// TryGet is Get that does not wait: ErrNotReady (wrapped) while the
+// result is not ready.
+func (r *AsyncResult[T]) TryGet() (T, error) { return r.get(futex.NoWait) }
+
+// GetContext is Get that gives up when ctx ends, returning its error
+// (wrapped). The task itself goes on.
 func (r *AsyncResult[T]) GetContext(ctx context.Context) (T, error) {
-	select {
-	case <-r.done:
-		return r.val, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
+	return r.get(futex.WithContext(ctx))
 }
 
-// GetTimeout is Get that gives up after d with ErrTimeout.
-func (r *AsyncResult[T]) GetTimeout(d time.Duration) (T, error) {
-	if !r.WaitTimeout(d) {
+// GetTimeout is Get that gives up after d with ErrTimeout (Python's
+// get(timeout) raising TimeoutError). The task itself goes on.
+func (r *AsyncResult[T]) GetTimeout(d time.Duration) (T, error) { return r.get(futex.Within(d)) }
+
+func (r *AsyncResult[T]) get(b futex.Bound) (T, error) {
+	if err := r.wait(b); err != nil {
 		var zero T
-		return zero, fmt.Errorf("procs: waiting for a pool result: %w", ErrTimeout)
+		return zero, err
 	}
 	return r.val, r.err
 }
 
-// Wait waits until the result is ready.
-func (r *AsyncResult[T]) Wait() { <-r.done }
+// Wait waits until the result is ready (Python's wait()). It returns
+// nothing: the task's own error comes from Get.
+func (r *AsyncResult[T]) Wait() { _ = r.wait(futex.Block) }
 
-// WaitTimeout waits up to d and reports whether the result is ready.
-func (r *AsyncResult[T]) WaitTimeout(d time.Duration) bool {
-	select {
-	case <-r.done:
-		return true
-	default:
+// TryWait reports, without waiting, whether the result is ready: nil, or
+// ErrNotReady (wrapped). Ready says the same as a bool.
+func (r *AsyncResult[T]) TryWait() error { return r.wait(futex.NoWait) }
+
+// WaitContext waits until the result is ready or ctx ends, then returns
+// nil or ctx's error (wrapped). The task's own error comes from Get.
+func (r *AsyncResult[T]) WaitContext(ctx context.Context) error {
+	return r.wait(futex.WithContext(ctx))
+}
+
+// WaitTimeout waits up to d until the result is ready (Python's
+// wait(timeout)), then returns nil or ErrTimeout, as GetTimeout does.
+// The task's own error comes from Get.
+func (r *AsyncResult[T]) WaitTimeout(d time.Duration) error { return r.wait(futex.Within(d)) }
+
+func (r *AsyncResult[T]) wait(b futex.Bound) error {
+	switch err := awaitChan(b, r.done); {
+	case err == errNotYet:
+		return fmt.Errorf("procs: pool result: %w", ErrNotReady)
+	case err != nil:
+		return fmt.Errorf("procs: waiting for a pool result: %w", err)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.done:
-		return true
-	case <-t.C:
-		return false
-	}
+	return nil
 }
 
 // Ready reports whether the result is ready.

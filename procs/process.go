@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // A Process is a child started by Start. Its methods are safe for
@@ -20,8 +22,8 @@ import (
 // anybody calls Join, so it never lingers as a zombie.
 //
 // Only Start makes a running Process. A Process that was never started
-// (the zero value, or a nil pointer) is not alive, and Join, JoinTimeout,
-// JoinContext, Result and the signals return ErrNotStarted at once, as
+// (the zero value, or a nil pointer) is not alive, and Join, TryJoin,
+// JoinTimeout, JoinContext, Result and the signals return ErrNotStarted at once, as
 // Python's join() before start() fails.
 type Process struct {
 	name   string
@@ -131,38 +133,34 @@ func (p *Process) Done() <-chan struct{} {
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// Join waits for the child to end. It returns nil for exit code 0 and an
-// *ExitError otherwise.
-func (p *Process) Join() error { return p.JoinContext(context.Background()) }
+// Join waits for the child to end (Python's join()). It returns nil for
+// exit code 0 and an *ExitError otherwise.
+func (p *Process) Join() error { return p.join(futex.Block) }
 
-// JoinTimeout is Join that gives up after d with ErrTimeout; the child
-// keeps running.
-func (p *Process) JoinTimeout(d time.Duration) error {
+// TryJoin is Join that does not wait (Python's join(0)): the child's
+// outcome if it has ended, or ErrRunning (wrapped) while it runs.
+func (p *Process) TryJoin() error { return p.join(futex.NoWait) }
+
+// JoinContext is Join that gives up when ctx ends, returning its error
+// (wrapped); the child keeps running.
+func (p *Process) JoinContext(ctx context.Context) error { return p.join(futex.WithContext(ctx)) }
+
+// JoinTimeout is Join that gives up after d with ErrTimeout (Python's
+// join(timeout), which then leaves exitcode None); the child keeps
+// running. A negative d waits without limit.
+func (p *Process) JoinTimeout(d time.Duration) error { return p.join(futex.Within(d)) }
+
+func (p *Process) join(b futex.Bound) error {
 	if !p.started() {
 		return p.notStarted("joining")
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-p.done:
-		return p.result()
-	case <-t.C:
-		return fmt.Errorf("procs: joining %q: %w", p.name, ErrTimeout)
+	switch err := awaitChan(b, p.done); {
+	case err == errNotYet:
+		return fmt.Errorf("procs: joining %q: %w", p.name, ErrRunning)
+	case err != nil:
+		return fmt.Errorf("procs: joining %q: %w", p.name, err)
 	}
-}
-
-// JoinContext is Join that gives up with ctx.Err() when ctx ends; the child
-// keeps running.
-func (p *Process) JoinContext(ctx context.Context) error {
-	if !p.started() {
-		return p.notStarted("joining")
-	}
-	select {
-	case <-p.done:
-		return p.result()
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return p.result()
 }
 
 func (p *Process) result() error {
@@ -272,19 +270,31 @@ func ActiveChildren() []*Process {
 }
 
 // Run starts f(arg) in a child, waits for it and returns its result.
+// There is no TryRun: a child cannot end the moment it starts.
 func Run[A, R any](f *Func[A, R], arg A, opts ...Option) (R, error) {
-	return RunContext(context.Background(), f, arg, opts...)
+	return run(futex.Block, f, arg, opts)
 }
 
-// RunContext is Run that kills the child and returns ctx.Err() when ctx ends first.
+// RunContext is Run that kills the child and returns ctx's error (wrapped)
+// when ctx ends first.
 func RunContext[A, R any](ctx context.Context, f *Func[A, R], arg A, opts ...Option) (R, error) {
+	return run(futex.WithContext(ctx), f, arg, opts)
+}
+
+// RunTimeout is Run that kills the child and returns ErrTimeout when d
+// passes first.
+func RunTimeout[A, R any](f *Func[A, R], arg A, d time.Duration, opts ...Option) (R, error) {
+	return run(futex.Within(d), f, arg, opts)
+}
+
+func run[A, R any](b futex.Bound, f *Func[A, R], arg A, opts []Option) (R, error) {
 	var r R
 	p, err := Start(f, arg, opts...)
 	if err != nil {
 		return r, err
 	}
-	if err := p.JoinContext(ctx); err != nil {
-		if ctx.Err() != nil {
+	if err := p.join(b); err != nil {
+		if b.Err() != nil {
 			_ = p.Kill()
 			<-p.done
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,34 +23,62 @@ import (
 // for the duration, so a concurrent Close cannot let its number be reused
 // under the poll; the actual close happens when the wait returns.
 
+// Poll and Wait keep Python's shape rather than the four forms of the
+// other blocking calls: they take nothing, and report readiness instead
+// of failing, so the timeout is an argument (zero: only look, the Try
+// form; negative: no limit, the blocking form) and running out of it is
+// an answer (false, or no connections), not ErrTimeout. Each has a
+// Context form. Both run through waitConns, which takes a futex.Bound.
+
 // Poll reports whether a message (or EOF) is ready to receive, waiting up
-// to timeout for one: zero only looks, a negative timeout waits for ever.
+// to timeout for one (Python's poll(timeout)): zero only looks, a negative
+// timeout waits for ever.
 func (c *Conn) Poll(timeout time.Duration) (bool, error) {
-	ready, err := waitConns(context.Background(), []*Conn{c}, timeout)
+	ready, err := waitConns(timeoutBound(timeout), []*Conn{c})
 	return len(ready) > 0, err
 }
 
 // PollContext is Poll that waits until a message is ready or ctx ends
 // (then it returns false and ctx.Err()).
 func (c *Conn) PollContext(ctx context.Context) (bool, error) {
-	ready, err := waitConns(ctx, []*Conn{c}, -1)
+	ready, err := waitConns(futex.WithContext(ctx), []*Conn{c})
 	return len(ready) > 0, err
 }
 
 // Wait waits until at least one of conns is ready to receive, or timeout
-// passes (negative: no limit), and returns the ready ones in their order in
-// conns: none, with a nil error, on timeout.
+// passes (negative: no limit; zero: only look), and returns the ready
+// ones in their order in conns: none, with a nil error, on timeout
+// (Python's multiprocessing.connection.wait).
 func Wait(conns []*Conn, timeout time.Duration) ([]*Conn, error) {
-	return waitConns(context.Background(), conns, timeout)
+	return waitConns(timeoutBound(timeout), conns)
 }
 
 // WaitContext is Wait bounded by ctx instead of a timeout; it returns
 // ctx.Err() when ctx ends first.
 func WaitContext(ctx context.Context, conns []*Conn) ([]*Conn, error) {
-	return waitConns(ctx, conns, -1)
+	return waitConns(futex.WithContext(ctx), conns)
 }
 
-func waitConns(ctx context.Context, conns []*Conn, timeout time.Duration) ([]*Conn, error) {
+// timeoutBound is the bound of Python's timeout argument: zero only
+// looks, negative waits without limit.
+func timeoutBound(d time.Duration) futex.Bound {
+	if d == 0 {
+		return futex.NoWait
+	}
+	return futex.Within(d)
+}
+
+// waitConns is Poll's and Wait's one entry point. Running out of b is
+// not an error here: it returns no connections.
+func waitConns(b futex.Bound, conns []*Conn) ([]*Conn, error) {
+	ctx := b.Context()
+	timeout := time.Duration(-1)
+	switch dl, ok := b.Deadline(); {
+	case b.Try():
+		timeout = 0
+	case ok:
+		timeout = max(time.Until(dl), 0)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -62,3 +62,12 @@ func ppoll(ctx context.Context, fds []unix.PollFd, timeout time.Duration) ([]int
 		return out, nil
 	}
 }
+
+// pendingBytes returns how many bytes the kernel holds for a read of fd.
+func pendingBytes(fd int) (int, error) {
+	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ) // FIONREAD
+	if err != nil {
+		return 0, fmt.Errorf("FIONREAD: %w", err)
+	}
+	return n, nil
+}
