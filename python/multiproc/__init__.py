@@ -25,3 +25,8 @@ __all__ = ["Closed", "Corrupt", "Empty", "Full", "KindMismatch", "MultiprocError
            "NotOwner", "NotRecoverable", "NotSegment", "OwnerDead", "PidNamespace", "Queue",
            "RoleHeld", "Segment", "TooLarge", "TooManyParticipants", "TypeMismatch",
            "UnsupportedPlatform", "VersionMismatch", "open_segment"]
+from .lock import Lock
+from .value import Array, Value
+from .layout import GoInt, GoUint, GoUintptr, fingerprint, go_layout
+
+__all__ += ["Array", "GoInt", "GoUint", "GoUintptr", "Lock", "Value", "fingerprint", "go_layout"]

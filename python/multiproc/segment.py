@@ -238,7 +238,10 @@ class Segment:
                 x.release()
                 setattr(self, v, None)
         self._anchor = None
-        self._mm.close()
+        try:
+            self._mm.close()
+        except BufferError:
+            pass  # a ctypes view (Array.view) is still referenced: unmapped when it is collected
         self._mm = None
 
     # --- directory -------------------------------------------------------

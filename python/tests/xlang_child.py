@@ -83,6 +83,39 @@ def cmd_get_one(seg, name, timeout):
     print("ok %s" % bytes(m).decode(), flush=True)
 
 
+def cmd_get_n(seg, name, n, timeout):
+    q = seg.queue(name)
+    got = [bytes(q.get(timeout=float(timeout))).decode() for _ in range(int(n))]
+    print("ok %s" % " ".join(got), flush=True)
+
+
+class Point(ctypes.Structure):
+    """The Go test's point struct: {X int64; Y float64; Tag [4]uint8}."""
+    _fields_ = [("X", ctypes.c_int64), ("Y", ctypes.c_double), ("Tag", ctypes.c_uint8 * 4)]
+
+
+class PointSwapped(ctypes.Structure):
+    """Point with its first two fields' names swapped: another layout."""
+    _fields_ = [("Y", ctypes.c_int64), ("X", ctypes.c_double), ("Tag", ctypes.c_uint8 * 4)]
+
+
+def cmd_point(seg, name, which):
+    v = seg.value(name, {"Point": Point, "PointSwapped": PointSwapped}[which])
+    p = v.value
+    print("ok %d %g %s" % (p.X, p.Y, bytes(p.Tag).decode()), flush=True)
+    p.X += 1
+    v.value = p
+
+
+def cmd_array(seg, name):
+    a = seg.array(name, ctypes.c_int32)
+    with a.get_lock():
+        total = sum(a.view)
+        for i in range(len(a)):
+            a[i] = a[i] * 2
+    print("ok %d %d" % (len(a), total), flush=True)
+
+
 def cmd_block_get(seg, name):
     """Block in get until interrupted; leave the table on the way out."""
     q = seg.queue(name)
