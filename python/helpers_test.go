@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,14 +22,36 @@ import (
 // test binary, and fails the run if a test left a segment or a child.
 func TestMain(m *testing.M) { testutil.Main(m) }
 
-// python3 returns the interpreter, skipping the test when there is none.
+var interp struct {
+	sync.Once
+	path string
+}
+
+// python3 returns the interpreter ($MULTIPROC_PYTHON, else python3 on
+// $PATH), skipping the test when there is none. It asks the interpreter
+// for its own path once: a version manager's shim (pyenv) costs seconds
+// per start on a loaded machine.
 func python3(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
+	interp.Do(func() {
+		name := os.Getenv("MULTIPROC_PYTHON")
+		if name == "" {
+			name = "python3"
+		}
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return
+		}
+		out, err := exec.Command(p, "-c", "import sys; print(sys.executable)").Output()
+		if real := strings.TrimSpace(string(out)); err == nil && real != "" {
+			p = real
+		}
+		interp.path = p
+	})
+	if interp.path == "" {
 		t.Skip("python3 not found on $PATH: the cross-language tests need it")
 	}
-	return p
+	return interp.path
 }
 
 // pyCmd is the child script with its arguments, importing the package
