@@ -179,6 +179,7 @@ class Queue:
         self._mv, self._w64, self._w32 = seg.mv, seg.w64, seg.w32
 
     def _detach_views(self):
+        self._prod_role = self._cons_role = False  # (the fast paths test these first)
         self._mv = self._w64 = self._w32 = None
 
     def _check(self):
@@ -235,7 +236,6 @@ class Queue:
                 at.cas64(self._base + self._o + TAIL_ROLE_OFF, self._id, 0)
             if self._cons_role:
                 at.cas64(self._base + self._o + HEAD_ROLE_OFF, self._id, 0)
-            self._prod_role = self._cons_role = False
         self._detach_views()
 
     # --- messages in and out -------------------------------------------
@@ -257,6 +257,21 @@ class Queue:
     def put(self, msg, block=True, timeout=None):
         """Put msg (bytes-like, or a typ instance), waiting while full unless
         block is False; timeout in seconds bounds the wait (queue.Full)."""
+        if self._prod_role and type(msg) is bytes and len(msg) <= self.slot_size:
+            # SPSC's common case in one piece: role held, room known from
+            # the cached Head, queue open (a closed Tail makes t - cached
+            # huge). Nothing is claimed before the CAS publishes.
+            t = self._w64[self._tail_i]
+            if t - self._prod_cached < self.capacity:
+                s = self._slots + (t & self._mask) * self._stride
+                n = len(msg)
+                self._w32[s >> 2] = n
+                self._mv[s + 8:s + 8 + n] = msg
+                if at.cas64(self._tail_a, t, t + 1) == t:
+                    g = self._get_gate
+                    if self._w32[g.sl_i] & 0xFFFF:
+                        g.wake(1)
+                    return
         self._check()
         msg = self._encode(msg)
         if self.mode == SPSC:
@@ -286,6 +301,19 @@ class Queue:
         """Remove and return the next message, waiting while empty unless
         block is False; timeout in seconds bounds the wait (queue.Empty).
         Raises Closed once the queue is closed and drained."""
+        if self._cons_role and self._typ is None:
+            # SPSC's common case: role held, a message known from the cached Tail.
+            h = self._w64[self._head_i]
+            if (self._cons_cached - h - 1) & at.MASK64 < self.capacity:
+                s = self._slots + (h & self._mask) * self._stride
+                n = self._w32[s >> 2]
+                if n <= self.slot_size:
+                    msg = bytes(self._mv[s + 8:s + 8 + n])
+                    at.xchg64(self._head_a, h + 1)  # a store ordered before the sleepers load
+                    g = self._put_gate
+                    if self._w32[g.sl_i] & 0xFFFF:
+                        g.wake(1)
+                    return msg
         self._check()
         if self.mode == SPSC:
             out = []
