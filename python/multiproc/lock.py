@@ -44,6 +44,8 @@ KNOWN = HOLDER | WAITERS | INCONSISTENT | NOT_RECOVERABLE | OWNER_RECORDED
 MUTEX_SIZE = 64
 OWNER_CHECK_EVERY = 0.025
 SPIN_ROUNDS = 8
+SPIN_FOR = 50e-6  # and then yield on for up to this long (Go's ringqueue spinFor)
+SPIN_MAX_ROUNDS = 1000
 
 
 class Lock:
@@ -100,6 +102,7 @@ class Lock:
         parked = False
         next_check = None
         i = 0
+        spin_end = 0.0
         w64 = self._w64
         try:
             while True:
@@ -114,7 +117,12 @@ class Lock:
                     # Try form: one liveness check, as Go's TryLock.
                     self._take_over_if_dead(s)
                     return False
-                if i < SPIN_ROUNDS:
+                if i < SPIN_ROUNDS or (i < SPIN_MAX_ROUNDS and time.monotonic() < spin_end):
+                    # Yield before parking: a holder's critical section is
+                    # usually shorter than a futex wake-up (a system call
+                    # for the waker, a scheduling round trip for us).
+                    if i == 0:
+                        spin_end = time.monotonic() + SPIN_FOR
                     i += 1
                     os.sched_yield()
                     continue

@@ -98,13 +98,26 @@ class Value(_Locked):
         self._writer_a = seg.base + e.offset + 40
         self._seq_a = seg.base + e.offset + 32
         self._init_lock(seg, e, flags, lock, "value")
+        # A numeric T reads and writes through a memoryview of its own
+        # format over the data word: one aligned load or store (single-copy
+        # atomic on x86-64), no ctypes object per access. The word's other
+        # bytes stay zero, as Go keeps them.
+        code = getattr(typ, "_type_", None)
+        self._cell = None
+        if isinstance(code, str) and code in "bBhHiIlLqQfd?" and struct.calcsize(code) == size:
+            self._cell = seg.mv[self._data:self._data + size].cast(code)
         seg._track(self)
 
     def _detach_views(self):
+        if self._cell is not None:
+            self._cell.release()
+            self._cell = None
         self._seg = None
 
     @property
     def value(self):
+        if self._cell is not None:
+            return self._cell[0]
         seg = self._seg
         if self._size <= 8:
             w = seg.w64[self._data >> 3]
@@ -121,6 +134,15 @@ class Value(_Locked):
 
     @value.setter
     def value(self, x):
+        cell = self._cell
+        if cell is not None:
+            try:
+                cell[0] = x
+                return
+            except (TypeError, ValueError, struct.error):
+                x = self._typ(x).value  # what ctypes makes of it (wraps, truncates), as the slow path
+                cell[0] = x
+                return
         seg = self._seg
         if not isinstance(x, self._typ):
             x = self._typ(x)
