@@ -54,12 +54,25 @@ func python3(t testing.TB) string {
 	return interp.path
 }
 
+// readSources reads the Python sources once: go test caches a passing
+// result until a file the test binary opened changes, and the Python
+// children's files must count among them.
+var readSources sync.Once
+
 // pyCmd is the child script with its arguments, importing the package
 // from this directory (no install needed).
 func pyCmd(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	dir, err := os.Getwd()
 	require.NoError(t, err)
+	readSources.Do(func() {
+		for _, pat := range []string{"multiproc/*.py", "tests/*.py"} {
+			files, _ := filepath.Glob(filepath.Join(dir, pat))
+			for _, f := range files {
+				_, _ = os.ReadFile(f)
+			}
+		}
+	})
 	cmd := exec.Command(python3(t), append([]string{filepath.Join(dir, "tests", "xlang_child.py")}, args...)...)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir, "PYTHONDONTWRITEBYTECODE=1")
 	return cmd
