@@ -12,6 +12,7 @@ import (
 
 	"github.com/multiproc-go/multiproc/array"
 	"github.com/multiproc-go/multiproc/internal/testutil"
+	"github.com/multiproc-go/multiproc/ringqueue"
 	"github.com/multiproc-go/multiproc/shm"
 	"github.com/multiproc-go/multiproc/value"
 )
@@ -135,4 +136,23 @@ func TestForeignFiles(t *testing.T) {
 			requirePyError(t, c.class, stderr, err)
 		})
 	}
+}
+
+// TestTypedQueue: a Go Typed[point] queue carries raw structs to Python and
+// back; a Python type of another layout is refused at open.
+func TestTypedQueue(t *testing.T) {
+	seg, name := namedSeg(t, 1<<16)
+	in, err := ringqueue.NewTyped[point](seg, "in", ringqueue.Options{Capacity: 4})
+	require.NoError(t, err)
+	out, err := ringqueue.NewTyped[point](seg, "out", ringqueue.Options{Capacity: 4})
+	require.NoError(t, err)
+	require.NoError(t, in.Put(point{X: 21, Y: -1.5, Tag: [4]uint8{'w', 'x', 'y', 'z'}}))
+	res, stderr, err := runPy(t, "typed_echo", name, "in", "out", "Point")
+	require.NoError(t, err, stderr)
+	require.Equal(t, "ok 21 -1.5 wxyz", res)
+	got, err := out.GetTimeout(testutil.Patience)
+	require.NoError(t, err)
+	require.Equal(t, point{X: 42, Y: -1.5, Tag: [4]uint8{'w', 'x', 'y', 'z'}}, got)
+	_, stderr, err = runPy(t, "typed_echo", name, "in", "out", "PointSwapped")
+	requirePyError(t, "TypeMismatch", stderr, err)
 }

@@ -355,8 +355,9 @@ class Queue:
     def get_many(self, max_n, block=True, timeout=None, fn=None):
         """Take up to max_n messages (at least one, waiting as get does) and
         return them as a list. With fn, call fn(memoryview) for each
-        instead, zero-copy: the view is valid only during the call (the
-        slot is handed back afterwards), and returns how many."""
+        instead and return how many; on an SPSC queue the view is the slot
+        itself (zero copy), valid only during the call, since the slot is
+        handed back afterwards; MPMC hands a copy."""
         self._check()
         out = []
         if self.mode == SPSC:

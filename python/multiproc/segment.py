@@ -312,9 +312,11 @@ class Segment:
 
     # --- objects -----------------------------------------------------------
 
-    def queue(self, name):
+    def queue(self, name, typ=None):
+        """The queue name (Go's ringqueue.New; with typ, a ctypes type, Go's
+        raw Typed[T] of that layout)."""
         from .queue import Queue
-        return Queue(self, name)
+        return Queue(self, name, typ)
 
     def lock(self, name):
         from .lock import Lock

@@ -107,6 +107,16 @@ def cmd_point(seg, name, which):
     v.value = p
 
 
+def cmd_typed_echo(seg, inq, outq, which):
+    """Get a Point from Go's Typed[point] queue, put it back with X doubled."""
+    typ = {"Point": Point, "PointSwapped": PointSwapped}[which]
+    qi, qo = seg.queue(inq, typ), seg.queue(outq, typ)
+    p = qi.get(timeout=30)
+    print("ok %d %g %s" % (p.X, p.Y, bytes(p.Tag).decode()), flush=True)
+    p.X *= 2
+    qo.put(p)
+
+
 def cmd_array(seg, name):
     a = seg.array(name, ctypes.c_int32)
     with a.get_lock():
