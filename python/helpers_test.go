@@ -94,7 +94,26 @@ type pyProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *bufio.Reader
-	errb  bytes.Buffer
+	errb  lockedBuffer
+}
+
+// lockedBuffer is a child's stderr: exec copies into it from a goroutine
+// of its own while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startPy(t testing.TB, args ...string) *pyProc {

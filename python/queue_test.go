@@ -50,7 +50,9 @@ func TestGoToPython(t *testing.T) {
 			for i := range n {
 				msg := message(buf, uint64(i))
 				crc = crc32.Update(crc, crc32.IEEETable, msg)
-				require.NoError(t, q.PutTimeout(msg, testutil.Patience), "python stderr: %s", p.errb.String())
+				if err := q.PutTimeout(msg, testutil.Patience); err != nil {
+					t.Fatalf("message %d: %v; python stderr: %s", i, err, p.errb.String())
+				}
 			}
 			require.NoError(t, q.Close())
 			p.expect(t, fmt.Sprintf("ok %d %d", n, crc))
@@ -77,7 +79,9 @@ func TestPythonToGo(t *testing.T) {
 				if errors.Is(err, ringqueue.ErrClosed) {
 					break
 				}
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("message %d: %v; python stderr: %s", got, err, p.errb.String())
+				}
 				w := message(want, uint64(got))
 				if !bytes.Equal(buf[:k], w) {
 					t.Fatalf("message %d: got %x, want %x", got, buf[:k], w)
