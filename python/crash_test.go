@@ -183,3 +183,24 @@ func TestInterruptBlockedGet(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, st.ConsumersWaiting, "the interrupted sleeper's count was left behind")
 }
+
+// TestEvent: a Go Set wakes a Python waiter, and a Python set wakes a Go
+// waiter.
+func TestEvent(t *testing.T) {
+	seg, name := namedSeg(t, 1<<16)
+	ping, err := semaphore.NewEvent(seg, "ping")
+	require.NoError(t, err)
+	pong, err := semaphore.NewEvent(seg, "pong")
+	require.NoError(t, err)
+	p := startPy(t, "event", name, "ping", "pong")
+	p.expect(t, "waiting")
+	// Set only once Python sleeps in the kernel's futex queue (counted in
+	// the event's sleepers word), so that Go's wake is what wakes it.
+	obj, err := seg.Lookup("ping")
+	require.NoError(t, err)
+	testutil.WaitUntil(t, func() bool { return atomic.LoadUint32(obj.Uint32(4)) == 1 }, "python never slept on the event")
+	ping.Set()
+	require.NoError(t, pong.WaitTimeout(testutil.Patience), p.errb.String())
+	p.expect(t, "ok")
+	require.NoError(t, p.cmd.Wait(), p.errb.String())
+}

@@ -26,7 +26,8 @@ __all__ = ["Closed", "Corrupt", "Empty", "Full", "KindMismatch", "MultiprocError
            "RoleHeld", "Segment", "TooLarge", "TooManyParticipants", "TypeMismatch",
            "UnsupportedPlatform", "VersionMismatch", "open_segment"]
 from .lock import Lock
+from .event import Event
 from .value import Array, Value
 from .layout import GoInt, GoUint, GoUintptr, fingerprint, go_layout
 
-__all__ += ["Array", "GoInt", "GoUint", "GoUintptr", "Lock", "Value", "fingerprint", "go_layout"]
+__all__ += ["Event", "Array", "GoInt", "GoUint", "GoUintptr", "Lock", "Value", "fingerprint", "go_layout"]

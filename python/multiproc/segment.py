@@ -322,11 +322,15 @@ class Segment:
         from .lock import Lock
         return Lock.open(self, name)
 
-    def value(self, name, typ, lock=True):
+    def event(self, name):
+        from .event import Event
+        return Event(self, name)
+
+    def value(self, name, typ, lock=None):
         from .value import Value
         return Value(self, name, typ, lock=lock)
 
-    def array(self, name, typ, lock=True):
+    def array(self, name, typ, lock=None):
         from .value import Array
         return Array(self, name, typ, lock=lock)
 

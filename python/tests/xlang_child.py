@@ -117,6 +117,18 @@ def cmd_typed_echo(seg, inq, outq, which):
     qo.put(p)
 
 
+def cmd_event(seg, ping, pong):
+    """Wait for Go to set ping, then set pong for Go."""
+    e1, e2 = seg.event(ping), seg.event(pong)
+    print("waiting", flush=True)
+    if not e1.wait(timeout=30):
+        raise AssertionError("ping never set")
+    if e2.wait(timeout=0):
+        raise AssertionError("pong set before python set it")
+    e2.set()
+    print("ok", flush=True)
+
+
 def cmd_array(seg, name):
     a = seg.array(name, ctypes.c_int32)
     with a.get_lock():
