@@ -204,3 +204,24 @@ func TestEvent(t *testing.T) {
 	p.expect(t, "ok")
 	require.NoError(t, p.cmd.Wait(), p.errb.String())
 }
+
+// TestSemaphore: a Go Release wakes a Python acquirer; Python's releases
+// reach Go, and the bound holds on the Python side too.
+func TestSemaphore(t *testing.T) {
+	seg, name := namedSeg(t, 1<<16)
+	s, err := semaphore.NewBoundedSemaphore(seg, "s", 2)
+	require.NoError(t, err)
+	require.NoError(t, s.Acquire())
+	require.NoError(t, s.Acquire())
+	p := startPy(t, "semaphore", name, "s")
+	p.expect(t, "waiting")
+	obj, err := seg.Lookup("s")
+	require.NoError(t, err)
+	testutil.WaitUntil(t, func() bool { return atomic.LoadUint32(obj.Uint32(4)) == 1 }, "python never slept on the semaphore")
+	require.NoError(t, s.Release())
+	p.expect(t, "ok 2")
+	require.NoError(t, p.cmd.Wait(), p.errb.String())
+	require.NoError(t, s.TryAcquire())
+	require.NoError(t, s.TryAcquire())
+	require.ErrorIs(t, s.TryAcquire(), semaphore.ErrWouldBlock)
+}

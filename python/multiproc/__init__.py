@@ -27,7 +27,8 @@ __all__ = ["Closed", "Corrupt", "Empty", "Full", "KindMismatch", "MultiprocError
            "UnsupportedPlatform", "VersionMismatch", "open_segment"]
 from .lock import Lock
 from .event import Event
+from .semaphore import Semaphore
 from .value import Array, Value
 from .layout import GoInt, GoUint, GoUintptr, fingerprint, go_layout
 
-__all__ += ["Event", "Array", "GoInt", "GoUint", "GoUintptr", "Lock", "Value", "fingerprint", "go_layout"]
+__all__ += ["Semaphore", "Event", "Array", "GoInt", "GoUint", "GoUintptr", "Lock", "Value", "fingerprint", "go_layout"]

@@ -322,6 +322,10 @@ class Segment:
         from .lock import Lock
         return Lock.open(self, name)
 
+    def semaphore(self, name):
+        from .semaphore import Semaphore
+        return Semaphore(self, name)
+
     def event(self, name):
         from .event import Event
         return Event(self, name)

@@ -129,6 +129,22 @@ def cmd_event(seg, ping, pong):
     print("ok", flush=True)
 
 
+def cmd_semaphore(seg, name):
+    """Block for a unit Go releases, then release three (the bound is 2)."""
+    s = seg.semaphore(name)
+    print("waiting", flush=True)
+    if not s.acquire(timeout=30):
+        raise AssertionError("no unit came")
+    s.release()
+    s.release()
+    try:
+        s.release()
+    except ValueError:
+        print("ok %d" % s.get_value(), flush=True)
+        return
+    raise AssertionError("released past the bound")
+
+
 def cmd_array(seg, name):
     a = seg.array(name, ctypes.c_int32)
     with a.get_lock():
