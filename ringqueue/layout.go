@@ -7,7 +7,7 @@ import (
 	"github.com/multiproc-go/multiproc/shm"
 )
 
-// The byte layout of a queue object, version 1 (LAYOUT.md is the long form).
+// The byte layout of a queue object, version 2 (LAYOUT.md is the long form).
 // Offsets are from the object's first byte, which shm places 64-byte
 // aligned; integers are in the host's byte order.
 //

@@ -57,6 +57,7 @@ var sections = []*section{
 	&scaleSection,
 	&managerSection,
 	&distpoolSection,
+	&pythonSection, // Python processes on multiproc objects (python/)
 }
 
 // sectionOf returns the section of a group, or nil.
