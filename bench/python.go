@@ -60,13 +60,13 @@ func findPython() (string, error) {
 // ResolvePython looks the interpreter name up on $PATH and returns the
 // program it runs: sys.executable, as the interpreter reports it. A
 // version manager's python3 is often a shim (pyenv's is a bash script
-// that runs pyenv, which runs bash again: a dozen processes, 0.6 CPU
-// seconds), and the comparisons start dozens of interpreters a round;
-// through the shim each start cost half a second on a quiet two-core
-// machine and seconds on a busy one, outside the timing but inside the
-// run. The shim is asked once, from the directory the benchmarks run in
-// (a shim picks its version by directory). An interpreter that does not
-// say, or names something that is not there, is used as found.
+// that runs pyenv, which runs bash again: a dozen processes and 0.6
+// CPU-seconds a start, 2 s of wall time on a busy two-core machine), and
+// the comparisons start a few dozen interpreters a round: outside the
+// timing, but inside the run. Asking once per process, from the
+// directory the scripts run in (a shim picks its version by directory),
+// starts the shim once. An interpreter that does not say, or names
+// something that is not there, is used as found.
 func ResolvePython(name string) (string, error) {
 	p, err := exec.LookPath(name)
 	if err != nil {

@@ -146,7 +146,7 @@ func benchMap(b *testing.B, e procs.Executor, in []int, chunk int) {
 // findPython returns the interpreter, looked up once per process as the
 // bench package's benchmarks do: the compare command passes its -python
 // (resolved) in $MULTIPROC_BENCH_PYTHON, else python3 on $PATH, resolved
-// past a version manager's shim (half a second a start).
+// past a version manager's shim (bench.ResolvePython).
 var findPython = sync.OnceValues(func() (string, error) {
 	return bench.ResolvePython(cmp.Or(os.Getenv("MULTIPROC_BENCH_PYTHON"), "python3"))
 })

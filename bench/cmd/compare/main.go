@@ -100,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		pyName = "python3"
 	}
 	// Resolved once, here, and handed to every benchmark binary: a
-	// version manager's shim costs half a second a start (see
+	// version manager's shim costs 0.6 CPU-seconds a start (see
 	// bench.ResolvePython).
 	pyPath, _ := bench.ResolvePython(pyName)
 
