@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,21 +44,45 @@ var pythonOnce struct {
 }
 
 // findPython returns the interpreter for the Python comparisons:
-// $MULTIPROC_BENCH_PYTHON, else python3 on $PATH. It looks once per process.
+// $MULTIPROC_BENCH_PYTHON, else python3 on $PATH, resolved by
+// ResolvePython. It looks once per process.
 func findPython() (string, error) {
 	pythonOnce.Do(func() {
 		name := os.Getenv(pythonEnv)
 		if name == "" {
 			name = "python3"
 		}
-		p, err := exec.LookPath(name)
-		if err != nil {
-			pythonOnce.err = fmt.Errorf("%w (%s): %v", errNoPython, name, err)
-			return
-		}
-		pythonOnce.path = p
+		pythonOnce.path, pythonOnce.err = ResolvePython(name)
 	})
 	return pythonOnce.path, pythonOnce.err
+}
+
+// ResolvePython looks the interpreter name up on $PATH and returns the
+// program it runs: sys.executable, as the interpreter reports it. A
+// version manager's python3 is often a shim (pyenv's is a bash script
+// that runs pyenv, which runs bash again: a dozen processes and 0.6
+// CPU-seconds a start, 2 s of wall time on a busy two-core machine), and
+// the comparisons start a few dozen interpreters a round: outside the
+// timing, but inside the run. Asking once per process, from the
+// directory the scripts run in (a shim picks its version by directory),
+// starts the shim once. An interpreter that does not say, or names
+// something that is not there, is used as found.
+func ResolvePython(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w (%s): %v", errNoPython, name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pyStopLimit)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, p, "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return p, nil
+	}
+	exe := strings.TrimSpace(string(out))
+	if fi, err := os.Stat(exe); err != nil || !filepath.IsAbs(exe) || fi.IsDir() {
+		return p, nil
+	}
+	return exe, nil
 }
 
 // timer is the part of *testing.B that a Python run drives.

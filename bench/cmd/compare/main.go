@@ -43,17 +43,19 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/multiproc-go/multiproc/bench"
 )
 
 func main() {
@@ -97,7 +99,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if pyName == "" {
 		pyName = "python3"
 	}
-	pyPath, _ := exec.LookPath(pyName)
+	// Resolved once, here, and handed to every benchmark binary: a
+	// version manager's shim costs 0.6 CPU-seconds a start (see
+	// bench.ResolvePython).
+	pyPath, _ := bench.ResolvePython(pyName)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -147,7 +152,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			res.Mode = "custom"
 		}
-		r := &runner{root: root, python: *python}
+		r := &runner{root: root, python: cmp.Or(pyPath, *python)}
 		if *verbose {
 			r.verbose = stderr
 		}
