@@ -89,7 +89,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"unsafe"
 
 	typelayout "github.com/multiproc-go/multiproc/internal/layout"
 	"github.com/multiproc-go/multiproc/shm"
@@ -283,11 +282,6 @@ func (q *typedQueue[T]) init(bq *Queue, ti typedInfo) error {
 		q.gob = &gobCodec[T]{reuse: ti.reuse, boxed: ti.boxed}
 	}
 	return nil
-}
-
-// bytesOf views *p as its sizeof(T) bytes (raw queues only).
-func (q *typedQueue[T]) bytesOf(p *T) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(p)), q.ti.size)
 }
 
 // Name returns the queue's name in its segment.

@@ -2,7 +2,6 @@ package ringqueue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,7 +25,7 @@ import (
 // put is every put form: it puts *v within b. v is only read.
 func (q *typedQueue[T]) put(b futex.Bound, v *T) error {
 	if q.gob == nil {
-		return q.q.put(b, q.bytesOf(v))
+		return q.putRaw(b, v)
 	}
 	e, msg, err := q.gob.encode(v)
 	if err != nil {
@@ -44,9 +43,8 @@ func (q *typedQueue[T]) gobTooLarge(op string, n int) error {
 		q.q.Name(), op, ErrTooLarge, q.ti.typ, n, q.q.SlotSize())
 }
 
-// get is every get form: it takes one message within b and decodes it.
-//
-// Raw: the byte get copies the message straight into v (see typed_raw.go).
+// get is every get form: it takes one message within b and decodes it
+// (raw: typed_raw.go).
 //
 // Gob: take, decode from the slot, release. The decode runs user code
 // (GobDecode methods) on bytes another process wrote; a panic there is
@@ -66,36 +64,6 @@ func (q *typedQueue[T]) get(b futex.Bound) (v T, err error) {
 		err = rerr
 	}
 	return v, err
-}
-
-// rawFailed finishes a raw get whose byte get into *v returned n, err
-// other than a whole T: it zeroes *v and says why.
-func (q *typedQueue[T]) rawFailed(b futex.Bound, v *T, n int, err error) error {
-	var zero T
-	*v = zero
-	switch {
-	case err == nil:
-		return q.badLen("get", n)
-	case errors.Is(err, ErrShortBuffer):
-		// Longer than a T: only corrupt memory or a byte Put through
-		// Queue() writes that. Consume it, as gob does a message it
-		// cannot read, so that it does not block the queue.
-		return q.dropBad(b)
-	}
-	return err
-}
-
-// dropBad takes the next message, which is not a T, and reports it.
-func (q *typedQueue[T]) dropBad(b futex.Bound) error {
-	m, err := q.q.take(b)
-	if err != nil {
-		return err
-	}
-	err = q.badLen("get", len(m.Bytes()))
-	if rerr := m.Release(); rerr != nil {
-		err = errors.Join(err, rerr)
-	}
-	return err
 }
 
 func (q *typedQueue[T]) badLen(op string, n int) error {
