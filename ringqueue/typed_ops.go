@@ -22,11 +22,34 @@ import (
 // (q.put, q.get, q.take, q.putBatch, q.getBatch): the typed layer adds
 // the encoding and nothing to the waiting.
 
-// put is every put form: it puts *v within b. v is only read.
+// put is every put form: it puts *v within b. v is only read. The raw
+// copy is done here, not a call away (typed_raw.go says why).
 func (q *typedQueue[T]) put(b futex.Bound, v *T) error {
-	if q.gob == nil {
-		return q.putRaw(b, v)
+	if q.gob != nil {
+		return q.putGob(b, v)
 	}
+	bq, size := q.q, uint32(q.ti.size)
+	if bq.g.mode == SPSC {
+		if s, t, ok := bq.spscPutBegin(); ok {
+			*(*uint32)(s) = size
+			*rawAt[T](bq, s) = *v
+			if bq.spscPutEnd(t) {
+				return nil
+			}
+		}
+	}
+	pos, _, err := bq.claimPut(b, 1)
+	if err != nil {
+		return err
+	}
+	s := bq.slot(pos)
+	*bq.slotLen(s) = size
+	*rawAt[T](bq, s) = *v
+	return bq.publish(pos, 1)
+}
+
+// putGob encodes *v and puts the encoding.
+func (q *typedQueue[T]) putGob(b futex.Bound, v *T) error {
 	e, msg, err := q.gob.encode(v)
 	if err != nil {
 		return fmt.Errorf("ringqueue %q: put: gob: %w", q.q.Name(), err)
@@ -43,18 +66,47 @@ func (q *typedQueue[T]) gobTooLarge(op string, n int) error {
 		q.q.Name(), op, ErrTooLarge, q.ti.typ, n, q.q.SlotSize())
 }
 
-// get is every get form: it takes one message within b and decodes it
-// (raw: typed_raw.go).
+// get is every get form: it takes one message within b and decodes it.
 //
-// Gob: take, decode from the slot, release. The decode runs user code
+// Raw: the message is copied out of the slot into v as a T, here rather
+// than a call away (typed_raw.go). A message of another length (only a
+// byte Put through Queue() or corrupt memory writes one: the slots are
+// sizeof(T)) is consumed and reported, and v is zero, so that it cannot
+// block the queue.
+func (q *typedQueue[T]) get(b futex.Bound) (v T, err error) {
+	if q.gob != nil {
+		return q.getGob(b)
+	}
+	bq, size := q.q, uint32(q.ti.size)
+	if bq.g.mode == SPSC {
+		if s, h, ok := bq.spscGetBegin(); ok && *(*uint32)(s) == size {
+			v = *rawAt[T](bq, s)
+			bq.spscGetEnd(h)
+			return v, nil
+		}
+	}
+	pos, _, err := bq.claimGet(b, 1, -1)
+	if err != nil {
+		return v, err
+	}
+	s := bq.slot(pos)
+	if n := *bq.slotLen(s); n == size {
+		v = *rawAt[T](bq, s)
+	} else {
+		err = q.rawBad("get", pos, n)
+	}
+	if rerr := bq.release(pos, 1); err == nil {
+		err = rerr
+	}
+	return v, err
+}
+
+// getGob takes a message and decodes it. The decode runs user code
 // (GobDecode methods) on bytes another process wrote; a panic there is
 // turned into an error by gobCodec.decode, so Release always runs and the
 // slot is never left claimed by this live process (which nobody would
 // ever reclaim: the ring would wedge).
-func (q *typedQueue[T]) get(b futex.Bound) (v T, err error) {
-	if q.gob == nil {
-		return v, q.getRaw(b, &v)
-	}
+func (q *typedQueue[T]) getGob(b futex.Bound) (v T, err error) {
 	m, err := q.q.take(b)
 	if err != nil {
 		return v, err

@@ -19,59 +19,6 @@ func rawAt[T any](q *Queue, s unsafe.Pointer) *T {
 	return (*T)(unsafe.Add(s, q.g.slotHeader))
 }
 
-// putRaw is a raw put: *v is copied into the slot as a T.
-func (q *typedQueue[T]) putRaw(b futex.Bound, v *T) error {
-	bq, size := q.q, uint32(q.ti.size)
-	if bq.g.mode == SPSC {
-		if s, t, ok := bq.spscPutBegin(); ok {
-			*(*uint32)(s) = size
-			*rawAt[T](bq, s) = *v
-			if bq.spscPutEnd(t) {
-				return nil
-			}
-		}
-	}
-	pos, _, err := bq.claimPut(b, 1)
-	if err != nil {
-		return err
-	}
-	s := bq.slot(pos)
-	*bq.slotLen(s) = size
-	*rawAt[T](bq, s) = *v
-	return bq.publish(pos, 1)
-}
-
-// getRaw is a raw get: the message is copied out of the slot into *v as
-// a T. A message of another length (only a byte Put through Queue() or
-// corrupt memory writes one: the slots are sizeof(T)) is consumed and
-// reported, and *v zeroed, so that it cannot block the queue.
-func (q *typedQueue[T]) getRaw(b futex.Bound, v *T) error {
-	bq, size := q.q, uint32(q.ti.size)
-	if bq.g.mode == SPSC {
-		if s, h, ok := bq.spscGetBegin(); ok && *(*uint32)(s) == size {
-			*v = *rawAt[T](bq, s)
-			bq.spscGetEnd(h)
-			return nil
-		}
-	}
-	pos, _, err := bq.claimGet(b, 1, -1)
-	if err != nil {
-		return err
-	}
-	s := bq.slot(pos)
-	if n := *bq.slotLen(s); n == size {
-		*v = *rawAt[T](bq, s)
-	} else {
-		var zero T
-		*v = zero
-		err = q.rawBad("get", pos, n)
-	}
-	if rerr := bq.release(pos, 1); err == nil {
-		err = rerr
-	}
-	return err
-}
-
 // rawBad reports a message of n bytes at pos in a queue of T.
 func (q *typedQueue[T]) rawBad(op string, pos uint64, n uint32) error {
 	if n > uint32(q.q.g.slotSize) {
