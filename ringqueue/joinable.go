@@ -256,7 +256,8 @@ func (j *Joinable[T]) Unfinished() int {
 
 // Join waits until every task put has been marked done (at once if none
 // is unfinished). A task lost to a crashed process makes it wait forever:
-// prefer JoinContext or JoinTimeout where that matters.
+// prefer JoinContext or JoinTimeout where that matters. There is no
+// TryJoin: a join that may not wait is the question Unfinished() == 0.
 func (j *Joinable[T]) Join() error { return j.join(futex.Block) }
 
 // JoinContext is Join that gives up when ctx ends, returning its error (wrapped).
