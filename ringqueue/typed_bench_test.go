@@ -185,6 +185,21 @@ type tbArg[T any] struct {
 	Bytes bool // use the byte API underneath instead (BenchmarkTypedVsBytes)
 }
 
+// tbResult is what a producing child reports: how many values it put,
+// and the CPU time its process spent putting them (user and system), so
+// that the benchmark can report the CPU per message of both sides.
+type tbResult struct {
+	N   int
+	CPU time.Duration
+}
+
+// tbTimed runs a producer and measures its CPU time.
+func tbTimed(produce func() (int, error)) (tbResult, error) {
+	cpu := cpuNow()
+	n, err := produce()
+	return tbResult{N: n, CPU: cpuNow() - cpu}, err
+}
+
 func tbProduce[T any](a tbArg[T], mk func(i int) T) (int, error) {
 	defer a.Q.Detach()
 	if a.Bytes {
@@ -213,11 +228,11 @@ func tbProduce[T any](a tbArg[T], mk func(i int) T) (int, error) {
 }
 
 var (
-	tbProduce8 = procs.Register("ringqueue-typed-bench-produce-8", func(a tbArg[tb8]) (int, error) {
-		return tbProduce(a, func(i int) tb8 { return tb8{Seq: uint64(i)} })
+	tbProduce8 = procs.Register("ringqueue-typed-bench-produce-8", func(a tbArg[tb8]) (tbResult, error) {
+		return tbTimed(func() (int, error) { return tbProduce(a, func(i int) tb8 { return tb8{Seq: uint64(i)} }) })
 	})
-	tbProduce64 = procs.Register("ringqueue-typed-bench-produce-64", func(a tbArg[tb64]) (int, error) {
-		return tbProduce(a, func(i int) tb64 { return tb64{Seq: uint64(i)} })
+	tbProduce64 = procs.Register("ringqueue-typed-bench-produce-64", func(a tbArg[tb64]) (tbResult, error) {
+		return tbTimed(func() (int, error) { return tbProduce(a, func(i int) tb64 { return tb64{Seq: uint64(i)} }) })
 	})
 	// tbProduce64Same fills one value and sets its sequence number per
 	// message, as the byte producer fills one buffer: the two differ only
@@ -225,7 +240,19 @@ var (
 	// (Not through tbProduce: its generic mk call per value, returning
 	// 64 bytes, took a fifth of the producer's time in a profile, work
 	// the byte producer does not do.)
-	tbProduce64Same = procs.Register("ringqueue-typed-bench-produce-64-same", func(a tbArg[tb64]) (int, error) {
+	tbProduce64Same = procs.Register("ringqueue-typed-bench-produce-64-same", func(a tbArg[tb64]) (tbResult, error) {
+		return tbTimed(func() (int, error) { return tbProduceSame(a) })
+	})
+	tbProduceDoc = procs.Register("ringqueue-typed-bench-produce-doc", func(a tbArg[tpDoc]) (tbResult, error) {
+		return tbTimed(func() (int, error) {
+			return tbProduce(a, func(i int) tpDoc { d := tpDocFor(1, i%64); return d })
+		})
+	})
+)
+
+// tbProduceSame is tbProduce64Same's producer.
+func tbProduceSame(a tbArg[tb64]) (int, error) {
+	{
 		defer a.Q.Detach()
 		if a.Bytes {
 			return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
@@ -252,19 +279,16 @@ var (
 			i += k
 		}
 		return a.N, nil
-	})
-	tbProduceDoc = procs.Register("ringqueue-typed-bench-produce-doc", func(a tbArg[tpDoc]) (int, error) {
-		return tbProduce(a, func(i int) tpDoc { d := tpDocFor(1, i%64); return d })
-	})
-)
+	}
+}
 
-func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueue.Options, batch int, seq func(T) uint64) {
+func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(T) uint64) {
 	benchCrossAPI(b, f, o, batch, seq, false)
 }
 
 // benchCrossAPI is benchCross through the typed API or, with bytes, the
 // byte API of the same queue (same ring, same child, same checks).
-func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueue.Options, batch int, seq func(T) uint64, bytes bool) {
+func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(T) uint64, bytes bool) {
 	tpRequireMain()
 	q := tbQueue[T](b, o)
 	p, err := procs.Start(f, tbArg[T]{Q: q, N: b.N + 1, Batch: batch, Bytes: bytes})
@@ -277,7 +301,7 @@ func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueu
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuNow()
 	got, wrong := 0, 0
 	if bytes {
 		_, wrong = tbConsumeBytes(b, q.Queue(), b.N, batch)
@@ -307,7 +331,7 @@ func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueu
 			}
 		}
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuNow()-cpu
 	b.StopTimer()
 	if wrong != 0 {
 		b.Fatalf("%d values out of order", wrong)
@@ -316,6 +340,14 @@ func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], int], o ringqueu
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	// CPU per message, of the consumer (this process) and of both. On a
+	// machine shared with other jobs these move less than the wall time:
+	// a descheduled side adds wall time and no CPU. A waiting side's
+	// spinning and yielding are CPU too, though: compare with care.
+	if r, err := procs.Result[tbResult](p); err == nil {
+		b.ReportMetric(float64(cpu)/float64(b.N), "cons-cpu-ns/op")
+		b.ReportMetric(float64(cpu+r.CPU)/float64(b.N), "cpu-ns/op")
+	}
 }
 
 func BenchmarkTypedCrossProcess(b *testing.B) {
