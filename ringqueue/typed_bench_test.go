@@ -252,34 +252,32 @@ var (
 
 // tbProduceSame is tbProduce64Same's producer.
 func tbProduceSame(a tbArg[tb64]) (int, error) {
-	{
-		defer a.Q.Detach()
-		if a.Bytes {
-			return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
-		}
-		if a.Batch == 0 {
-			var v tb64
-			for i := range a.N {
-				v.Seq = uint64(i)
-				if err := a.Q.Put(v); err != nil {
-					return i, err
-				}
-			}
-			return a.N, nil
-		}
-		buf := make([]tb64, a.Batch)
-		for i := 0; i < a.N; {
-			k := min(a.Batch, a.N-i)
-			for j := range k {
-				buf[j].Seq = uint64(i + j)
-			}
-			if _, err := a.Q.PutBatch(buf[:k]); err != nil {
+	defer a.Q.Detach()
+	if a.Bytes {
+		return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
+	}
+	if a.Batch == 0 {
+		var v tb64
+		for i := range a.N {
+			v.Seq = uint64(i)
+			if err := a.Q.Put(v); err != nil {
 				return i, err
 			}
-			i += k
 		}
 		return a.N, nil
 	}
+	buf := make([]tb64, a.Batch)
+	for i := 0; i < a.N; {
+		k := min(a.Batch, a.N-i)
+		for j := range k {
+			buf[j].Seq = uint64(i + j)
+		}
+		if _, err := a.Q.PutBatch(buf[:k]); err != nil {
+			return i, err
+		}
+		i += k
+	}
+	return a.N, nil
 }
 
 func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(T) uint64) {
