@@ -7,9 +7,62 @@ import (
 	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
-// The raw fast path: a fixed-size T is copied as a T, not as bytes.
+// The raw fast path: a fixed-size T is copied as a T, not as bytes. Its
+// single-value half is in typedQueue.put and typedQueue.get (typed_ops.go),
+// its batch half below.
 //
-// (PROFILE NOTES GO HERE)
+// Where the time went (issue 15: Typed[T] of 64 bytes at 148 ns a message
+// cross-process against the byte API's 73; ~1.3x on a quiet machine
+// since), by perf record of both processes of BenchmarkTypedVsBytes and
+// go tool objdump of the hot functions:
+//
+//   - Call depth. A typed Put was Put -> typed put -> re-dispatch on the
+//     form -> Queue.Put -> Queue.put -> spscPutFast, and Get the same
+//     plus a 64-byte T returned by value at each level; the byte API is
+//     Put (inlined) -> put -> fast path. Each level also passes the bound
+//     (six words).
+//   - The copy. copy() through a []byte view of the T is a call to
+//     runtime.memmove per message on each side; an assignment of a T
+//     compiles to four 16-byte moves inline.
+//   - Batches went through the byte PutBatchFunc and GetBatch: a closure
+//     call per message (indirect, plus memmove), and a deferred cleanup
+//     per chunk that guards user code a typed copy never runs.
+//   - What is left, cross-process SPSC one at a time, is in the caller:
+//     the benchmark's producer sets v.Seq (an 8-byte store) and passes v
+//     by value; the copy of the argument reads it back with 16-byte loads
+//     at once, which store forwarding cannot serve, and waits for the
+//     store to retire: 79% of the producer loop's samples sit on that
+//     first load. The byte producer's memmove reads its buffer late
+//     enough not to wait. With a producer that fills values four messages
+//     ahead, typed and bytes measured the same (47 and 45 CPU-ns a
+//     message, medians of 6 alternating runs). The rest is the ring's
+//     regime: the index updates (spscPutEnd's CAS, spscGetEnd's store)
+//     are most of both profiles and cost more or less with how the two
+//     sides meet on the index lines.
+//
+// What changed: put and get do the raw copy themselves, through the SPSC
+// fast path's two halves (spscPutBegin/End, spscGetBegin/End in spsc.go,
+// which the byte put and get use too) or the byte API's claim, publish
+// and release, so a typed call is as deep as a byte call; the copy is an
+// assignment of a T (rawAt); raw batches claim a run, copy in a loop and
+// publish or release it, with no closure and no defer. No allocation, no
+// interface call. Measured on the shared 2-vCPU VM (load 15-25), CPU time
+// per message (the benchmarks' cpu-ns/op: a descheduled process adds wall
+// time, not CPU), medians of 8-10 alternating runs, typed/bytes:
+//
+//	                         before  after
+//	in-process  SPSC single   0.97   0.89   BenchmarkTypedPutGet
+//	            MPMC single   0.97   1.00
+//	            SPSC batch64  0.91   0.41   BenchmarkTypedBatch64B
+//	            MPMC batch64  0.97   0.73
+//	cross-proc  SPSC single   1.48   1.30   BenchmarkTypedVsBytes (CPU of both processes)
+//	            MPMC single   1.03   1.16
+//	            SPSC batch64  1.07   0.81
+//	            MPMC batch64  0.91   0.82
+//
+// Cross-process numbers on that machine varied by 2x from run to run in
+// wall time and by 10-20% in CPU: compare on a quiet machine before
+// trusting the single-value rows.
 
 // rawAt views the payload of slot s as a T. The payload is 8-byte
 // aligned (layout.go), which is every Go type's alignment on the 64-bit
