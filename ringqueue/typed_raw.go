@@ -16,11 +16,10 @@ import (
 // since), by perf record of both processes of BenchmarkTypedVsBytes and
 // go tool objdump of the hot functions:
 //
-//   - Call depth. A typed Put was Put -> typed put -> re-dispatch on the
-//     form -> Queue.Put -> Queue.put -> spscPutFast, and Get the same
-//     plus a 64-byte T returned by value at each level; the byte API is
-//     Put (inlined) -> put -> fast path. Each level also passes the bound
-//     (six words).
+//   - Call depth. The Try, Context and Timeout forms went through a
+//     re-dispatch on the form to the byte API's public shells, two calls
+//     more than the byte API (the blocking Put and Get had been special-
+//     cased straight to the byte call, so they were as deep already).
 //   - The copy. copy() through a []byte view of the T is a call to
 //     runtime.memmove per message on each side; an assignment of a T
 //     compiles to four 16-byte moves inline.
