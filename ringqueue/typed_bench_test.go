@@ -183,6 +183,11 @@ type tbArg[T any] struct {
 	N     int
 	Batch int  // 0: Put one at a time; else PutBatch of this many
 	Bytes bool // use the byte API underneath instead (BenchmarkTypedVsBytes)
+	// Ahead: fill each value (or byte buffer) four messages before it is
+	// put, from a ring of eight, so that the put does not read back a
+	// store just made (BenchmarkTypedVsBytes's single-ahead rows; see
+	// typed_raw.go).
+	Ahead bool
 }
 
 // tbResult is what a producing child reports: how many values it put,
@@ -203,7 +208,7 @@ func tbTimed(produce func() (int, error)) (tbResult, error) {
 func tbProduce[T any](a tbArg[T], mk func(i int) T) (int, error) {
 	defer a.Q.Detach()
 	if a.Bytes {
-		return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
+		return tbProduceBytes(a.Q.Queue(), a.N, a.Batch, false)
 	}
 	if a.Batch == 0 {
 		for i := range a.N {
@@ -254,7 +259,20 @@ var (
 func tbProduceSame(a tbArg[tb64]) (int, error) {
 	defer a.Q.Detach()
 	if a.Bytes {
-		return tbProduceBytes(a.Q.Queue(), a.N, a.Batch)
+		return tbProduceBytes(a.Q.Queue(), a.N, a.Batch, a.Ahead)
+	}
+	if a.Batch == 0 && a.Ahead {
+		var vs [8]tb64
+		for i := range 4 {
+			vs[i].Seq = uint64(i)
+		}
+		for i := range a.N {
+			vs[(i+4)&7].Seq = uint64(i + 4)
+			if err := a.Q.Put(vs[i&7]); err != nil {
+				return i, err
+			}
+		}
+		return a.N, nil
 	}
 	if a.Batch == 0 {
 		var v tb64
@@ -280,16 +298,18 @@ func tbProduceSame(a tbArg[tb64]) (int, error) {
 	return a.N, nil
 }
 
-func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(T) uint64) {
-	benchCrossAPI(b, f, o, batch, seq, false)
+func benchCross[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(*T) uint64) {
+	benchCrossAPI(b, f, o, batch, seq, false, false)
 }
 
 // benchCrossAPI is benchCross through the typed API or, with bytes, the
-// byte API of the same queue (same ring, same child, same checks).
-func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(T) uint64, bytes bool) {
+// byte API of the same queue (same ring, same child, same checks). seq
+// takes a pointer: passing each 64-byte value to it by value was a copy
+// per message that the byte consumer does not make.
+func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o ringqueue.Options, batch int, seq func(*T) uint64, bytes, ahead bool) {
 	tpRequireMain()
 	q := tbQueue[T](b, o)
-	p, err := procs.Start(f, tbArg[T]{Q: q, N: b.N + 1, Batch: batch, Bytes: bytes})
+	p, err := procs.Start(f, tbArg[T]{Q: q, N: b.N + 1, Batch: batch, Bytes: bytes, Ahead: ahead})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -304,13 +324,14 @@ func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o rin
 	if bytes {
 		_, wrong = tbConsumeBytes(b, q.Queue(), b.N, batch)
 	} else if batch == 0 {
+		var v T // outside the loop: &v escapes to seq, once
 		for got < b.N {
-			v, err := q.Get()
-			if err != nil {
+			var err error
+			if v, err = q.Get(); err != nil {
 				b.Fatal(err)
 			}
 			got++
-			if seq != nil && seq(v) != uint64(got) {
+			if seq != nil && seq(&v) != uint64(got) {
 				wrong++
 			}
 		}
@@ -323,7 +344,7 @@ func benchCrossAPI[T any](b *testing.B, f *procs.Func[tbArg[T], tbResult], o rin
 			}
 			for j := range dst[:k] {
 				got++
-				if seq != nil && seq(dst[j]) != uint64(got) {
+				if seq != nil && seq(&dst[j]) != uint64(got) {
 					wrong++
 				}
 			}
@@ -357,10 +378,10 @@ func BenchmarkTypedCrossProcess(b *testing.B) {
 				form = fmt.Sprintf("batch%d", batch)
 			}
 			b.Run(fmt.Sprintf("%v/8B/%s", mode, form), func(b *testing.B) {
-				benchCross(b, tbProduce8, o, batch, func(v tb8) uint64 { return v.Seq })
+				benchCross(b, tbProduce8, o, batch, func(v *tb8) uint64 { return v.Seq })
 			})
 			b.Run(fmt.Sprintf("%v/64B/%s", mode, form), func(b *testing.B) {
-				benchCross(b, tbProduce64, o, batch, func(v tb64) uint64 { return v.Seq })
+				benchCross(b, tbProduce64, o, batch, func(v *tb64) uint64 { return v.Seq })
 			})
 		}
 	}
@@ -371,8 +392,22 @@ func BenchmarkTypedCrossProcess(b *testing.B) {
 
 // tbProduceBytes is tbProduce through the byte API: n messages of the
 // queue's slot size, message i carrying i in its first 8 bytes.
-func tbProduceBytes(q *ringqueue.Queue, n, batch int) (int, error) {
+func tbProduceBytes(q *ringqueue.Queue, n, batch int, ahead bool) (int, error) {
 	msg := make([]byte, q.SlotSize())
+	if batch == 0 && ahead {
+		var msgs [8][]byte
+		for i := range msgs {
+			msgs[i] = make([]byte, q.SlotSize())
+			binary.LittleEndian.PutUint64(msgs[i], uint64(i))
+		}
+		for i := range n {
+			binary.LittleEndian.PutUint64(msgs[(i+4)&7], uint64(i+4))
+			if err := q.Put(msgs[i&7]); err != nil {
+				return i, err
+			}
+		}
+		return n, nil
+	}
 	if batch == 0 {
 		for i := range n {
 			binary.LittleEndian.PutUint64(msg, uint64(i))
@@ -424,20 +459,23 @@ func tbConsumeBytes(b *testing.B, q *ringqueue.Queue, n, batch int) (got, wrong 
 // BenchmarkTypedVsBytes: the typed layer's cost, as the same queue moved
 // through the byte API and through Typed[T] with a 64-byte raw T, one
 // value at a time and in batches of 64, cross-process. Adjacent
-// sub-benchmarks differ only in the API, so compare them with
+// sub-benchmarks differ only in the API. The single-ahead rows fill each
+// value four messages before putting it (Ahead): the single rows' typed
+// producer passes a value just written, and reading that back stalls on
+// store forwarding (typed_raw.go). Compare them with
 //
 //	go test ./ringqueue -run '^$' -bench TypedVsBytes -count 10 | benchstat -col /api -
 func BenchmarkTypedVsBytes(b *testing.B) {
 	for _, mode := range []ringqueue.Mode{ringqueue.SPSC, ringqueue.MPMC} {
 		o := ringqueue.Options{Capacity: 1024, Mode: mode}
-		for _, batch := range []int{0, 64} {
-			form := "single"
-			if batch > 0 {
-				form = fmt.Sprintf("batch%d", batch)
+		for _, form := range []string{"single", "single-ahead", "batch64"} {
+			batch := 0
+			if form == "batch64" {
+				batch = 64
 			}
 			for _, api := range []string{"bytes", "typed"} {
 				b.Run(fmt.Sprintf("%v/64B/%s/api=%s", mode, form, api), func(b *testing.B) {
-					benchCrossAPI(b, tbProduce64Same, o, batch, func(v tb64) uint64 { return v.Seq }, api == "bytes")
+					benchCrossAPI(b, tbProduce64Same, o, batch, func(v *tb64) uint64 { return v.Seq }, api == "bytes", form == "single-ahead")
 				})
 			}
 		}
