@@ -26,18 +26,20 @@ import (
 //   - Batches went through the byte PutBatchFunc and GetBatch: a closure
 //     call per message (indirect, plus memmove), and a deferred cleanup
 //     per chunk that guards user code a typed copy never runs.
-//   - What is left, cross-process SPSC one at a time, is in the caller:
-//     the benchmark's producer sets v.Seq (an 8-byte store) and passes v
-//     by value; the copy of the argument reads it back with 16-byte loads
-//     at once, which store forwarding cannot serve, and waits for the
-//     store to retire: 79% of the producer loop's samples sit on that
-//     first load. The byte producer's memmove reads its buffer late
-//     enough not to wait. With a producer that fills values four messages
-//     ahead, typed and bytes measured the same (47 and 45 CPU-ns a
-//     message, medians of 6 alternating runs). The rest is the ring's
-//     regime: the index updates (spscPutEnd's CAS, spscGetEnd's store)
-//     are most of both profiles and cost more or less with how the two
-//     sides meet on the index lines.
+//   - The benchmark, both ends. Its typed consumer passed each 64-byte
+//     value by value to its order check, a copy the byte consumer did not
+//     make (now a pointer). Its typed producer sets v.Seq (an 8-byte
+//     store) and passes v by value; the argument's copy reads v back at
+//     once with 16-byte loads, which store forwarding cannot serve, so it
+//     waits for the store to retire: 79% of the producer loop's samples
+//     sit on that first load. The byte producer's memmove reads its
+//     buffer late enough not to wait. That one is the caller's, and real
+//     (a Put of a value just filled in pays it): the single-ahead rows of
+//     BenchmarkTypedVsBytes fill values four messages ahead to show the
+//     API's cost without it.
+//   - The rest is the ring's regime: the index updates (spscPutEnd's CAS,
+//     spscGetEnd's store, MPMC's claims) are most of both profiles, and
+//     cost more or less with how the two sides meet on the index lines.
 //
 // What changed: put and get do the raw copy themselves, through the SPSC
 // fast path's two halves (spscPutBegin/End, spscGetBegin/End in spsc.go,
@@ -45,23 +47,29 @@ import (
 // and release, so a typed call is as deep as a byte call; the copy is an
 // assignment of a T (rawAt); raw batches claim a run, copy in a loop and
 // publish or release it, with no closure and no defer. No allocation, no
-// interface call. Measured on the shared 2-vCPU VM (load 15-25), CPU time
-// per message (the benchmarks' cpu-ns/op: a descheduled process adds wall
-// time, not CPU), medians of 8-10 alternating runs, typed/bytes:
+// interface call.
 //
-//	                         before  after
-//	in-process  SPSC single   0.97   0.89   BenchmarkTypedPutGet
-//	            MPMC single   0.97   1.00
-//	            SPSC batch64  0.91   0.41   BenchmarkTypedBatch64B
-//	            MPMC batch64  0.97   0.73
-//	cross-proc  SPSC single   1.48   1.30   BenchmarkTypedVsBytes (CPU of both processes)
-//	            MPMC single   1.03   1.16
-//	            SPSC batch64  1.07   0.81
-//	            MPMC batch64  0.91   0.82
+// Measured on the shared 2-vCPU VM (load 7-25 from other jobs), as CPU
+// time per message (cpu-ns/op: both processes cross-process; a
+// descheduled process adds wall time, not CPU, and wall time varied 2x
+// between runs), typed/bytes as the ratio of the medians of 8 runs (6 for
+// single-ahead) alternating between the APIs, before (main at 8432093)
+// and after, each with today's benchmark code:
 //
-// Cross-process numbers on that machine varied by 2x from run to run in
-// wall time and by 10-20% in CPU: compare on a quiet machine before
-// trusting the single-value rows.
+//	                            before  after
+//	in-process   SPSC single     0.97   0.89   BenchmarkTypedPutGet
+//	             MPMC single     0.97   1.00
+//	             SPSC batch64    0.91   0.41   BenchmarkTypedBatch64B
+//	             MPMC batch64    0.97   0.73
+//	cross-proc   SPSC single     1.22   1.03   BenchmarkTypedVsBytes
+//	             MPMC single     1.16   1.10
+//	             SPSC single-ahead      1.01
+//	             MPMC single-ahead      1.01
+//	             SPSC batch64    1.04   0.66
+//	             MPMC batch64    0.87   0.87
+//
+// Run to run, the cross-process ratios moved by about 0.1: check the
+// single rows on a quiet machine.
 
 // rawAt views the payload of slot s as a T. The payload is 8-byte
 // aligned (layout.go), which is every Go type's alignment on the 64-bit
