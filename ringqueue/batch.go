@@ -67,6 +67,12 @@ func (q *Queue) PutBatchFuncContext(ctx context.Context, n int, fill func(i int,
 	return q.putBatch(futex.WithContext(ctx), n, fill)
 }
 
+// PutBatchFuncTimeout is PutBatchFunc bounded by d for the whole batch
+// (ErrTimeout, ErrFull, with the count put before).
+func (q *Queue) PutBatchFuncTimeout(n int, fill func(i int, slot []byte) int, d time.Duration) (int, error) {
+	return q.putBatch(timeoutBound(d), n, fill)
+}
+
 func (q *Queue) putBatch(b futex.Bound, n int, fill func(i int, slot []byte) int) (int, error) {
 	done := 0
 	for done < n {

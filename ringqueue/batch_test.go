@@ -3,6 +3,7 @@ package ringqueue
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -52,6 +53,29 @@ func TestTryPutBatchPutsWhatFits(t *testing.T) {
 		k, err = q.TryGetBatch(0, func([]byte) {})
 		require.NoError(t, err)
 		require.Zero(t, k)
+	}
+}
+
+// PutBatchFuncTimeout puts what fits within d, then reports a timeout
+// that is also ErrFull, with the count put; once there is room again it
+// puts the whole batch.
+func TestPutBatchFuncTimeoutPutsWhatFitsThenTimesOut(t *testing.T) {
+	for _, m := range modes {
+		q := newQueue(t, Options{Capacity: 4, SlotSize: 8, Mode: m})
+		require.NoError(t, q.Put([]byte("x")))
+		fill := func(i int, slot []byte) int { return copy(slot, fmt.Sprint(i)) }
+		n, err := q.PutBatchFuncTimeout(5, fill, 10*time.Millisecond)
+		require.ErrorIs(t, err, ErrTimeout)
+		require.ErrorIs(t, err, ErrFull)
+		require.Equal(t, 3, n)
+		var got []string
+		k, err := q.TryGetBatch(10, func(b []byte) { got = append(got, string(b)) })
+		require.NoError(t, err)
+		require.Equal(t, 4, k)
+		require.Equal(t, []string{"x", "0", "1", "2"}, got)
+		n, err = q.PutBatchFuncTimeout(4, fill, time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, 4, n)
 	}
 }
 

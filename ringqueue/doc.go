@@ -33,14 +33,23 @@
 //
 // # Calls
 //
-// Put/Get copy; TryX never blocks; XContext and XTimeout bound the wait
-// (a timeout's error is ErrTimeout and also ErrFull or ErrEmpty). Reserve
-// and Take hand out the slot's own bytes (zero-copy) until Commit and
-// Release. PutBatch, PutBatchFunc and GetBatch move many messages per
-// index update and per wake-up. Len, Cap, SlotSize, Empty and Full read the
-// indices. Close is queue-wide: later puts fail with ErrClosed, consumers
-// drain what is left and then get ErrClosed, and everyone asleep in the
-// queue is woken.
+// Put/Get copy. Reserve and Take hand out the slot's own bytes (zero-copy)
+// until Commit and Release. PutBatch, PutBatchFunc and GetBatch move many
+// messages per index update and per wake-up. Len, Cap, SlotSize, Empty and
+// Full read the indices. Close is queue-wide: later puts fail with
+// ErrClosed, consumers drain what is left and then get ErrClosed, and
+// everyone asleep in the queue is woken.
+//
+// Every call that can wait comes in four forms: X waits as long as it
+// must, TryX never waits (ErrFull, ErrEmpty), XContext(ctx) gives up when
+// ctx ends (with ctx's error) and XTimeout(d) after d (ErrTimeout, and
+// also ErrFull or ErrEmpty). That is Put, Get, PutBatch, PutBatchFunc,
+// GetBatch, Reserve and Take here, and Put, Get, PutBatch and GetBatch of
+// Typed and Joinable. A batch form's bound covers the whole batch: it
+// returns the count moved before the bound ran out. Joinable's Join comes
+// as Join, JoinContext and JoinTimeout, with no TryJoin: a join that may
+// not wait is the question Unfinished() == 0, which the count answers
+// better than an error would.
 //
 // # Typed queues
 //

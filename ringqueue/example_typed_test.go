@@ -1,6 +1,7 @@
 package ringqueue_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -108,5 +109,43 @@ func ExampleJoinable() {
 	// Output:
 	// unfinished: 0
 	// sum: 55
+	// true
+}
+
+// Every call that can wait comes in four forms: X waits, TryX never
+// does, XTimeout and XContext bound the wait. Batches move many values
+// per index update.
+func ExampleTyped_TryPut() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		panic(err)
+	}
+	defer seg.Detach()
+
+	q, err := ringqueue.NewTyped[int64](seg, "forms", ringqueue.Options{Capacity: 4})
+	if err != nil {
+		panic(err)
+	}
+	n, _ := q.PutBatch([]int64{1, 2, 3, 4}) // fills the queue
+	fmt.Println("put", n)
+
+	fmt.Println(errors.Is(q.TryPut(5), ringqueue.ErrFull))
+	err = q.PutTimeout(5, time.Millisecond)
+	fmt.Println(errors.Is(err, ringqueue.ErrTimeout), errors.Is(err, ringqueue.ErrFull))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	fmt.Println(errors.Is(q.PutContext(ctx, 5), context.Canceled))
+
+	dst := make([]int64, 8)
+	n, _ = q.GetBatch(dst)
+	fmt.Println("got", dst[:n])
+	_, err = q.TryGet()
+	fmt.Println(errors.Is(err, ringqueue.ErrEmpty))
+	// Output:
+	// put 4
+	// true
+	// true true
+	// true
+	// got [1 2 3 4]
 	// true
 }

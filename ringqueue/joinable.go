@@ -172,20 +172,23 @@ func (j *Joinable[T]) uncount(n int) {
 // Put counts one unfinished task and puts v, waiting while the queue is
 // full; if the put fails (ErrClosed, ErrTooLarge, ...) the count is taken
 // back.
-func (j *Joinable[T]) Put(v T) error { return j.put(typedBlock, &v) }
+func (j *Joinable[T]) Put(v T) error { return j.put(futex.Block, &v) }
 
 // TryPut is Put without waiting: ErrFull when no slot is free.
-func (j *Joinable[T]) TryPut(v T) error { return j.put(typedTry, &v) }
+func (j *Joinable[T]) TryPut(v T) error { return j.put(futex.NoWait, &v) }
 
 // PutContext is Put bounded by ctx.
-func (j *Joinable[T]) PutContext(ctx context.Context, v T) error { return j.put(typedWaitCtx(ctx), &v) }
+func (j *Joinable[T]) PutContext(ctx context.Context, v T) error {
+	return j.put(futex.WithContext(ctx), &v)
+}
 
 // PutTimeout is Put bounded by d (ErrTimeout, ErrFull).
-func (j *Joinable[T]) PutTimeout(v T, d time.Duration) error { return j.put(typedWaitFor(d), &v) }
+func (j *Joinable[T]) PutTimeout(v T, d time.Duration) error { return j.put(timeoutBound(d), &v) }
 
-func (j *Joinable[T]) put(w typedWait, v *T) error {
+// put is every put form of a joinable queue.
+func (j *Joinable[T]) put(b futex.Bound, v *T) error {
 	j.count(1)
-	err := j.typedQueue.put(w, v)
+	err := j.typedQueue.put(b, v)
 	if err != nil {
 		j.uncount(1)
 	}
@@ -194,24 +197,25 @@ func (j *Joinable[T]) put(w typedWait, v *T) error {
 
 // PutBatch counts and puts every value of vs, as Typed.PutBatch; values
 // not put are not counted.
-func (j *Joinable[T]) PutBatch(vs []T) (int, error) { return j.putBatch(typedBlock, vs) }
+func (j *Joinable[T]) PutBatch(vs []T) (int, error) { return j.putBatch(futex.Block, vs) }
 
 // TryPutBatch is Typed.TryPutBatch, counting what it put.
-func (j *Joinable[T]) TryPutBatch(vs []T) (int, error) { return j.putBatch(typedTry, vs) }
+func (j *Joinable[T]) TryPutBatch(vs []T) (int, error) { return j.putBatch(futex.NoWait, vs) }
 
 // PutBatchContext is Typed.PutBatchContext, counting what it put.
 func (j *Joinable[T]) PutBatchContext(ctx context.Context, vs []T) (int, error) {
-	return j.putBatch(typedWaitCtx(ctx), vs)
+	return j.putBatch(futex.WithContext(ctx), vs)
 }
 
 // PutBatchTimeout is Typed.PutBatchTimeout, counting what it put.
 func (j *Joinable[T]) PutBatchTimeout(vs []T, d time.Duration) (int, error) {
-	return j.putBatch(typedWaitFor(d), vs)
+	return j.putBatch(timeoutBound(d), vs)
 }
 
-func (j *Joinable[T]) putBatch(w typedWait, vs []T) (int, error) {
+// putBatch is every put-batch form of a joinable queue.
+func (j *Joinable[T]) putBatch(b futex.Bound, vs []T) (int, error) {
 	j.count(len(vs))
-	n, err := j.typedQueue.putBatch(w, vs)
+	n, err := j.typedQueue.putBatch(b, vs)
 	j.uncount(len(vs) - n)
 	return n, err
 }
@@ -252,7 +256,8 @@ func (j *Joinable[T]) Unfinished() int {
 
 // Join waits until every task put has been marked done (at once if none
 // is unfinished). A task lost to a crashed process makes it wait forever:
-// prefer JoinContext or JoinTimeout where that matters.
+// prefer JoinContext or JoinTimeout where that matters. There is no
+// TryJoin: a join that may not wait is the question Unfinished() == 0.
 func (j *Joinable[T]) Join() error { return j.join(futex.Block) }
 
 // JoinContext is Join that gives up when ctx ends, returning its error (wrapped).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/multiproc-go/multiproc/internal/futex"
 )
@@ -32,8 +33,14 @@ func (q *Queue) put(b futex.Bound, msg []byte) error {
 	if len(msg) > q.g.slotSize {
 		return q.tooLarge("put", len(msg))
 	}
-	if q.g.mode == SPSC && q.spscPutFast(msg) {
-		return nil
+	if q.g.mode == SPSC {
+		if s, t, ok := q.spscPutBegin(); ok {
+			*(*uint32)(s) = uint32(len(msg))
+			copy(unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)), msg)
+			if q.spscPutEnd(t) {
+				return nil
+			}
+		}
 	}
 	pos, _, err := q.claimPut(b, 1)
 	if err != nil {
@@ -68,8 +75,12 @@ func (q *Queue) GetTimeout(buf []byte, d time.Duration) (int, error) {
 
 func (q *Queue) get(b futex.Bound, buf []byte) (int, error) {
 	if q.g.mode == SPSC {
-		if n, ok := q.spscGetFast(buf); ok {
-			return n, nil
+		if s, h, ok := q.spscGetBegin(); ok {
+			if n := *(*uint32)(s); int(n) <= len(buf) && int(n) <= q.g.slotSize {
+				copy(buf, unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n))
+				q.spscGetEnd(h)
+				return int(n), nil
+			}
 		}
 	}
 	pos, n, err := q.claimGet(b, 1, len(buf))

@@ -151,47 +151,56 @@ func (q *Queue) spscRelease(pos uint64, k int) {
 	atomic.StoreUint64(&q.lay.Head.Index, pos+uint64(k))
 }
 
-// spscPutFast is Put's common case, in one piece: role held, room known
-// from the cached Head, queue open. It reports false, having published
-// nothing, when any of that does not hold; the general path then decides.
-func (q *Queue) spscPutFast(msg []byte) bool {
+// The fast paths of Put and Get (and of the typed raw put and get, which
+// copy a T instead of bytes) are made of two halves each, so that the
+// copy between them is the caller's: role held, room or a message known
+// from the cached index, and, for puts, queue open. A half that reports
+// false has changed nothing; the general path then decides.
+
+// spscPutBegin is the first half of the put fast path: it returns
+// the slot of position t, free for writing, or false when the role is
+// not held, a Reservation is outstanding or the cached Head says full.
+func (q *Queue) spscPutBegin() (s unsafe.Pointer, t uint64, ok bool) {
 	p := &q.prod
 	if !p.role || p.held {
-		return false
+		return nil, 0, false
 	}
-	t := atomic.LoadUint64(&q.lay.Tail.Index)
+	t = atomic.LoadUint64(&q.lay.Tail.Index)
 	// With the closed bit set, t-cached is huge: not taken.
 	if t-p.cached >= q.g.capacity {
-		return false
+		return nil, 0, false
 	}
-	s := q.slot(t)
-	*(*uint32)(s) = uint32(len(msg))
-	copy(unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)), msg)
+	return q.slot(t), t, true
+}
+
+// spscPutEnd publishes position t, written after spscPutBegin. False:
+// closed meanwhile (nothing published; the general path reports it).
+func (q *Queue) spscPutEnd(t uint64) bool {
 	if !atomic.CompareAndSwapUint64(&q.lay.Tail.Index, t, t+1) {
-		return false // closed meanwhile: the general path reports it
+		return false
 	}
 	q.getGate().signal(1)
 	return true
 }
 
-// spscGetFast is Get's common case: role held, a message known from the
-// cached Tail, and it fits buf.
-func (q *Queue) spscGetFast(buf []byte) (int, bool) {
+// spscGetBegin is the first half of the get fast path: it returns the slot of position h, published and
+// not yet read, or false when the role is not held, a Message is
+// outstanding or the cached Tail shows nothing. The caller checks the
+// length word before it reads.
+func (q *Queue) spscGetBegin() (s unsafe.Pointer, h uint64, ok bool) {
 	c := &q.cons
 	if !c.role || c.held {
-		return 0, false
+		return nil, 0, false
 	}
-	h := atomic.LoadUint64(&q.lay.Head.Index)
+	h = atomic.LoadUint64(&q.lay.Head.Index)
 	if c.cached-h-1 >= q.g.capacity { // none cached (or a stale cache)
-		return 0, false
+		return nil, 0, false
 	}
-	s := q.slot(h)
-	n := *(*uint32)(s)
-	if int(n) > len(buf) || int(n) > q.g.slotSize {
-		return 0, false
-	}
-	copy(buf, unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n))
+	return q.slot(h), h, true
+}
+
+// spscGetEnd frees position h, read after spscGetBegin.
+func (q *Queue) spscGetEnd(h uint64) {
 	atomic.StoreUint64(&q.lay.Head.Index, h+1)
 	q.putGate().signal(1)
-	return int(n), true
 }

@@ -21,12 +21,15 @@ package ringqueue
 //     kinds, recursively, pointers flattened, as gob matches them).
 //
 // Blocking, timeouts, contexts and Close behave exactly as in the byte
-// API, because the typed calls are the byte calls: Put blocks while full,
+// API, because each typed call hands its bound to the byte queue's own
+// claim and wait (typed_ops.go): Put blocks while full,
 // Get while empty, TryX never blocks, XContext and XTimeout bound the
 // wait (ErrTimeout also wraps ErrFull or ErrEmpty), Close fails later puts
 // with ErrClosed and lets gets drain first.
 //
-// A raw Get is the byte Get into the caller's value. A gob Get takes the
+// A raw Put or Get copies the value between the caller and the slot as a
+// T, the byte API's own steps with a typed copy (typed_raw.go says what
+// that saves). A gob Get takes the
 // message in place (Take), decodes it straight from the slot and releases
 // the slot. A message that cannot be decoded (raw: a length other than
 // sizeof(T), which only corrupt shared memory can produce; gob: a stream
@@ -89,7 +92,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"unsafe"
 
 	typelayout "github.com/multiproc-go/multiproc/internal/layout"
 	"github.com/multiproc-go/multiproc/shm"
@@ -283,11 +285,6 @@ func (q *typedQueue[T]) init(bq *Queue, ti typedInfo) error {
 		q.gob = &gobCodec[T]{reuse: ti.reuse, boxed: ti.boxed}
 	}
 	return nil
-}
-
-// bytesOf views *p as its sizeof(T) bytes (raw queues only).
-func (q *typedQueue[T]) bytesOf(p *T) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(p)), q.ti.size)
 }
 
 // Name returns the queue's name in its segment.
