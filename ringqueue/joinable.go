@@ -270,7 +270,7 @@ func (j *Joinable[T]) join(b futex.Bound) error {
 		return nil // fast path: no gate, no clock
 	}
 	// Park at once: a join waits for whole tasks, not for a hand-off.
-	err := j.gate.Await(futex.Waiter{Bound: b, Policy: futex.Park,
+	err := j.gate.Await(b, futex.Waiter{Policy: futex.Park,
 		Ready: func() bool { return atomic.LoadUint64(p) == 0 }})
 	switch {
 	case err == nil:

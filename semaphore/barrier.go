@@ -297,7 +297,7 @@ func (b *Barrier) wait(bd futex.Bound) (int, error) {
 		}
 	}
 	var check every
-	err := b.sleepers.Await(futex.Waiter{Bound: bd, Policy: futex.Brief, Ready: arrive,
+	err := b.sleepers.Await(bd, futex.Waiter{Policy: futex.Brief, Ready: arrive,
 		Check: func() (bool, time.Duration) {
 			// Slept a slice already: is the action's runner still alive?
 			if check.due(barrierCheckEvery) {
@@ -370,7 +370,7 @@ func (b *Barrier) await(bd futex.Bound, g uint32) error {
 	}
 	var check every
 	var died error
-	err := b.sleepers.Await(futex.Waiter{Bound: bd, Policy: futex.Brief, Ready: ended,
+	err := b.sleepers.Await(bd, futex.Waiter{Policy: futex.Brief, Ready: ended,
 		Check: func() (bool, time.Duration) {
 			if check.due(barrierCheckEvery) {
 				lo := atomic.LoadUint32(b.word)

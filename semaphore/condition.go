@@ -190,7 +190,7 @@ func (c *Condition) wait(b futex.Bound) error {
 		c.withdraw(t) // the lock word is broken; at least return the ticket
 		return fmt.Errorf("condition %q: wait: %w", c.name, err)
 	}
-	werr := c.gate.Await(futex.Waiter{Bound: b, Policy: futex.Brief,
+	werr := c.gate.Await(b, futex.Waiter{Policy: futex.Brief,
 		Ready: func() bool { return ticketGranted(t, atomic.LoadUint32(c.granted)) }})
 	lerr := c.lock.reacquire(saved)
 	if !Acquired(lerr) {

@@ -122,7 +122,7 @@ func (e *Event) wait(b futex.Bound) error {
 	if w0&eventFlag != 0 {
 		return nil
 	}
-	err := e.gate.Await(futex.Waiter{Bound: b, Policy: futex.Brief, Ready: func() bool {
+	err := e.gate.Await(b, futex.Waiter{Policy: futex.Brief, Ready: func() bool {
 		w := atomic.LoadUint32(e.word)
 		// Raised now, or raised (and maybe cleared) since we first looked.
 		return w&eventFlag != 0 || w&^eventFlag != w0&^eventFlag

@@ -141,7 +141,7 @@ func (s *Semaphore) acquire(b futex.Bound) error {
 }
 
 func (s *Semaphore) acquireSlow(b futex.Bound) error {
-	err := s.gate.Await(futex.Waiter{Bound: b, Policy: futex.Brief, Ready: s.take})
+	err := s.gate.Await(b, futex.Waiter{Policy: futex.Brief, Ready: s.take})
 	if err != nil {
 		return waitErr("semaphore", s.name, "acquire", err)
 	}

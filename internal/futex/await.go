@@ -13,10 +13,11 @@ var ErrWouldBlock = errors.New("futex: would block")
 // left uncounted: a waker may skip it.
 const uncountedSlice = 10 * time.Millisecond
 
-// A Waiter is one blocking call: what it waits for and how long it may.
+// A Waiter is what one blocking call waits for and how; its Bound,
+// how long it may wait, is Await's other argument (kept apart so that
+// the context in it does not make the Waiter's funcs escape: the
+// uncontended paths allocate nothing).
 type Waiter struct {
-	// Bound says how long the call may wait (NoWait: one check).
-	Bound Bound
 	// Policy says how it spins before it parks.
 	Policy Policy
 	// Ready reports whether the wait is over. It may take what the
@@ -33,18 +34,17 @@ type Waiter struct {
 	Check func() (retry bool, max time.Duration)
 }
 
-// Await waits on g until w.Ready reports true, as w.Bound allows: it
+// Await waits on g until w.Ready reports true, as b allows: it
 // checks once, spins by w.Policy, then registers on g, re-checks, and
 // parks in slices until Ready holds. It returns nil when Ready held,
-// ErrWouldBlock for a NoWait bound, the bound's error (errs.ErrTimeout,
+// ErrWouldBlock for a NoWait bound (Ready checked once), the bound's error (errs.ErrTimeout,
 // or its context's error) when it ran out, or a futex error (another
 // platform). A caller that gives up after it slept may have absorbed a
 // wake-up meant for another: if Seq moved meanwhile, it passes one on.
-func (g Gate) Await(w Waiter) error {
+func (g Gate) Await(b Bound, w Waiter) error {
 	if w.Ready() {
 		return nil
 	}
-	b := w.Bound
 	if b.Try() {
 		return ErrWouldBlock
 	}

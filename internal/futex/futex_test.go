@@ -55,7 +55,7 @@ func TestGateSignalWakesASleeper(t *testing.T) {
 	g, _ := newGate()
 	var ready atomic.Bool
 	done := make(chan error)
-	go func() { done <- g.Await(futex.Waiter{Bound: futex.Block, Policy: futex.Park, Ready: flag(&ready)}) }()
+	go func() { done <- g.Await(futex.Block, futex.Waiter{Policy: futex.Park, Ready: flag(&ready)}) }()
 	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
 	ready.Store(true)
 	g.Signal(1)
@@ -66,13 +66,13 @@ func TestGateSignalWakesASleeper(t *testing.T) {
 func TestAwaitWithNoWaitChecksOnce(t *testing.T) {
 	g, w := newGate()
 	calls := 0
-	err := g.Await(futex.Waiter{Bound: futex.NoWait, Policy: futex.Brief, Ready: func() bool { calls++; return false }})
+	err := g.Await(futex.NoWait, futex.Waiter{Policy: futex.Brief, Ready: func() bool { calls++; return false }})
 	assert.ErrorIs(t, err, futex.ErrWouldBlock)
 	assert.Equal(t, 1, calls)
 	assert.Zero(t, w.sleepers, "never registered")
 	var ready atomic.Bool
 	ready.Store(true)
-	assert.NoError(t, g.Await(futex.Waiter{Bound: futex.NoWait, Ready: flag(&ready)}))
+	assert.NoError(t, g.Await(futex.NoWait, futex.Waiter{Ready: flag(&ready)}))
 }
 
 func TestAwaitBoundExpires(t *testing.T) {
@@ -80,14 +80,14 @@ func TestAwaitBoundExpires(t *testing.T) {
 		g, _ := newGate()
 		var never atomic.Bool
 		start := time.Now()
-		err := g.Await(futex.Waiter{Bound: futex.Within(20 * time.Millisecond), Policy: p, Ready: flag(&never)})
+		err := g.Await(futex.Within(20*time.Millisecond), futex.Waiter{Policy: p, Ready: flag(&never)})
 		assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v: %v", p, err)
 		assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "%v", p)
 		assert.Zero(t, g.Sleepers(), "%v: unregistered", p)
 	}
 	g, _ := newGate()
 	var never atomic.Bool
-	assert.Error(t, g.Await(futex.Waiter{Bound: futex.Within(0), Ready: flag(&never)}), "an expired bound checks once and gives up")
+	assert.Error(t, g.Await(futex.Within(0), futex.Waiter{Ready: flag(&never)}), "an expired bound checks once and gives up")
 }
 
 func TestAwaitContextCancelEndsTheSleep(t *testing.T) {
@@ -96,7 +96,7 @@ func TestAwaitContextCancelEndsTheSleep(t *testing.T) {
 	var never atomic.Bool
 	done := make(chan error)
 	go func() {
-		done <- g.Await(futex.Waiter{Bound: futex.WithContext(ctx), Policy: futex.Park, Ready: flag(&never)})
+		done <- g.Await(futex.WithContext(ctx), futex.Waiter{Policy: futex.Park, Ready: flag(&never)})
 	}()
 	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
 	cancel()
@@ -115,7 +115,7 @@ func TestAwaitCheckHookCapsSleepsAndRetries(t *testing.T) {
 	g, _ := newGate()
 	var ready atomic.Bool
 	checks := 0
-	err := g.Await(futex.Waiter{Bound: futex.Within(20 * time.Second), Policy: futex.Park, Ready: flag(&ready),
+	err := g.Await(futex.Within(20*time.Second), futex.Waiter{Policy: futex.Park, Ready: flag(&ready),
 		Check: func() (bool, time.Duration) {
 			checks++
 			assert.Equal(t, 1, g.Sleepers(), "registered while checking")
@@ -137,7 +137,7 @@ func TestAwaitPassesOnAWakeItMayHaveAbsorbed(t *testing.T) {
 	var bLooks atomic.Int32
 	bDone := make(chan error)
 	go func() {
-		bDone <- g.Await(futex.Waiter{Bound: futex.Block, Policy: futex.Park,
+		bDone <- g.Await(futex.Block, futex.Waiter{Policy: futex.Park,
 			Ready: func() bool { bLooks.Add(1); return bReady.Load() }})
 	}()
 	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
@@ -149,7 +149,7 @@ func TestAwaitPassesOnAWakeItMayHaveAbsorbed(t *testing.T) {
 	var seq0 uint32
 	moved, checks := false, 0
 	var never atomic.Bool
-	err := g.Await(futex.Waiter{Bound: futex.Within(time.Until(deadline)), Policy: futex.Park, Ready: flag(&never),
+	err := g.Await(futex.Within(time.Until(deadline)), futex.Waiter{Policy: futex.Park, Ready: flag(&never),
 		Check: func() (bool, time.Duration) {
 			checks++
 			if !moved && checks > 1 && time.Now().After(deadline) { // A has slept
@@ -198,7 +198,7 @@ func TestRepairByBroadcastsKeepsTheLiveSleeper(t *testing.T) {
 	g.Register() // dead
 	var ready atomic.Bool
 	done := make(chan error)
-	go func() { done <- g.Await(futex.Waiter{Bound: futex.Block, Policy: futex.Park, Ready: flag(&ready)}) }()
+	go func() { done <- g.Await(futex.Block, futex.Waiter{Policy: futex.Park, Ready: flag(&ready)}) }()
 	for i := 0; futex.SleepersEpoch(atomic.LoadUint32(&w.sleepers)) == 0; i++ {
 		require.Less(t, i, 4*futex.RepairAfter, "no repair")
 		testutil.WaitUntil(t, func() bool { return g.Sleepers() == 2 })
@@ -219,7 +219,7 @@ var sleepOnGate = procs.Register("futex-sleep-on-gate", func(s *shm.Segment) (ui
 	}
 	g := futex.NewGate(obj.Uint32(0), obj.Uint32(64), new(atomic.Uint32))
 	set := obj.Uint32(128)
-	err = g.Await(futex.Waiter{Bound: futex.Within(30 * time.Second), Policy: futex.Park,
+	err = g.Await(futex.Within(30*time.Second), futex.Waiter{Policy: futex.Park,
 		Ready: func() bool { return atomic.LoadUint32(set) != 0 }})
 	return atomic.LoadUint32(set), err
 })
