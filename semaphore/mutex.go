@@ -167,13 +167,10 @@ func (m *Mutex) LockTimeout(d time.Duration) error { return m.lock(timeoutBound(
 // lock is every Lock form. Its fast path, grabbing an unlocked mutex,
 // inlines into the shells; the rest is outlined.
 func (m *Mutex) lock(b futex.Bound) error {
-	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
-		return nil
+	if !atomic.CompareAndSwapUint64(m.word, 0, m.self) {
+		return m.lockSlow(b)
 	}
-	if b.Try() {
-		return m.tryLockSlow()
-	}
-	return m.lockSlow(b, "lock")
+	return nil
 }
 
 func (m *Mutex) tryLockSlow() error {
@@ -234,7 +231,11 @@ func (m *Mutex) takeOverIfDead(s uint64, op string) (bool, error) {
 // overcount nor be left set by a killed sleeper for long, since the next
 // unlock clears it. A gate would add a sleepers line that every
 // contended unlock reads.
-func (m *Mutex) lockSlow(b futex.Bound, op string) error {
+func (m *Mutex) lockSlow(b futex.Bound) error {
+	if b.Try() {
+		return m.tryLockSlow()
+	}
+	const op = "lock"
 	ctx := b.Context()
 	spinOK := b.Err() == nil // an expired bound (LockTimeout(0)) makes one attempt
 	parked := false

@@ -133,11 +133,11 @@ func (s *Semaphore) AcquireContext(ctx context.Context) error {
 func (s *Semaphore) AcquireTimeout(d time.Duration) error { return s.acquire(timeoutBound(d)) }
 
 // acquire is every Acquire form: the fast path inlines into the shells.
-func (s *Semaphore) acquire(b futex.Bound) error {
-	if v := atomic.LoadUint32(s.value); v > 0 && atomic.CompareAndSwapUint32(s.value, v, v-1) {
-		return nil
+func (s *Semaphore) acquire(b futex.Bound) (err error) {
+	if v := atomic.LoadUint32(s.value); v == 0 || !atomic.CompareAndSwapUint32(s.value, v, v-1) {
+		err = s.acquireSlow(b)
 	}
-	return s.acquireSlow(b)
+	return err
 }
 
 func (s *Semaphore) acquireSlow(b futex.Bound) error {
