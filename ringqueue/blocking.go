@@ -83,7 +83,7 @@ var errTimedOut = errors.New("timed out")
 func (q *Queue) await(b futex.Bound, g gate, try func() (bool, blocker)) error {
 	var bl blocker
 	var watch claimWatch
-	err := g.g.Await(b, futex.Waiter{
+	err := g.f().Await(b, futex.Waiter{
 		Policy: q.waitPolicy(),
 		Ready: func() bool {
 			var done bool

@@ -34,21 +34,29 @@ type Waiter struct {
 	Check func() (retry bool, max time.Duration)
 }
 
-// Await waits on g until w.Ready reports true, as b allows: it
-// checks once, spins by w.Policy, then registers on g, re-checks, and
-// parks in slices until Ready holds. It returns nil when Ready held,
-// ErrWouldBlock for a NoWait bound (Ready checked once), the bound's error (errs.ErrTimeout,
-// or its context's error) when it ran out, or a futex error (another
-// platform). A caller that gives up after it slept may have absorbed a
-// wake-up meant for another: if Seq moved meanwhile, it passes one on.
+// Await waits on g until w.Ready reports true, as b allows: it spins by
+// w.Policy, then registers on g, re-checks, and parks in slices until
+// Ready holds. Ready is called at least once. Await returns nil when
+// Ready held, ErrWouldBlock for a NoWait bound (Ready checked once), the
+// bound's error (errs.ErrTimeout, or its context's error) when it ran
+// out, or a futex error (another platform). A caller that gives up after
+// it slept may have absorbed a wake-up meant for another: if Seq moved
+// meanwhile, it passes one on.
 func (g Gate) Await(b Bound, w Waiter) error {
-	if w.Ready() {
-		return nil
-	}
+	// Callers have just tried once themselves, so the first check waits
+	// for the policy's first pause: an immediate re-check would pull the
+	// line the other side is writing, the start of lock-step (spin.go).
+	// Only a bound that allows no wait checks at once.
 	if b.Try() {
+		if w.Ready() {
+			return nil
+		}
 		return ErrWouldBlock
 	}
 	if err := b.Err(); err != nil {
+		if w.Ready() { // an expired bound still makes its one attempt
+			return nil
+		}
 		return err
 	}
 	if spin(w.Policy, w.Ready) {

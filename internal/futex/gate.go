@@ -94,16 +94,17 @@ func SleepersEpoch(w uint32) uint32 { return w >> 16 }
 // read-mostly word.
 func (g Gate) Signal(n int) {
 	if w := atomic.LoadUint32(g.sleepers); w&sleeperCountMask != 0 {
-		g.wake(n, SleepersCount(w))
+		g.wake(n, w)
 	}
 }
 
 // SignalAll wakes every sleeper.
 func (g Gate) SignalAll() { g.Signal(1 << 30) }
 
-// wake moves Seq on and wakes up to n of the count sleepers (outlined: the
-// slow path).
-func (g Gate) wake(n, count int) {
+// wake moves Seq on and wakes up to n of the sleepers counted in w
+// (outlined: the slow path).
+func (g Gate) wake(n int, w uint32) {
+	count := SleepersCount(w)
 	atomic.AddUint32(g.seq, 1)
 	woke, err := Wake(g.seq, n)
 	if err != nil || woke >= min(n, count) {
