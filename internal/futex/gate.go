@@ -108,7 +108,9 @@ func (g Gate) wake(n int, w uint32) {
 	atomic.AddUint32(g.seq, 1)
 	woke, err := Wake(g.seq, n)
 	if err != nil || woke >= min(n, count) {
-		g.idle.Store(0)
+		if g.idle.Load() != 0 { // no store while it is 0: the goroutines of a process share the handle's line
+			g.idle.Store(0)
+		}
 		return
 	}
 	if g.idle.Add(1) >= RepairAfter {
