@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/multiproc-go/multiproc/shm"
@@ -18,20 +20,23 @@ import (
 //	parent:  wait until ready == kids → StartTimer → start = 1 → own part →
 //	         wait until done == want → StopTimer
 //
-// Every word sits on its own cache line so that children counting in never
-// disturb a line somebody spins or sleeps on. A counter is moved with an
-// atomic add and then every sleeper on it is woken (FUTEX_WAKE on a shared
-// mapping); a waiter re-reads the word before each futex wait, and the kernel
-// compares the word again under its own lock, so a wake-up cannot be lost
-// (see internal/futex). Waking costs a system call, but a gate is touched a
-// handful of times per run, outside the per-message path.
+// Every counter sits on its own cache line so that children counting in
+// never disturb a line somebody else waits on. Beside each counter is a
+// futex.Gate (a seq futex word and a sleepers word): a counter is moved
+// with an atomic add and then the gate is signalled, which wakes only when
+// somebody sleeps; a waiter waits with futex.Gate.Await, the module's one
+// waiter, so a wake-up cannot be lost (see internal/futex).
 //
-// Object layout (a shm.KindBytes object of gateSize bytes):
+// Object layout (a shm.KindBytes object of gateSize bytes), each line:
 //
-//	  0  ready  u32  children that are set up and waiting for start
-//	 64  start  u32  0 until the parent opens the run
-//	128  done   u32  participants that finished their part
-//	192  mark   u32  free counter (e.g. Scale: producers that finished)
+//	+0  counter   u32
+//	+4  seq       u32  the gate's futex word
+//	+8  sleepers  u32  the gate's sleepers word (epoch | count)
+//
+// at 0 ready (children that are set up and waiting for start), 64 start
+// (0 until the parent opens the run), 128 done (participants that
+// finished their part) and 192 mark (a free counter, e.g. Scale:
+// producers that finished).
 type gate struct {
 	ready, start, done, mark *uint32
 }
@@ -85,35 +90,47 @@ func gateOf(obj shm.Object) (gate, error) {
 	}, nil
 }
 
+// counterGate returns the gate beside counter w (see the layout). Its
+// count of wakes that found nobody is per call: a gate is signalled a
+// handful of times per run, too few for a repair ever to be due, and a
+// benchmark's children that die fail the run anyway.
+func counterGate(w *uint32) futex.Gate {
+	return futex.NewGate((*uint32)(unsafe.Add(unsafe.Pointer(w), 4)), (*uint32)(unsafe.Add(unsafe.Pointer(w), 8)),
+		new(atomic.Uint32))
+}
+
 // arrive counts one in on w and wakes whoever waits for w to move.
 func arrive(w *uint32) {
 	atomic.AddUint32(w, 1)
-	_, _ = futex.WakeAll(w)
+	counterGate(w).SignalAll()
 }
 
 // await waits until *w >= n. check, if not nil, is asked between sleeps
-// whether to give up (e.g. a child exited early); its error is returned.
+// (every gatePoll) whether to give up (e.g. a child exited early); its
+// error is returned.
 func await(w *uint32, n uint32, check func() error) error {
-	deadline := time.Now().Add(gateLimit)
-	for {
-		v := atomic.LoadUint32(w)
-		if v >= n {
-			return nil
-		}
-		if check != nil {
-			if err := check(); err != nil {
-				return err
+	var cerr error
+	err := counterGate(w).Await(futex.Within(gateLimit), futex.Waiter{
+		Policy: futex.Park, // a gate waits for processes to start or finish, not for a hand-off
+		Ready:  func() bool { return cerr != nil || atomic.LoadUint32(w) >= n },
+		Check: func() (bool, time.Duration) {
+			if check != nil {
+				if cerr = check(); cerr != nil {
+					return true, 0
+				}
 			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: %d of %d after %v", errGateTimeout, v, n, gateLimit)
-		}
-		// Sleeps only while the word still reads v; a wake, a timeout or a
-		// spurious return all lead back to the re-check above.
-		if err := futex.Wait(w, v, gatePoll); err != nil && !errors.Is(err, futex.ErrTimeout) {
-			return fmt.Errorf("bench: gate wait: %w", err)
-		}
+			return false, gatePoll
+		},
+	})
+	switch {
+	case cerr != nil:
+		return cerr
+	case errors.Is(err, context.DeadlineExceeded): // the bound's ErrTimeout matches it
+		return fmt.Errorf("%w: %d of %d after %v", errGateTimeout, atomic.LoadUint32(w), n, gateLimit)
+	case err != nil:
+		return fmt.Errorf("bench: gate wait: %w", err)
 	}
+	return nil
 }
 
 // Child side.

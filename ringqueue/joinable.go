@@ -140,7 +140,7 @@ func (j *Joinable[T]) initJoin() error {
 		return fmt.Errorf("ringqueue %q: open: %w: joinable queue with %d aux bytes, want %d", j.q.Name(), shm.ErrCorrupt, len(a), joinAuxSize)
 	}
 	j.aux = (*joinAux)(unsafe.Pointer(&a[0])) // 64-byte aligned by the byte layout
-	j.gate = futex.NewGate(&j.aux.JoinSeq, &j.aux.JoinSleepers)
+	j.gate = futex.NewGate(&j.aux.JoinSeq, &j.aux.JoinSleepers, new(atomic.Uint32))
 	return nil
 }
 
@@ -274,21 +274,14 @@ func (j *Joinable[T]) join(b futex.Bound) error {
 	if atomic.LoadUint64(p) == 0 {
 		return nil // fast path: no gate, no clock
 	}
-	ctx := b.Context()
-	for {
-		seq := j.gate.Load()
-		if atomic.LoadUint64(p) == 0 {
-			return nil
-		}
-		wait, err := b.Sleep(futex.Forever)
-		if err == ErrTimeout {
-			return fmt.Errorf("ringqueue %q: join: %w: %d tasks unfinished", j.q.Name(), ErrTimeout, atomic.LoadUint64(p))
-		}
-		if err != nil {
-			return fmt.Errorf("ringqueue %q: join: %w", j.q.Name(), err)
-		}
-		// Wait returns on a wake, a spurious wake, the timeout or ctx's
-		// end: the loop re-checks the count and the bounds every time.
-		_ = j.gate.Wait(ctx, seq, wait)
+	// Park at once: a join waits for whole tasks, not for a hand-off.
+	err := j.gate.Await(b, futex.Waiter{Policy: futex.Park,
+		Ready: func() bool { return atomic.LoadUint64(p) == 0 }})
+	switch {
+	case err == nil:
+		return nil
+	case err == ErrTimeout:
+		return fmt.Errorf("ringqueue %q: join: %w: %d tasks unfinished", j.q.Name(), ErrTimeout, atomic.LoadUint64(p))
 	}
+	return fmt.Errorf("ringqueue %q: join: %w", j.q.Name(), err)
 }

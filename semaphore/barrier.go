@@ -13,20 +13,21 @@ import (
 
 // A Barrier's object:
 //
-//	 0  state     uint64, changed by CAS only; its low 32 bits are the
-//	              futex word:
+//	 0  state     uint64, changed by CAS only:
 //	                bits  0..14  count: arrivals this round (== parties
 //	                             while the last arrival runs the action)
 //	                bit  15      broken
 //	                bits 16..31  generation: the round, mod 2^16
 //	                bits 32..63  history: bit (g mod 32) says how round g
 //	                             ended, 1 broken (by Reset), 0 released
-//	 8  sleepers  uint32: processes asleep on the futex word
+//	 8  sleepers  uint32: the gate's sleepers word (epoch | count)
 //	12  parties   uint32, written before publication, never changed
 //	16  actionBy  uint64: ID (shm.Segment.Self) of the process running
 //	              the action | (its round mod 2^12) << 52
 //	24  cause     uint32: why the barrier broke, for error messages: a
 //	              cause code << 24 | the short ID of the dead participant
+//	28  seq       uint32: the gate's futex word (futex.Gate); every change
+//	              of state that a waiter waits for signals it
 //	64  members   [64]{ID uint64, arrival uint64}: processes that have
 //	              waited here, arrival = generation | 1<<16 of the latest
 //
@@ -69,6 +70,7 @@ const (
 	barPartiesOff  = 12
 	barActionByOff = 16
 	barCauseOff    = 24
+	barSeqOff      = 28
 	barMembersOff  = 64
 	barMaxMembers  = 64
 	barSize        = barMembersOff + 16*barMaxMembers
@@ -123,8 +125,8 @@ var causeText = [...]string{
 // process as a procs argument (without an action: see SetAction).
 type Barrier struct {
 	state    *uint64
-	word     *uint32 // the low half of state
-	sleepers *uint32
+	word     *uint32    // the low half of state
+	sleepers futex.Gate // the gate over seq and the sleepers word
 	actionBy *uint64
 	cause    *uint32
 	members  *[barMaxMembers]barMember
@@ -176,7 +178,7 @@ func barrierAt(obj shm.Object, action func() error) (*Barrier, error) {
 	b := &Barrier{
 		state:    state,
 		word:     lowHalf(state),
-		sleepers: obj.Uint32(barSleepersOff),
+		sleepers: gateAt(obj, barSeqOff, barSleepersOff),
 		actionBy: obj.Uint64(barActionByOff),
 		cause:    obj.Uint32(barCauseOff),
 		members:  (*[barMaxMembers]barMember)(obj.Pointer(barMembersOff)),
@@ -233,17 +235,25 @@ func (b *Barrier) Broken() bool { return atomic.LoadUint32(b.word)&barBroken != 
 // Wait waits until parties callers have called Wait, and returns this
 // caller's arrival index. It returns ErrBrokenBarrier (wrapped) if the
 // barrier is or becomes broken while it waits.
-func (b *Barrier) Wait() (int, error) { return b.wait(context.Background(), forever) }
+func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block) }
+
+// TryWait passes the barrier only if that needs no wait: when this
+// caller is the round's last arrival, it arrives, runs the action and
+// releases the others, as Wait would; otherwise it returns ErrWouldBlock
+// (wrapped) and changes nothing. Python has no such form: its wait(0)
+// times out and breaks the barrier for everyone, which WaitTimeout(0)
+// does here.
+func (b *Barrier) TryWait() (int, error) { return b.wait(futex.NoWait) }
 
 // WaitContext is Wait that, when ctx ends, breaks the barrier for every
 // waiter and returns ErrBrokenBarrier wrapping ctx.Err().
-func (b *Barrier) WaitContext(ctx context.Context) (int, error) { return b.wait(ctx, forever) }
+func (b *Barrier) WaitContext(ctx context.Context) (int, error) {
+	return b.wait(futex.WithContext(ctx))
+}
 
 // WaitTimeout is Wait that, after d, breaks the barrier for every waiter
 // and returns ErrBrokenBarrier wrapping ErrTimeout (Python's semantics).
-func (b *Barrier) WaitTimeout(d time.Duration) (int, error) {
-	return b.wait(context.Background(), max(d, 0))
-}
+func (b *Barrier) WaitTimeout(d time.Duration) (int, error) { return b.wait(timeoutBound(d)) }
 
 // brokenErr is ErrBrokenBarrier with this caller's cause, or else the
 // cause the breaker left in shared memory.
@@ -261,48 +271,50 @@ func (b *Barrier) brokenErr(cause error) error {
 	return fmt.Errorf("barrier %q: wait: %w: %w", b.name, ErrBrokenBarrier, cause)
 }
 
-func (b *Barrier) wait(ctx context.Context, d time.Duration) (int, error) {
-	dl := deadlineIn(d)
+// wait is every Wait form.
+func (b *Barrier) wait(bd futex.Bound) (int, error) {
 	var g, idx uint32
-	// Arrive.
-	for i := 0; ; i++ {
-		s := atomic.LoadUint64(b.state)
-		lo := uint32(s)
-		if lo&barBroken != 0 {
-			return 0, b.brokenErr(nil)
-		}
-		if c := barCount(lo); c < b.parties {
+	broken := false
+	// Arrive. The last arrival of the round runs the action: a caller
+	// that finds the round full waits for the next one to open (Python's
+	// _enter). It has not joined a round, so giving up breaks nothing. A
+	// NoWait caller arrives only as the last.
+	arrive := func() bool {
+		for {
+			s := atomic.LoadUint64(b.state)
+			lo := uint32(s)
+			if lo&barBroken != 0 {
+				broken = true
+				return true
+			}
+			c := barCount(lo)
+			if c >= b.parties || (bd.Try() && c+1 != b.parties) {
+				return false
+			}
 			if atomic.CompareAndSwapUint64(b.state, s, s+1) {
 				g, idx = barGen(lo), c
-				break
+				return true
 			}
-			continue
 		}
-		// The last arrival of the round runs the action: wait for the next
-		// round to open (Python's _enter). This caller has not joined a
-		// round, so giving up breaks nothing.
-		err := ctxErr(ctx)
-		if err == nil && i < spinRounds && d != 0 {
-			spin(i, b.word, lo)
-			continue
-		}
-		slice, ok := dl.slice(barrierCheckEvery)
-		if err == nil && !ok {
-			err = ErrTimeout
-		}
-		if err == nil && i > spinRounds {
+	}
+	var check every
+	err := b.sleepers.Await(bd, futex.Waiter{Policy: futex.Brief, Ready: arrive,
+		Check: func() (bool, time.Duration) {
 			// Slept a slice already: is the action's runner still alive?
-			if dead, tag := b.missingDead(barGen(lo), lo); dead {
-				b.breakRound(barGen(lo), causeDead<<causeShift|shm.Short(tag))
-				continue
+			if check.due(barrierCheckEvery) {
+				lo := atomic.LoadUint32(b.word)
+				if dead, tag := b.missingDead(barGen(lo), lo); dead {
+					b.breakRound(barGen(lo), causeDead<<causeShift|shm.Short(tag))
+					return true, 0
+				}
 			}
-		}
-		if err == nil {
-			err = park(ctx, b.word, b.sleepers, lo, slice)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("barrier %q: wait: %w", b.name, err)
-		}
+			return false, barrierCheckEvery
+		}})
+	if err != nil {
+		return 0, waitErr("barrier", b.name, "wait", err)
+	}
+	if broken {
+		return 0, b.brokenErr(nil)
 	}
 	if idx+1 == b.parties {
 		// Runner first, arrival second: see "Dead participants".
@@ -311,7 +323,7 @@ func (b *Barrier) wait(ctx context.Context, d time.Duration) (int, error) {
 		return int(idx), b.release(g)
 	}
 	b.arrived(g)
-	return int(idx), b.await(ctx, dl, d != 0, g)
+	return int(idx), b.await(bd, g)
 }
 
 // release runs the action and opens the next round, as the last arrival
@@ -333,9 +345,7 @@ func (b *Barrier) release(g uint32) error {
 			break
 		}
 	}
-	if atomic.LoadUint32(b.sleepers) != 0 {
-		_, _ = futex.WakeAll(b.word)
-	}
+	b.sleepers.SignalAll()
 	return nil
 }
 
@@ -354,52 +364,42 @@ func (b *Barrier) runAction(f func() error, g uint32) (err error) {
 }
 
 // await waits, as an arrival of round g, for the round to end.
-func (b *Barrier) await(ctx context.Context, dl deadline, spinOK bool, g uint32) error {
-	var nextCheck time.Time
-	for i := 0; ; i++ {
-		s := atomic.LoadUint64(b.state)
-		lo := uint32(s)
-		if barGen(lo) != g {
-			if s&histBit(g) != 0 {
-				return b.brokenErr(nil) // reset
-			}
-			return nil
-		}
-		if lo&barBroken != 0 {
-			return b.brokenErr(nil)
-		}
-		err := ctxErr(ctx)
-		if err == nil && i < spinRounds && spinOK {
-			spin(i, b.word, lo)
-			continue
-		}
-		slice, ok := dl.slice(barrierCheckEvery)
-		if err == nil && !ok {
-			err = ErrTimeout
-		}
-		if err == nil {
-			now := time.Now()
-			if nextCheck.IsZero() {
-				nextCheck = now.Add(barrierCheckEvery)
-			} else if !now.Before(nextCheck) {
-				nextCheck = now.Add(barrierCheckEvery)
+func (b *Barrier) await(bd futex.Bound, g uint32) error {
+	ended := func() bool {
+		lo := atomic.LoadUint32(b.word)
+		return barGen(lo) != g || lo&barBroken != 0
+	}
+	var check every
+	var died error
+	err := b.sleepers.Await(bd, futex.Waiter{Policy: futex.Brief, Ready: ended,
+		Check: func() (bool, time.Duration) {
+			if check.due(barrierCheckEvery) {
+				lo := atomic.LoadUint32(b.word)
 				if dead, tag := b.missingDead(g, lo); dead {
 					b.breakRound(g, causeDead<<causeShift|shm.Short(tag))
-					return b.brokenErr(fmt.Errorf("participant %#x died", tag))
+					died = fmt.Errorf("participant %#x died", tag)
+					return true, 0
 				}
 			}
-			err = park(ctx, b.word, b.sleepers, lo, slice)
+			return false, barrierCheckEvery
+		}})
+	if err != nil {
+		// Python: a waiter that gives up breaks the barrier, unless the
+		// round was released first.
+		b.breakRound(g, causeGaveUp<<causeShift)
+		if s := atomic.LoadUint64(b.state); barGen(uint32(s)) != g && s&histBit(g) == 0 {
+			return nil
 		}
-		if err != nil {
-			// Python: a waiter that gives up breaks the barrier, unless the
-			// round was released first.
-			b.breakRound(g, causeGaveUp<<causeShift)
-			if s := atomic.LoadUint64(b.state); barGen(uint32(s)) != g && s&histBit(g) == 0 {
-				return nil
-			}
-			return b.brokenErr(err)
-		}
+		return b.brokenErr(err)
 	}
+	s := atomic.LoadUint64(b.state)
+	if barGen(uint32(s)) != g {
+		if s&histBit(g) != 0 {
+			return b.brokenErr(nil) // reset
+		}
+		return nil
+	}
+	return b.brokenErr(died)
 }
 
 // breakRound sets the broken bit, recording cause, if round g is still
@@ -418,9 +418,7 @@ func (b *Barrier) breakRound(g, cause uint32) {
 			break
 		}
 	}
-	if atomic.LoadUint32(b.sleepers) != 0 {
-		_, _ = futex.WakeAll(b.word)
-	}
+	b.sleepers.SignalAll()
 }
 
 // Abort breaks the barrier: every current and future waiter gets
@@ -436,9 +434,7 @@ func (b *Barrier) Abort() {
 			break
 		}
 	}
-	if atomic.LoadUint32(b.sleepers) != 0 {
-		_, _ = futex.WakeAll(b.word)
-	}
+	b.sleepers.SignalAll()
 }
 
 // Reset returns the barrier to its empty, unbroken state. Callers waiting
@@ -457,7 +453,5 @@ func (b *Barrier) Reset() {
 			break
 		}
 	}
-	if atomic.LoadUint32(b.sleepers) != 0 {
-		_, _ = futex.WakeAll(b.word)
-	}
+	b.sleepers.SignalAll()
 }

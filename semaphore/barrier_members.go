@@ -114,7 +114,8 @@ type BarrierState struct {
 	Arrived    uint32 // arrivals in the current round (Parties while the action runs)
 	Broken     bool
 	Generation uint32 // round number mod 2^16
-	Sleepers   uint32
+	Sleepers   uint32 // processes counted asleep; may count killed ones until a repair
+	Repairs    uint32 // how many times wakers repaired the count (mod 2^16)
 	Members    []BarrierMember
 }
 
@@ -136,8 +137,8 @@ func InspectBarrier(obj shm.Object) (BarrierState, error) {
 		Arrived:    barCount(lo),
 		Broken:     lo&barBroken != 0,
 		Generation: barGen(lo),
-		Sleepers:   atomic.LoadUint32(obj.Uint32(barSleepersOff)),
 	}
+	st.Sleepers, st.Repairs = sleepersState(obj.Uint32(barSleepersOff))
 	for i := range barMaxMembers {
 		id := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(16*i)))
 		arrival := atomic.LoadUint64(obj.Uint64(barMembersOff + uintptr(16*i) + 8))

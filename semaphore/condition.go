@@ -15,10 +15,11 @@ import (
 //
 //	  0  lock reference (see locker.go), written once before publication
 //	128  tickets   uint32: the next ticket to hand out
-//	132  granted   uint32: every ticket before it is granted; the futex word
-//	136  sleepers  uint32: processes asleep on granted
+//	132  granted   uint32: every ticket before it is granted
+//	136  sleepers  uint32: the gate's sleepers word (epoch | count)
 //	140  nholes    uint32: entries used in holes
 //	144  holes     [32]uint32: cancelled tickets between granted and tickets
+//	272  seq       uint32: the gate's futex word (futex.Gate)
 //
 // Tickets. A waiter, holding the lock, takes ticket t = tickets++, unlocks,
 // and sleeps until granted has passed t; then it locks again. Notify(n),
@@ -28,10 +29,10 @@ import (
 // and a waiter that took its ticket before a Notify can never miss it: the
 // ticket was taken under the lock, so the Notify counts it.
 //
-// The futex wake is a broadcast: waiters sleep on the one granted word and
-// the kernel's wake order need not match the tickets, so every sleeper
-// wakes, compares granted with its ticket, and the ones not yet granted
-// sleep again.
+// The futex wake is a broadcast: waiters sleep on the one gate and the
+// kernel's wake order need not match the tickets, so every sleeper wakes,
+// compares granted with its ticket, and the ones not yet granted sleep
+// again.
 //
 // A waiter that gives up (timeout, cancelled context) locks again and,
 // under the lock, either finds its ticket granted meanwhile (it takes the
@@ -43,7 +44,8 @@ import (
 //
 // All fields but granted's readers are used under the lock only. A
 // waiter killed while waiting keeps its ticket, so one later Notify may
-// be spent on it (as in Python). A holder killed in the middle of Notify
+// be spent on it (as in Python); its count in sleepers is repaired by the
+// broadcasts that find fewer sleepers than counted (futex.Gate). A holder killed in the middle of Notify
 // leaves the next locker ErrOwnerDead; the fields are re-validated on
 // every use, and stale holes are dropped.
 const (
@@ -53,7 +55,8 @@ const (
 	condNHolesOff   = 140
 	condHolesOff    = 144
 	condMaxHoles    = 32
-	condSize        = condHolesOff + 4*condMaxHoles
+	condSeqOff      = condHolesOff + 4*condMaxHoles
+	condSize        = condSeqOff + 4
 )
 
 // A Condition is a condition variable shared by processes, Python's
@@ -68,14 +71,14 @@ const (
 // A *Condition is a handle, safe for concurrent use; it crosses to a child
 // process as a procs argument, and its lock comes with it.
 type Condition struct {
-	lock     Locker
-	tickets  *uint32
-	granted  *uint32
-	sleepers *uint32
-	nholes   *uint32
-	holes    *[condMaxHoles]uint32
-	name     string
-	seg      *shm.Segment
+	lock    Locker
+	tickets *uint32
+	granted *uint32
+	gate    futex.Gate
+	nholes  *uint32
+	holes   *[condMaxHoles]uint32
+	name    string
+	seg     *shm.Segment
 
 	shm.Attachment // what GobDecode attached; Detach releases it
 }
@@ -117,14 +120,14 @@ func openCondition(obj shm.Object) (*Condition, error) {
 
 func conditionAt(obj shm.Object, lock Locker) *Condition {
 	return &Condition{
-		lock:     lock,
-		tickets:  obj.Uint32(condTicketsOff),
-		granted:  obj.Uint32(condGrantedOff),
-		sleepers: obj.Uint32(condSleepersOff),
-		nholes:   obj.Uint32(condNHolesOff),
-		holes:    (*[condMaxHoles]uint32)(obj.Pointer(condHolesOff)),
-		name:     obj.Name,
-		seg:      obj.Segment(),
+		lock:    lock,
+		tickets: obj.Uint32(condTicketsOff),
+		granted: obj.Uint32(condGrantedOff),
+		gate:    gateAt(obj, condSeqOff, condSleepersOff),
+		nholes:  obj.Uint32(condNHolesOff),
+		holes:   (*[condMaxHoles]uint32)(obj.Pointer(condHolesOff)),
+		name:    obj.Name,
+		seg:     obj.Segment(),
 	}
 }
 
@@ -159,20 +162,23 @@ func (c *Condition) held(op string) error {
 }
 
 // Wait unlocks the lock, waits for a Notify, and locks again.
-func (c *Condition) Wait() error { return c.wait(context.Background(), forever) }
+//
+// A Condition has no Try form: a wait that may not wait would unlock and
+// lock again for nothing (a Notify needs the lock, so none can come in
+// between). WaitTimeout(0) does that, for symmetry with Python.
+func (c *Condition) Wait() error { return c.wait(futex.Block) }
 
 // WaitContext is Wait that stops waiting for a notification when ctx ends:
 // it returns ctx.Err() (wrapped) with the lock held again (re-locking does
 // not watch ctx). A notification that arrived meanwhile wins: nil.
-func (c *Condition) WaitContext(ctx context.Context) error { return c.wait(ctx, forever) }
+func (c *Condition) WaitContext(ctx context.Context) error { return c.wait(futex.WithContext(ctx)) }
 
 // WaitTimeout is Wait that stops waiting after d, returning ErrTimeout
 // (wrapped) with the lock held again: Python's wait(timeout) returning False.
-func (c *Condition) WaitTimeout(d time.Duration) error {
-	return c.wait(context.Background(), max(d, 0))
-}
+func (c *Condition) WaitTimeout(d time.Duration) error { return c.wait(timeoutBound(d)) }
 
-func (c *Condition) wait(ctx context.Context, d time.Duration) error {
+// wait is every Wait form.
+func (c *Condition) wait(b futex.Bound) error {
 	if err := c.held("wait"); err != nil {
 		return err
 	}
@@ -185,7 +191,8 @@ func (c *Condition) wait(ctx context.Context, d time.Duration) error {
 		c.withdraw(t) // the lock word is broken; at least return the ticket
 		return fmt.Errorf("condition %q: wait: %w", c.name, err)
 	}
-	werr := c.sleep(ctx, d, t)
+	werr := c.gate.Await(b, futex.Waiter{Policy: futex.Brief,
+		Ready: func() bool { return ticketGranted(t, atomic.LoadUint32(c.granted)) }})
 	lerr := c.lock.reacquire(saved)
 	if !Acquired(lerr) {
 		return fmt.Errorf("condition %q: wait: %w", c.name, lerr)
@@ -210,32 +217,6 @@ func (c *Condition) wait(ctx context.Context, d time.Duration) error {
 
 // ticketGranted reports whether granted has passed ticket t (mod 2^32).
 func ticketGranted(t, granted uint32) bool { return int32(granted-t) > 0 }
-
-// sleep waits, unlocked, until ticket t is granted.
-func (c *Condition) sleep(ctx context.Context, d time.Duration, t uint32) error {
-	dl := deadlineIn(d)
-	for i := 0; ; i++ {
-		g := atomic.LoadUint32(c.granted)
-		if ticketGranted(t, g) {
-			return nil
-		}
-		err := ctxErr(ctx)
-		if err == nil && i < spinRounds && d != 0 {
-			spin(i, c.granted, g)
-			continue
-		}
-		slice, ok := dl.slice(forever)
-		if err == nil && !ok {
-			err = ErrTimeout
-		}
-		if err == nil {
-			err = park(ctx, c.granted, c.sleepers, g, slice)
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
 
 // holeList reads the holes (under the lock), dropping entries outside
 // (granted, tickets) that a dead holder may have left.
@@ -303,9 +284,7 @@ func (c *Condition) withdraw(t uint32) {
 		// Notify is spent on this ticket (spurious wake-ups, never a lost one).
 		hs = hs[:0]
 		atomic.StoreUint32(c.granted, tk)
-		if atomic.LoadUint32(c.sleepers) != 0 {
-			_, _ = futex.WakeAll(c.granted)
-		}
+		c.gate.SignalAll()
 	}
 	c.storeHoles(hs)
 }
@@ -313,32 +292,29 @@ func (c *Condition) withdraw(t uint32) {
 // WaitFor waits until pred returns true, calling it with the lock held:
 // first before any wait, then after every notification. It returns nil
 // once pred holds (Python's wait_for returning True).
-func (c *Condition) WaitFor(pred func() bool) error {
-	return c.waitFor(context.Background(), forever, pred)
-}
+func (c *Condition) WaitFor(pred func() bool) error { return c.waitFor(futex.Block, pred) }
 
 // WaitForContext is WaitFor that gives up when ctx ends, returning
 // ctx.Err() (wrapped) unless pred holds by then. The lock is held on return.
 func (c *Condition) WaitForContext(ctx context.Context, pred func() bool) error {
-	return c.waitFor(ctx, forever, pred)
+	return c.waitFor(futex.WithContext(ctx), pred)
 }
 
 // WaitForTimeout is WaitFor that gives up after d, returning ErrTimeout
 // (wrapped) unless pred holds by then (Python's wait_for(pred, timeout)).
 func (c *Condition) WaitForTimeout(d time.Duration, pred func() bool) error {
-	return c.waitFor(context.Background(), max(d, 0), pred)
+	return c.waitFor(timeoutBound(d), pred)
 }
 
-func (c *Condition) waitFor(ctx context.Context, d time.Duration, pred func() bool) error {
-	dl := deadlineIn(d)
+// waitFor is every WaitFor form; each wait takes the rest of b.
+func (c *Condition) waitFor(b futex.Bound, pred func() bool) error {
 	for !pred() {
-		left, ok := dl.slice(forever)
-		if !ok {
-			return fmt.Errorf("condition %q: wait for: %w", c.name, ErrTimeout)
+		if err := b.Err(); err != nil {
+			return fmt.Errorf("condition %q: wait for: %w", c.name, err)
 		}
-		if err := c.wait(ctx, left); err != nil {
+		if err := c.wait(b); err != nil {
 			// Python's wait_for: after a timeout, the predicate has the last word.
-			if !errors.Is(err, ErrOwnerDead) && (errors.Is(err, ErrTimeout) || ctxErr(ctx) != nil) &&
+			if !errors.Is(err, ErrOwnerDead) && b.Err() != nil &&
 				c.lock.mutex().HeldBySelf() && pred() {
 				return nil
 			}
@@ -372,8 +348,8 @@ func (c *Condition) Notify(n int) error {
 	}
 	c.storeHoles(hs)
 	atomic.StoreUint32(c.granted, g)
-	if granted > 0 && atomic.LoadUint32(c.sleepers) != 0 {
-		_, _ = futex.WakeAll(c.granted)
+	if granted > 0 {
+		c.gate.SignalAll()
 	}
 	return nil
 }
@@ -385,8 +361,8 @@ func (c *Condition) NotifyAll() error {
 	}
 	tk := atomic.LoadUint32(c.tickets)
 	c.storeHoles(nil)
-	if atomic.SwapUint32(c.granted, tk) != tk && atomic.LoadUint32(c.sleepers) != 0 {
-		_, _ = futex.WakeAll(c.granted)
+	if atomic.SwapUint32(c.granted, tk) != tk {
+		c.gate.SignalAll()
 	}
 	return nil
 }
@@ -408,7 +384,8 @@ func (c *Condition) GobDecode(b []byte) error {
 // ConditionState is a snapshot of a condition.
 type ConditionState struct {
 	Waiting  uint32 // tickets handed out and neither granted nor withdrawn
-	Sleepers uint32
+	Sleepers uint32 // processes counted asleep; may count killed ones until a repair
+	Repairs  uint32 // how many times wakers repaired the count (mod 2^16)
 	Lock     MutexState
 }
 
@@ -429,6 +406,7 @@ func InspectCondition(obj shm.Object) (ConditionState, error) {
 	}
 	waiting -= min(waiting, min(atomic.LoadUint32(c.nholes), condMaxHoles))
 	m := c.lock.mutex()
-	return ConditionState{Waiting: waiting, Sleepers: atomic.LoadUint32(c.sleepers),
-		Lock: mutexState(m.seg, atomic.LoadUint64(m.word))}, nil
+	st := ConditionState{Waiting: waiting, Lock: mutexState(m.seg, atomic.LoadUint64(m.word))}
+	st.Sleepers, st.Repairs = sleepersState(obj.Uint32(condSleepersOff))
+	return st, nil
 }

@@ -106,7 +106,14 @@
 // Handles point into the segment's mapping: keep the segment attached
 // while any handle is in use, including by goroutines still blocked in a
 // wait. A handle decoded from gob holds its own segment handle, released
-// by its Detach. A process killed while asleep leaves a sleepers count one
-// too high: later wakers make one needless system call, never a wrong
-// decision.
+// by its Detach. A process killed while asleep on a Semaphore, Event,
+// Condition or Barrier leaves a sleepers count one too high; the wakers
+// notice that their wakes find nobody and repair the count within 64
+// signals (internal/futex's Gate), needless system calls until then,
+// never a wrong decision.
+//
+// Every blocking operation has Try, Context and Timeout forms, except
+// Condition.Wait (a wait that may not wait would only unlock and lock
+// again). Event.TryWait is IsSet as an error; Barrier.TryWait passes only
+// as the round's last arrival and otherwise changes nothing.
 package semaphore

@@ -12,9 +12,10 @@ import (
 
 // An Event's 64 bytes (one cache line):
 //
-//	0  word      uint32, the futex word: bit 0 the flag; bits 1..31 a
-//	             generation counted up by every Set that raises the flag
-//	4  sleepers  uint32: processes asleep on word
+//	0  word      uint32: bit 0 the flag; bits 1..31 a generation counted
+//	             up by every Set that raises the flag
+//	4  sleepers  uint32: the gate's sleepers word (epoch | count)
+//	8  seq       uint32: the gate's futex word (futex.Gate)
 //
 // Wait returns once the flag is set or the generation moved on since it
 // looked: a waiter asleep across a Set followed at once by a Clear still
@@ -23,6 +24,7 @@ import (
 const (
 	eventWordOff     = 0
 	eventSleepersOff = 4
+	eventSeqOff      = 8
 	eventSize        = 64
 
 	eventFlag    = 1
@@ -34,10 +36,10 @@ const (
 // A *Event is a handle, safe for concurrent use; it crosses to a child
 // process as a procs argument.
 type Event struct {
-	word     *uint32
-	sleepers *uint32
-	name     string
-	seg      *shm.Segment
+	word *uint32
+	gate futex.Gate
+	name string
+	seg  *shm.Segment
 
 	shm.Attachment // what GobDecode attached; Detach releases it
 }
@@ -64,7 +66,7 @@ func eventAt(obj shm.Object) (*Event, error) {
 	if obj.Size < eventSize {
 		return nil, fmt.Errorf("event %q: open: %w: %d bytes", obj.Name, shm.ErrCorrupt, obj.Size)
 	}
-	return &Event{word: obj.Uint32(eventWordOff), sleepers: obj.Uint32(eventSleepersOff),
+	return &Event{word: obj.Uint32(eventWordOff), gate: gateAt(obj, eventSeqOff, eventSleepersOff),
 		name: obj.Name, seg: obj.Segment()}, nil
 }
 
@@ -86,9 +88,7 @@ func (e *Event) Set() {
 			break
 		}
 	}
-	if atomic.LoadUint32(e.sleepers) != 0 {
-		_, _ = futex.WakeAll(e.word)
-	}
+	e.gate.SignalAll()
 }
 
 // Clear lowers the flag.
@@ -102,56 +102,36 @@ func (e *Event) Clear() {
 }
 
 // Wait waits until the flag is raised.
-func (e *Event) Wait() error {
-	if e.IsSet() {
-		return nil
-	}
-	return e.wait(context.Background(), forever)
-}
+func (e *Event) Wait() error { return e.wait(futex.Block) }
+
+// TryWait returns nil if the flag is raised and ErrWouldBlock (wrapped)
+// if not: IsSet as an error, the Try form of Wait, as Python's wait(0)
+// returns the flag.
+func (e *Event) TryWait() error { return e.wait(futex.NoWait) }
 
 // WaitContext is Wait that gives up when ctx ends, returning ctx.Err()
 // (wrapped). A set event returns nil even if ctx is done.
-func (e *Event) WaitContext(ctx context.Context) error {
-	if e.IsSet() {
-		return nil
-	}
-	return e.wait(ctx, forever)
-}
+func (e *Event) WaitContext(ctx context.Context) error { return e.wait(futex.WithContext(ctx)) }
 
 // WaitTimeout is Wait that gives up after d, returning ErrTimeout
 // (wrapped): Python's wait(timeout) returning False.
-func (e *Event) WaitTimeout(d time.Duration) error {
-	if e.IsSet() {
+func (e *Event) WaitTimeout(d time.Duration) error { return e.wait(timeoutBound(d)) }
+
+// wait is every Wait form.
+func (e *Event) wait(b futex.Bound) error {
+	w0 := atomic.LoadUint32(e.word)
+	if w0&eventFlag != 0 {
 		return nil
 	}
-	return e.wait(context.Background(), max(d, 0))
-}
-
-func (e *Event) wait(ctx context.Context, d time.Duration) error {
-	dl := deadlineIn(d)
-	w0 := atomic.LoadUint32(e.word)
-	for i := 0; ; i++ {
+	err := e.gate.Await(b, futex.Waiter{Policy: futex.Brief, Ready: func() bool {
 		w := atomic.LoadUint32(e.word)
 		// Raised now, or raised (and maybe cleared) since we first looked.
-		if w&eventFlag != 0 || w&^eventFlag != w0&^eventFlag {
-			return nil
-		}
-		err := ctxErr(ctx)
-		if err == nil && i < spinRounds && d != 0 {
-			spin(i, e.word, w)
-			continue
-		}
-		slice, ok := dl.slice(forever)
-		if err == nil && !ok {
-			err = ErrTimeout
-		}
-		if err == nil {
-			err = park(ctx, e.word, e.sleepers, w, slice)
-		}
-		if err != nil {
-			return fmt.Errorf("event %q: wait: %w", e.name, err)
-		}
+		return w&eventFlag != 0 || w&^eventFlag != w0&^eventFlag
+	}})
+	if err != nil {
+		return waitErr("event", e.name, "wait", err)
 	}
+	return nil
 }
 
 // GobEncode encodes a handle on e for a child process.
@@ -172,7 +152,8 @@ func (e *Event) GobDecode(b []byte) error {
 type EventState struct {
 	Set        bool
 	Generation uint32 // how many times it was raised (mod 2^31)
-	Sleepers   uint32
+	Sleepers   uint32 // processes counted asleep; may count killed ones until a repair
+	Repairs    uint32 // how many times wakers repaired the count (mod 2^16)
 }
 
 // InspectEvent reads an event object without disturbing it.
@@ -181,5 +162,7 @@ func InspectEvent(obj shm.Object) (EventState, error) {
 		return EventState{}, fmt.Errorf("semaphore: inspect %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
 	}
 	w := atomic.LoadUint32(obj.Uint32(eventWordOff))
-	return EventState{Set: w&eventFlag != 0, Generation: w >> 1, Sleepers: atomic.LoadUint32(obj.Uint32(eventSleepersOff))}, nil
+	st := EventState{Set: w&eventFlag != 0, Generation: w >> 1}
+	st.Sleepers, st.Repairs = sleepersState(obj.Uint32(eventSleepersOff))
+	return st, nil
 }

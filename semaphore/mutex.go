@@ -147,43 +147,31 @@ func (m *Mutex) Name() string { return m.name }
 // wrapping ErrOwnerDead when it took the lock over from a dead holder (the
 // caller holds the lock then: repair, MarkConsistent, Unlock), or
 // ErrNotRecoverable, or shm.ErrCorrupt for a word no Mutex writes.
-func (m *Mutex) Lock() error {
-	// Fast path: grab an unlocked mutex.
-	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
-		return nil
-	}
-	return m.lockSlow(context.Background(), forever, "lock") // outlined so that the fast path inlines
-}
+func (m *Mutex) Lock() error { return m.lock(futex.Block) }
 
 // TryLock locks m if it can without waiting. It returns nil when it got
 // the lock, ErrWouldBlock (wrapped) when a live process holds it, and
 // ErrOwnerDead when it took it over from a dead holder. When the lock is
 // held by another process it checks that process is alive, which reads
 // /proc: a failing TryLock costs microseconds, not nanoseconds.
-func (m *Mutex) TryLock() error {
-	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
-		return nil
-	}
-	return m.tryLockSlow()
-}
+func (m *Mutex) TryLock() error { return m.lock(futex.NoWait) }
 
 // LockContext is Lock that gives up when ctx ends, returning ctx.Err()
 // (wrapped) and leaving m as it was. A free mutex is taken even if ctx is
 // already done (as x/sync/semaphore does).
-func (m *Mutex) LockContext(ctx context.Context) error {
-	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
-		return nil
-	}
-	return m.lockSlow(ctx, forever, "lock")
-}
+func (m *Mutex) LockContext(ctx context.Context) error { return m.lock(futex.WithContext(ctx)) }
 
 // LockTimeout is Lock that gives up after d, returning ErrTimeout
 // (wrapped). d <= 0 makes it TryLock, without the liveness check.
-func (m *Mutex) LockTimeout(d time.Duration) error {
-	if atomic.CompareAndSwapUint64(m.word, 0, m.self) {
-		return nil
+func (m *Mutex) LockTimeout(d time.Duration) error { return m.lock(timeoutBound(d)) }
+
+// lock is every Lock form. Its fast path, grabbing an unlocked mutex,
+// inlines into the shells; the rest is outlined.
+func (m *Mutex) lock(b futex.Bound) error {
+	if !atomic.CompareAndSwapUint64(m.word, 0, m.self) {
+		return m.lockSlow(b)
 	}
-	return m.lockSlow(context.Background(), max(d, 0), "lock")
+	return nil
 }
 
 func (m *Mutex) tryLockSlow() error {
@@ -235,12 +223,24 @@ func (m *Mutex) takeOverIfDead(s uint64, op string) (bool, error) {
 	return true, fmt.Errorf("%s %q: %s: holder %#x died: %w", m.kind, m.name, op, holder, ErrOwnerDead)
 }
 
-// lockSlow waits for the lock: spin, then park in slices, checking the
-// holder's liveness between slices. d < 0 waits without limit.
-func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error {
-	dl := deadlineIn(d)
+// lockSlow waits for the lock as b allows: spin (futex.Brief), then
+// park in slices, checking the holder's liveness between slices.
+//
+// Why not futex.Gate.Await, as every other wait here: the lock word
+// itself carries the waiters bit, so an unlock learns from its own CAS
+// whether to wake, with no second word to read; and it can neither
+// overcount nor be left set by a killed sleeper for long, since the next
+// unlock clears it. A gate would add a sleepers line that every
+// contended unlock reads.
+func (m *Mutex) lockSlow(b futex.Bound) error {
+	if b.Try() {
+		return m.tryLockSlow()
+	}
+	const op = "lock"
+	ctx := b.Context()
+	spinOK := b.Err() == nil // an expired bound (LockTimeout(0)) makes one attempt
 	parked := false
-	var nextCheck time.Time
+	var check every
 	for i := 0; ; i++ {
 		s := atomic.LoadUint64(m.word)
 		if err := m.checkWord(s, op); err != nil {
@@ -259,24 +259,20 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 			}
 			continue
 		}
-		if err := ctxErr(ctx); err != nil {
+		if err := ctx.Err(); err != nil {
 			m.giveUp(parked)
 			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, err)
 		}
-		if i < spinRounds && d != 0 {
-			spin(i, m.futex, uint32(s))
+		if i < futex.BriefRounds && spinOK {
+			futex.BriefRound(i, func() bool { return atomic.LoadUint32(m.futex) != uint32(s) })
 			continue
 		}
-		slice, ok := dl.slice(ownerCheckEvery)
-		if !ok {
+		slice, err := b.Sleep(ownerCheckEvery)
+		if err != nil {
 			m.giveUp(parked)
-			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, ErrTimeout)
+			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, err)
 		}
-		now := time.Now()
-		if nextCheck.IsZero() {
-			nextCheck = now.Add(ownerCheckEvery)
-		} else if !now.Before(nextCheck) {
-			nextCheck = now.Add(ownerCheckEvery)
+		if check.due(ownerCheckEvery) {
 			if taken, err := m.takeOverIfDead(s, op); taken {
 				return err
 			}
@@ -291,9 +287,9 @@ func (m *Mutex) lockSlow(ctx context.Context, d time.Duration, op string) error 
 		}
 		parked = true
 		// The slice ends at the next liveness check at the latest.
-		slice = min(slice, max(time.Until(nextCheck), time.Millisecond))
-		err := futex.WaitContext(ctx, m.futex, uint32(s), slice)
-		if cerr := ctxErr(ctx); cerr != nil {
+		slice = min(slice, max(time.Until(check.next), time.Millisecond))
+		err = futex.WaitContext(ctx, m.futex, uint32(s), slice)
+		if cerr := ctx.Err(); cerr != nil {
 			m.giveUp(parked)
 			return fmt.Errorf("%s %q: %s: %w", m.kind, m.name, op, cerr)
 		}

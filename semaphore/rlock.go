@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/multiproc-go/multiproc/shm"
 )
 
@@ -130,47 +131,32 @@ func (r *RLock) checkOwner(o Owner, op string) error {
 
 // Lock locks r for o, at once if o holds it already (one level deeper),
 // else waiting as Mutex.Lock does, with the same results.
-func (r *RLock) Lock(o Owner) error {
-	if err := r.checkOwner(o, "lock"); err != nil {
-		return err
-	}
-	if r.reentry(o) {
-		return r.deeper()
-	}
-	return r.took(o, r.mu.Lock(), 1)
-}
+func (r *RLock) Lock(o Owner) error { return r.lock(o, futex.Block) }
 
 // TryLock is Lock that never waits (see Mutex.TryLock).
-func (r *RLock) TryLock(o Owner) error {
-	if err := r.checkOwner(o, "trylock"); err != nil {
-		return err
-	}
-	if r.reentry(o) {
-		return r.deeper()
-	}
-	return r.took(o, r.mu.TryLock(), 1)
-}
+func (r *RLock) TryLock(o Owner) error { return r.lock(o, futex.NoWait) }
 
 // LockContext is Lock that gives up when ctx ends.
 func (r *RLock) LockContext(ctx context.Context, o Owner) error {
-	if err := r.checkOwner(o, "lock"); err != nil {
-		return err
-	}
-	if r.reentry(o) {
-		return r.deeper()
-	}
-	return r.took(o, r.mu.LockContext(ctx), 1)
+	return r.lock(o, futex.WithContext(ctx))
 }
 
 // LockTimeout is Lock that gives up after d with ErrTimeout.
-func (r *RLock) LockTimeout(o Owner, d time.Duration) error {
-	if err := r.checkOwner(o, "lock"); err != nil {
+func (r *RLock) LockTimeout(o Owner, d time.Duration) error { return r.lock(o, timeoutBound(d)) }
+
+// lock is every Lock form.
+func (r *RLock) lock(o Owner, b futex.Bound) error {
+	op := "lock"
+	if b.Try() {
+		op = "trylock"
+	}
+	if err := r.checkOwner(o, op); err != nil {
 		return err
 	}
 	if r.reentry(o) {
 		return r.deeper()
 	}
-	return r.took(o, r.mu.LockTimeout(d), 1)
+	return r.took(o, r.mu.lock(b), 1)
 }
 
 // Unlock undoes one Lock by o; the last one unlocks r. It returns

@@ -13,19 +13,19 @@ import (
 
 // A Semaphore's 64 bytes (one cache line):
 //
-//	0  value     uint32: units available; the futex word
-//	4  sleepers  uint32: processes asleep on value (may overcount by the
-//	             number of sleepers that were killed: each costs later
-//	             releases one needless wake, never a lost one)
+//	0  value     uint32: units available
+//	4  sleepers  uint32: the gate's sleepers word: an epoch (bits 16..31)
+//	             and a count (bits 0..15) of processes asleep on seq
 //	8  bound     uint32: 0 for a Semaphore, the initial value for a
 //	             BoundedSemaphore; written before the object is published
 //	             and never again
+//	12 seq       uint32: the gate's futex word
 //
-// Acquire: CAS value v → v-1 for v > 0. Otherwise spin, then count itself
-// in sleepers, re-read value and futex-wait while it is 0. Release: CAS
-// v → v+1, then wake one sleeper if sleepers says there is one. Sleepers
-// is incremented before the re-read and value before the read of
-// sleepers, so one side always sees the other (see park).
+// Acquire: CAS value v → v-1 for v > 0. Otherwise wait on the gate
+// (futex.Gate: register, re-check value, sleep on seq). Release: CAS
+// v → v+1, then signal one sleeper, which costs a load while nobody
+// sleeps. A process killed asleep leaves its count behind, and the
+// releases that find nobody to wake repair it (futex.Gate).
 //
 // Units are not owned: a process killed while holding units does not give
 // them back (nor does Python's). Use a Mutex where a holder's death must
@@ -34,6 +34,7 @@ const (
 	semValueOff    = 0
 	semSleepersOff = 4
 	semBoundOff    = 8
+	semSeqOff      = 12
 	semSize        = 64
 
 	// SemaphoreMax is the largest value a semaphore can hold (SEM_VALUE_MAX).
@@ -45,11 +46,11 @@ const (
 // handle, safe for concurrent use; it crosses to a child process as a
 // procs argument.
 type Semaphore struct {
-	value    *uint32
-	sleepers *uint32
-	bound    uint32 // copy of the immutable bound, validated at open
-	name     string
-	seg      *shm.Segment
+	value *uint32
+	gate  futex.Gate
+	bound uint32 // copy of the immutable bound, validated at open
+	name  string
+	seg   *shm.Segment
 
 	shm.Attachment // what GobDecode attached; Detach releases it
 }
@@ -102,7 +103,7 @@ func semaphoreAt(obj shm.Object) (*Semaphore, error) {
 	if bound > SemaphoreMax {
 		return nil, fmt.Errorf("semaphore %q: open: %w: bound %d", obj.Name, shm.ErrCorrupt, bound)
 	}
-	return &Semaphore{value: obj.Uint32(semValueOff), sleepers: obj.Uint32(semSleepersOff),
+	return &Semaphore{value: obj.Uint32(semValueOff), gate: gateAt(obj, semSeqOff, semSleepersOff),
 		bound: bound, name: obj.Name, seg: obj.Segment()}, nil
 }
 
@@ -116,83 +117,48 @@ func (s *Semaphore) Bounded() (int, bool) { return int(s.bound), s.bound != 0 }
 func (s *Semaphore) Value() int { return int(atomic.LoadUint32(s.value)) }
 
 // Acquire takes one unit, waiting as long as it takes.
-func (s *Semaphore) Acquire() error {
-	// Fast path: a unit is there.
-	if v := atomic.LoadUint32(s.value); v > 0 && atomic.CompareAndSwapUint32(s.value, v, v-1) {
-		return nil
-	}
-	return s.acquireSlow(context.Background(), forever)
-}
+func (s *Semaphore) Acquire() error { return s.acquire(futex.Block) }
 
 // TryAcquire takes one unit if one is available now, else returns
 // ErrWouldBlock (wrapped).
-func (s *Semaphore) TryAcquire() error {
-	for {
-		v := atomic.LoadUint32(s.value)
-		if v == 0 {
-			return fmt.Errorf("semaphore %q: try acquire: %w", s.name, ErrWouldBlock)
-		}
-		if atomic.CompareAndSwapUint32(s.value, v, v-1) {
-			return nil
-		}
-	}
-}
+func (s *Semaphore) TryAcquire() error { return s.acquire(futex.NoWait) }
 
 // AcquireContext is Acquire that gives up when ctx ends, returning
 // ctx.Err() (wrapped) without taking a unit. An available unit is taken
 // even if ctx is already done.
 func (s *Semaphore) AcquireContext(ctx context.Context) error {
-	if v := atomic.LoadUint32(s.value); v > 0 && atomic.CompareAndSwapUint32(s.value, v, v-1) {
-		return nil
-	}
-	return s.acquireSlow(ctx, forever)
+	return s.acquire(futex.WithContext(ctx))
 }
 
 // AcquireTimeout is Acquire that gives up after d with ErrTimeout.
-func (s *Semaphore) AcquireTimeout(d time.Duration) error {
-	if v := atomic.LoadUint32(s.value); v > 0 && atomic.CompareAndSwapUint32(s.value, v, v-1) {
-		return nil
+func (s *Semaphore) AcquireTimeout(d time.Duration) error { return s.acquire(timeoutBound(d)) }
+
+// acquire is every Acquire form: the fast path inlines into the shells.
+func (s *Semaphore) acquire(b futex.Bound) (err error) {
+	if v := atomic.LoadUint32(s.value); v == 0 || !atomic.CompareAndSwapUint32(s.value, v, v-1) {
+		err = s.acquireSlow(b)
 	}
-	return s.acquireSlow(context.Background(), max(d, 0))
+	return err
 }
 
-func (s *Semaphore) acquireSlow(ctx context.Context, d time.Duration) error {
-	dl := deadlineIn(d)
-	parked := false
-	for i := 0; ; i++ {
+func (s *Semaphore) acquireSlow(b futex.Bound) error {
+	err := s.gate.Await(b, futex.Waiter{Policy: futex.Brief, Ready: s.take})
+	if err != nil {
+		return waitErr("semaphore", s.name, "acquire", err)
+	}
+	return nil
+}
+
+// take takes a unit if one is there.
+func (s *Semaphore) take() bool {
+	for {
 		v := atomic.LoadUint32(s.value)
-		if v > 0 {
-			if atomic.CompareAndSwapUint32(s.value, v, v-1) {
-				return nil
-			}
-			continue
+		if v == 0 {
+			return false
 		}
-		err := ctxErr(ctx)
-		if err == nil && i < spinRounds && d != 0 {
-			spin(i, s.value, 0)
-			continue
+		if atomic.CompareAndSwapUint32(s.value, v, v-1) {
+			return true
 		}
-		slice, ok := dl.slice(forever)
-		if err == nil && !ok {
-			err = ErrTimeout
-		}
-		if err == nil {
-			parked = true
-			err = park(ctx, s.value, s.sleepers, 0, slice)
-		}
-		if err != nil {
-			s.giveUp(parked)
-			return fmt.Errorf("semaphore %q: acquire: %w", s.name, err)
-		}
-	}
-}
-
-// giveUp passes a wake-up on when a sleeper leaves without a unit: a
-// Release may have woken it, rather than another sleeper, just as its
-// context ended.
-func (s *Semaphore) giveUp(parked bool) {
-	if parked && atomic.LoadUint32(s.value) > 0 && atomic.LoadUint32(s.sleepers) > 0 {
-		_, _ = futex.Wake(s.value, 1)
 	}
 }
 
@@ -213,9 +179,7 @@ func (s *Semaphore) Release() error {
 			break
 		}
 	}
-	if atomic.LoadUint32(s.sleepers) != 0 {
-		_, _ = futex.Wake(s.value, 1)
-	}
+	s.gate.Signal(1)
 	return nil
 }
 
@@ -237,7 +201,8 @@ func (s *Semaphore) GobDecode(b []byte) error {
 type SemaphoreState struct {
 	Value    uint32
 	Bound    uint32 // 0: unbounded
-	Sleepers uint32 // may count sleepers that were killed
+	Sleepers uint32 // processes counted asleep; may count killed ones until a repair
+	Repairs  uint32 // how many times wakers repaired the count (mod 2^16)
 }
 
 // InspectSemaphore reads a semaphore object without disturbing it.
@@ -245,9 +210,10 @@ func InspectSemaphore(obj shm.Object) (SemaphoreState, error) {
 	if obj.Kind != shm.KindSemaphore || obj.Size < semSize {
 		return SemaphoreState{}, fmt.Errorf("semaphore: inspect %q: %w: it is a %s", obj.Name, shm.ErrKindMismatch, obj.Kind)
 	}
-	return SemaphoreState{
-		Value:    atomic.LoadUint32(obj.Uint32(semValueOff)),
-		Bound:    atomic.LoadUint32(obj.Uint32(semBoundOff)),
-		Sleepers: atomic.LoadUint32(obj.Uint32(semSleepersOff)),
-	}, nil
+	st := SemaphoreState{
+		Value: atomic.LoadUint32(obj.Uint32(semValueOff)),
+		Bound: atomic.LoadUint32(obj.Uint32(semBoundOff)),
+	}
+	st.Sleepers, st.Repairs = sleepersState(obj.Uint32(semSleepersOff))
+	return st, nil
 }

@@ -2,10 +2,11 @@ package shm
 
 import (
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/multiproc-go/multiproc/internal/futex"
 )
 
 // The directory lock serializes creations (allocation and entry claims);
@@ -28,7 +29,17 @@ import (
 // is held for microseconds, so a holder that keeps it that long is no
 // creation in progress but a word something else wrote.
 
-const dirLockCheckEvery = 5 * time.Millisecond
+// The wait is the module's shared spin (futex.Brief: a few hundred
+// loads, then the core given to another goroutine and to another process)
+// followed by short sleeps, not futex.Gate.Await: the word is 64 bits in
+// the segment header, with no sleepers word beside it and an unlock that
+// is one plain store, so nobody would wake a sleeper. A gate would change
+// the header's layout for a lock held for microseconds a few times per
+// object created; polling at dirLockPoll costs less than that.
+const (
+	dirLockCheckEvery = 5 * time.Millisecond
+	dirLockPoll       = 50 * time.Microsecond
+)
 
 // dirLockPatience bounds the wait for a live holder; tests shrink it.
 var dirLockPatience = 10 * time.Second
@@ -36,37 +47,40 @@ var dirLockPatience = 10 * time.Second
 func (m *mapping) lockDir() error {
 	m.dirMu.Lock()
 	lock := &m.hdr().DirLock
-	var lastCheck, began time.Time
-	for i := 0; ; i++ {
-		if atomic.CompareAndSwapUint64(lock, 0, m.self) {
+	// Load first: a failed CAS would still pull the holder's line.
+	free := func() bool { return atomic.LoadUint64(lock) == 0 && atomic.CompareAndSwapUint64(lock, 0, m.self) }
+	if free() {
+		return nil
+	}
+	for i := range futex.BriefRounds {
+		if futex.BriefRound(i, free) {
 			return nil
 		}
+	}
+	patience := futex.Within(dirLockPatience)
+	var lastCheck time.Time
+	for {
+		time.Sleep(dirLockPoll)
+		if free() {
+			return nil
+		}
+		if time.Since(lastCheck) < dirLockCheckEvery {
+			continue
+		}
+		lastCheck = time.Now()
+		holder := atomic.LoadUint64(lock)
 		switch {
-		case i < 64:
-			runtime.Gosched()
-		default:
-			if began.IsZero() {
-				began = time.Now()
+		case holder == 0:
+		case holder == m.self:
+			m.dirMu.Unlock()
+			return fmt.Errorf("%w: directory lock holds this process's ID, which it did not set", ErrCorrupt)
+		case !(&Segment{m: m}).Alive(holder):
+			if atomic.CompareAndSwapUint64(lock, holder, m.self) {
+				return nil
 			}
-			time.Sleep(50 * time.Microsecond)
-			if time.Since(lastCheck) < dirLockCheckEvery {
-				continue
-			}
-			lastCheck = time.Now()
-			holder := atomic.LoadUint64(lock)
-			switch {
-			case holder == 0:
-			case holder == m.self:
-				m.dirMu.Unlock()
-				return fmt.Errorf("%w: directory lock holds this process's ID, which it did not set", ErrCorrupt)
-			case !(&Segment{m: m}).Alive(holder):
-				if atomic.CompareAndSwapUint64(lock, holder, m.self) {
-					return nil
-				}
-			case time.Since(began) > dirLockPatience:
-				m.dirMu.Unlock()
-				return fmt.Errorf("%w: directory lock held by live %#x for over %v", ErrCorrupt, holder, dirLockPatience)
-			}
+		case patience.Err() != nil:
+			m.dirMu.Unlock()
+			return fmt.Errorf("%w: directory lock held by live %#x for over %v", ErrCorrupt, holder, dirLockPatience)
 		}
 	}
 }

@@ -57,18 +57,22 @@ func (k Kind) String() string {
 // built from an older or newer release never misreads an object whose
 // words changed meaning. Bump a kind's version here whenever its byte
 // layout or its protocol on shared words changes.
+//
+// Version 2 of Semaphore, Condition, Event and Barrier: they wait on a
+// futex.Gate (a seq futex word beside a sleepers word that holds an epoch
+// and a count); JoinableQueue's join sleepers word became that too.
 var kindVersions = [...]uint16{
 	KindBytes:         1,
 	KindMutex:         1,
 	KindRLock:         1,
-	KindSemaphore:     1,
-	KindCondition:     1,
-	KindEvent:         1,
-	KindBarrier:       1,
+	KindSemaphore:     2,
+	KindCondition:     2,
+	KindEvent:         2,
+	KindBarrier:       2,
 	KindValue:         1,
 	KindArray:         1,
 	KindQueue:         1,
-	KindJoinableQueue: 1,
+	KindJoinableQueue: 2,
 	KindPipe:          1,
 	KindPool:          1,
 }

@@ -26,10 +26,18 @@
 // # Skipping the wake
 //
 // A FUTEX_WAKE that finds nobody still costs a system call (~300 ns on a
-// KVM guest). Gate pairs a word with a count of sleepers so that Signal makes
-// no system call while nobody sleeps. A sleeper killed while asleep leaves the
-// count one too high: every later Signal then pays for one needless wake,
-// which is slower but never wrong.
+// KVM guest). Gate pairs a futex word with a count of sleepers so that
+// Signal makes no system call while nobody sleeps. A sleeper killed while
+// asleep leaves the count one too high; the count carries an epoch, and
+// wakers whose wakes keep finding nobody clear it in a new epoch (gate.go).
+//
+// # One waiter
+//
+// Every blocking call of the module waits with Gate.Await (await.go): a
+// Bound (bound.go) says how long, a Policy (spin.go) how to spin before
+// parking, a check hook watches whoever the caller waits for. The
+// exceptions say why in their files: semaphore's Mutex (a waiters bit in
+// the lock word) and shm's directory lock (no sleepers word).
 //
 // Shared futexes are keyed by the backing file and offset, so the word may
 // sit at a different address in every process that maps it.

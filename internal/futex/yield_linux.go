@@ -1,4 +1,4 @@
-package ringqueue
+package futex
 
 import "syscall"
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package semaphore
+package futex
 
 import "runtime"
 

@@ -1,9 +1,0 @@
-//go:build !linux
-
-package ringqueue
-
-import "runtime"
-
-// schedYield off Linux only keeps the package compiling: no segment, so no
-// spin, can exist there (shm reports errors.ErrUnsupported).
-func schedYield() { runtime.Gosched() }
