@@ -1,4 +1,9 @@
-"""The sleeper protocol of Go's ringqueue/gate.go, on the same two words.
+"""The sleeper protocol of Go's internal/futex Gate, on the same two words.
+
+Every blocking object of the Go module waits on one (the queue's two
+sides, a semaphore's value, an event's flag), so this is the one sleeper
+of the package too: Queue parks on it, and Gate.wait_until is the loop
+that Event and Semaphore use.
 
 A gate is a futex word (seq) and a sleepers word (bits 0..15 a count of
 sleepers, bits 16..31 an epoch):
@@ -16,6 +21,9 @@ nobody (64 in a row) repairs a count left by a killed sleeper: count 0 in
 a new epoch, then seq += 1 and wake everyone, who register again.
 """
 
+import os
+import time
+
 from . import _atomics as at
 from . import _futex
 
@@ -28,13 +36,16 @@ NOT_COUNTED = -1
 class Gate:
     __slots__ = ("w32", "seq_addr", "sl_addr", "seq_i", "sl_i", "idle")
 
-    def __init__(self, seg, seq_off):
-        """seq_off: the seq word's offset in the segment; sleepers follow it."""
+    def __init__(self, seg, seq_off, sleepers_off=None):
+        """seq_off: the seq word's offset in the segment; the sleepers word
+        is at sleepers_off (default: right after seq, as in the queue)."""
+        if sleepers_off is None:
+            sleepers_off = seq_off + 4
         self.w32 = seg.w32
         self.seq_addr = seg.base + seq_off
-        self.sl_addr = self.seq_addr + 4
+        self.sl_addr = seg.base + sleepers_off
         self.seq_i = seq_off >> 2
-        self.sl_i = self.seq_i + 1
+        self.sl_i = sleepers_off >> 2
         self.idle = 0
 
     def signal(self, n=1):
@@ -87,3 +98,40 @@ class Gate:
 
     def seq(self):
         return self.w32[self.seq_i]
+
+    def wait_until(self, ready, timeout=None, spin_rounds=8):
+        """Call ready() until it returns True: a few sched_yield rounds,
+        then park on seq (register, re-check, futex_wait, unregister). It
+        returns False once timeout (s, None: none) passed. A sleeper that
+        gives up (timeout, KeyboardInterrupt) after seq moved may have
+        absorbed a wake-up meant for another, and passes one on.
+        """
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
+        for _ in range(spin_rounds if timeout != 0 else 0):
+            if ready():
+                return True
+            os.sched_yield()
+        w32 = self.w32
+        while True:
+            seq = w32[self.seq_i]
+            epoch = self.register()
+            slept = False
+            gave_up = True
+            try:
+                if ready():
+                    gave_up = False
+                    return True
+                wait = None
+                if deadline is not None:
+                    wait = deadline - time.monotonic()
+                    if wait <= 0:
+                        return False
+                if epoch == NOT_COUNTED:  # a full count: a waker may skip us
+                    wait = 0.01 if wait is None else min(wait, 0.01)
+                slept = True
+                _futex.wait(self.seq_addr, seq, wait)
+                gave_up = False
+            finally:
+                self.unregister(epoch)
+                if slept and gave_up and w32[self.seq_i] != seq:
+                    self.signal(1)  # pass on a wake-up we may have absorbed

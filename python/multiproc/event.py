@@ -1,25 +1,21 @@
 """Go's semaphore.Event from Python: multiprocessing.Event's shape.
 
-The object's first 8 bytes (semaphore/event.go):
+The object's first 12 bytes (semaphore/event.go, kind version 2):
 
-    0  word      u32 futex word: bit 0 the flag; bits 1..31 a generation
-                 that every Set raising the flag counts up
-    4  sleepers  u32: processes asleep on word (a plain count)
+    0  word      u32: bit 0 the flag; bits 1..31 a generation that every
+                 Set raising the flag counts up
+    4  sleepers  u32: the gate's sleepers word (epoch | count)
+    8  seq       u32: the gate's futex word
 
-set:  CAS word -> (word + 2) | 1 unless already set; then, if sleepers
-      != 0, wake everyone on word.
+set:  CAS word -> (word + 2) | 1 unless already set; then signal every
+      sleeper on the gate (a load while nobody sleeps).
 wait: returns once the flag is set or the generation moved since it first
       looked (a Set followed at once by a Clear still wakes a waiter);
-      parks with sleepers += 1, re-check, futex_wait, sleepers -= 1.
-The sleepers add is a locked instruction and so is Set's CAS: either the
-setter sees the count or the waiter's re-check sees the new word.
+      parks on the gate (_gate.Gate.wait_until), as Go's waiters do.
 """
 
-import os
-import time
-
 from . import _atomics as at
-from . import _futex
+from ._gate import Gate
 from .errors import Corrupt
 from .segment import KIND_EVENT
 
@@ -40,6 +36,7 @@ class Event:
         self._i = e.offset >> 2
         self._addr = seg.base + e.offset
         self._w32 = seg.w32
+        self._gate = Gate(seg, e.offset + 8, e.offset + 4)
         seg._track(self)
 
     def _detach_views(self):
@@ -55,8 +52,7 @@ class Event:
                 return
             if at.cas32(self._addr, w, ((w + GEN_STEP) | FLAG) & at.MASK32) == w:
                 break
-        if self._w32[self._i + 1]:
-            _futex.wake_all(self._addr)
+        self._gate.signal_all()
 
     def clear(self):
         while True:
@@ -66,28 +62,13 @@ class Event:
 
     def wait(self, timeout=None):
         """Wait until the flag is set; False if timeout (s) passed first."""
-        w32 = self._w32
-        w0 = w32[self._i]
+        w32, i = self._w32, self._i
+        w0 = w32[i]
         if w0 & FLAG:
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
-        i = 0
-        while True:
-            w = w32[self._i]
-            if w & FLAG or (w & ~FLAG) != (w0 & ~FLAG):
-                return True
-            if i < SPIN_ROUNDS and timeout != 0:
-                i += 1
-                os.sched_yield()
-                continue
-            left = None
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-            at.add32(self._addr + 4, 1)
-            try:
-                if w32[self._i] == w:
-                    _futex.wait(self._addr, w, left)
-            finally:
-                at.add32(self._addr + 4, at.MASK32)  # -1
+
+        def ready():
+            w = w32[i]
+            return bool(w & FLAG) or (w & ~FLAG) != (w0 & ~FLAG)
+
+        return self._gate.wait_until(ready, timeout, SPIN_ROUNDS)

@@ -48,8 +48,12 @@ KIND_BYTES, KIND_MUTEX, KIND_RLOCK, KIND_SEMAPHORE, KIND_CONDITION, KIND_EVENT, 
 KIND_NAMES = {1: "bytes", 2: "mutex", 3: "rlock", 4: "semaphore", 5: "condition", 6: "event",
               7: "barrier", 8: "value", 9: "array", 10: "queue", 11: "joinable-queue",
               12: "pipe", 13: "pool"}
-# Per-kind layout versions this package reads (shm/kind.go kindVersions).
+# Per-kind layout versions this package reads (shm/kind.go kindVersions):
+# version 2 of the semaphore kinds and the joinable queue is the one where
+# they wait on a gate (futex.Gate: a seq word and an epoch|count sleepers word).
 KIND_VERSIONS = {k: 1 for k in KIND_NAMES}
+KIND_VERSIONS.update({KIND_SEMAPHORE: 2, KIND_CONDITION: 2, KIND_EVENT: 2, KIND_BARRIER: 2,
+                      KIND_JOINABLE_QUEUE: 2})
 
 # header: Magic Q, Version I, Flags I, Size Q, ID 16s, CreatorPid I,
 # Participants I, CreatorStart Q, CreatedNano q, TableOff Q, DirOff Q,

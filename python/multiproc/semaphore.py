@@ -1,26 +1,22 @@
 """Go's semaphore.Semaphore / BoundedSemaphore from Python.
 
-The object's first 12 bytes (semaphore/semaphore.go):
+The object's first 16 bytes (semaphore/semaphore.go, kind version 2):
 
-    0  value     u32: units available; the futex word
-    4  sleepers  u32: processes asleep on value (a plain count)
+    0  value     u32: units available
+    4  sleepers  u32: the gate's sleepers word (epoch | count)
     8  bound     u32: 0, or a BoundedSemaphore's initial value (immutable)
+    12 seq       u32: the gate's futex word
 
-acquire: CAS v -> v-1 for v > 0; else sleepers += 1, re-read value and
-         futex-wait while it is 0, sleepers -= 1.
-release: CAS v -> v+1 (refused at the bound), then wake one sleeper if
-         sleepers != 0.
-Both sides' changes are locked instructions, so either the releaser sees
-the sleeper counted or the sleeper's re-read sees the unit. Units are not
-owned: a process killed holding units does not give them back (as in Go
-and in Python's multiprocessing).
+acquire: CAS v -> v-1 for v > 0; else park on the gate (register, re-try,
+         futex_wait on seq: _gate.Gate.wait_until), as Go's waiters do.
+release: CAS v -> v+1 (refused at the bound), then signal one sleeper (a
+         load while nobody sleeps).
+Units are not owned: a process killed holding units does not give them
+back (as in Go and in Python's multiprocessing).
 """
 
-import os
-import time
-
 from . import _atomics as at
-from . import _futex
+from ._gate import Gate
 from .errors import Corrupt
 from .segment import KIND_SEMAPHORE
 
@@ -41,6 +37,7 @@ class Semaphore:
         self._addr = seg.base + e.offset
         self._w32 = seg.w32
         self.bound = self._w32[self._i + 2]
+        self._gate = Gate(seg, e.offset + 12, e.offset + 4)
         if self.bound > SEM_MAX:
             raise Corrupt("multiproc: semaphore %r: bound %d" % (name, self.bound))
         seg._track(self)
@@ -54,43 +51,20 @@ class Semaphore:
     def acquire(self, block=True, timeout=None):
         """Take a unit; False if none came (block False, or timeout s)."""
         w32, i, addr = self._w32, self._i, self._addr
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
-        n = 0
-        parked = False
-        try:
+
+        def take():
             while True:
                 v = w32[i]
-                if v > 0:
-                    if at.cas32(addr, v, v - 1) == v:
-                        return True
-                    continue
-                if not block:
+                if v == 0:
                     return False
-                if n < SPIN_ROUNDS:
-                    n += 1
-                    os.sched_yield()
-                    continue
-                left = None
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        self._give_up(parked)
-                        return False
-                parked = True
-                at.add32(addr + 4, 1)
-                try:
-                    if w32[i] == 0:
-                        _futex.wait(addr, 0, left)
-                finally:
-                    at.add32(addr + 4, at.MASK32)  # -1
-        except KeyboardInterrupt:
-            self._give_up(parked)
-            raise
+                if at.cas32(addr, v, v - 1) == v:
+                    return True
 
-    def _give_up(self, parked):
-        # A release may have woken us rather than another sleeper: pass it on.
-        if parked and self._w32 is not None and self._w32[self._i] > 0 and self._w32[self._i + 1] > 0:
-            _futex.wake(self._addr, 1)
+        if take():
+            return True
+        if not block:
+            return False
+        return self._gate.wait_until(take, timeout, SPIN_ROUNDS)
 
     def release(self):
         """Give a unit back; ValueError past a BoundedSemaphore's bound."""
@@ -101,8 +75,7 @@ class Semaphore:
                 raise ValueError("multiproc: semaphore %r: released too many times (value %d)" % (self.name, v))
             if at.cas32(self._addr, v, v + 1) == v:
                 break
-        if self._w32[self._i + 1]:
-            _futex.wake(self._addr, 1)
+        self._gate.signal(1)
 
     def __enter__(self):
         self.acquire()
