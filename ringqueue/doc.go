@@ -101,8 +101,9 @@
 // died before releasing it (at least once, for those).
 //
 // A process killed while asleep in the queue leaves the sleepers count
-// one too high: later signals then pay for a futex wake with nobody to
-// wake (~0.3 µs each) — slower, never wrong.
+// one too high; the wakers that then find fewer sleepers than counted
+// repair it (internal/futex's Gate), so it costs a few needless futex
+// wakes, not one on every later signal.
 //
 // Shared memory is input: Open validates the header (magic, version,
 // mode, capacity a power of two, slot size, stride, offsets, indices, and

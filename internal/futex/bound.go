@@ -8,8 +8,8 @@ import (
 )
 
 // A Bound says how long a blocking call may wait: not at all (NoWait),
-// until it succeeds (Block), until a deadline (Within), until a context
-// ends (WithContext), or until the first of a deadline and a context. Every
+// until it succeeds (Block), until a deadline (Within), or until a context
+// ends (WithContext; the context's own deadline bounds it too). Every
 // blocking call of the module has one internal entry point that takes a
 // Bound; its public forms are one-line shells over it:
 //
@@ -79,8 +79,13 @@ func (b Bound) Err() error {
 // no cap but the bound's), and not past the deadline; a result below zero
 // means "until woken". It returns Err() when the bound has run out. A
 // context's end is not in the duration: the futex waits in this package
-// wake on it.
+// wake on it. A NoWait bound allows no sleep at all: Sleep returns
+// ErrWouldBlock, so that a loop which forgot to handle NoWait first fails
+// at once instead of waiting forever.
 func (b Bound) Sleep(max time.Duration) (time.Duration, error) {
+	if b.try {
+		return 0, ErrWouldBlock
+	}
 	if err := b.Err(); err != nil {
 		return 0, err
 	}

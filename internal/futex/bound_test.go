@@ -49,3 +49,8 @@ func TestBoundContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.NotNil(t, Block.Context())
 }
+
+func TestNoWaitAllowsNoSleep(t *testing.T) {
+	_, err := NoWait.Sleep(time.Second)
+	assert.ErrorIs(t, err, ErrWouldBlock, "a loop that forgot NoWait must not sleep")
+}
