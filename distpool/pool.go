@@ -450,11 +450,11 @@ func (p *Pool) Close() error {
 // releases what the pool holds on the server (its subscriptions, its
 // results). It returns procs.ErrPoolRunning before Close. Its forms are
 // procs.Pool's.
-func (p *Pool) Join() error { return p.join(futex.Block) }
+func (p *Pool) Join() error { return p.join(futex.Block()) }
 
 // TryJoin is Join that does not wait: procs.ErrRunning (wrapped) while
 // tasks are still out.
-func (p *Pool) TryJoin() error { return p.join(futex.NoWait) }
+func (p *Pool) TryJoin() error { return p.join(futex.NoWait()) }
 
 // JoinContext is Join that returns ctx's error (wrapped) if ctx ends first
 // (the pool then still holds what it holds: Join again, or Terminate).

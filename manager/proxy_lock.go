@@ -63,11 +63,11 @@ func (l *lockProxy) lockRef() *ref {
 // Lock locks, waiting as long as it takes (Python's acquire()). It
 // returns nil, or ErrOwnerDead (wrapped) when it took the lock from a
 // holder whose connection ended; either way the caller holds the lock.
-func (l *lockProxy) Lock() error { return l.lock(futex.Block) }
+func (l *lockProxy) Lock() error { return l.lock(futex.Block()) }
 
 // TryLock locks if it can without waiting (Python's
 // acquire(blocking=False)), or fails with ErrWouldBlock.
-func (l *lockProxy) TryLock() error { return l.lock(futex.NoWait) }
+func (l *lockProxy) TryLock() error { return l.lock(futex.NoWait()) }
 
 // LockContext is Lock that gives up when ctx ends, returning its cause
 // (wrapped) and not holding the lock.
@@ -140,7 +140,7 @@ func NewCondition(m *Manager, lock Lockable, opts ...ObjectOption) (*Condition, 
 // Wait lets go of the lock, waits for a Notify, and takes the lock back
 // (Python's wait()). The caller must hold the lock (ErrNotOwner). There
 // is no TryWait: a wait that may not wait could never see a Notify.
-func (c *Condition) Wait() error { return c.wait(futex.Block) }
+func (c *Condition) Wait() error { return c.wait(futex.Block()) }
 
 // WaitContext is Wait that stops waiting for a Notify when ctx ends. It
 // still takes the lock back before it returns ctx's cause (wrapped), as
@@ -158,7 +158,7 @@ func (c *Condition) wait(b futex.Bound) error {
 
 // WaitFor waits until pred, checked with the lock held, is true (Python's
 // wait_for). The caller must hold the lock.
-func (c *Condition) WaitFor(pred func() bool) error { return c.waitFor(futex.Block, pred) }
+func (c *Condition) WaitFor(pred func() bool) error { return c.waitFor(futex.Block(), pred) }
 
 // WaitForContext is WaitFor that gives up when ctx ends, holding the lock
 // again, and returns ctx's cause (wrapped).

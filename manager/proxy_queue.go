@@ -38,11 +38,11 @@ func newQueue[T any](m *Manager, typ string, maxsize int, opts []ObjectOption) (
 }
 
 // Put adds v, waiting while the queue is full (Python's put()).
-func (q *Queue[T]) Put(v T) error { return q.put(futex.Block, v) }
+func (q *Queue[T]) Put(v T) error { return q.put(futex.Block(), v) }
 
 // TryPut adds v if there is room, or fails with ErrFull (Python's
 // put_nowait()).
-func (q *Queue[T]) TryPut(v T) error { return q.put(futex.NoWait, v) }
+func (q *Queue[T]) TryPut(v T) error { return q.put(futex.NoWait(), v) }
 
 // PutContext is Put that gives up when ctx ends, returning its cause
 // (wrapped) and adding nothing.
@@ -66,11 +66,11 @@ func (q *Queue[T]) put(b futex.Bound, v T) error {
 
 // Get removes and returns the oldest item, waiting while the queue is
 // empty (Python's get()).
-func (q *Queue[T]) Get() (T, error) { return q.get(futex.Block) }
+func (q *Queue[T]) Get() (T, error) { return q.get(futex.Block()) }
 
 // TryGet removes and returns the oldest item, or fails with ErrEmpty
 // (Python's get_nowait()).
-func (q *Queue[T]) TryGet() (T, error) { return q.get(futex.NoWait) }
+func (q *Queue[T]) TryGet() (T, error) { return q.get(futex.NoWait()) }
 
 // GetContext is Get that gives up when ctx ends, returning its cause
 // (wrapped). An item the server handed out as ctx ended is returned, not
@@ -157,11 +157,11 @@ func (q *JoinableQueue[T]) TaskDone() error {
 
 // Join waits until every item put has been marked done (Python's
 // join()).
-func (q *JoinableQueue[T]) Join() error { return q.join(futex.Block) }
+func (q *JoinableQueue[T]) Join() error { return q.join(futex.Block()) }
 
 // TryJoin reports, without waiting, whether every item put has been
 // marked done: nil, or ErrWouldBlock (wrapped).
-func (q *JoinableQueue[T]) TryJoin() error { return q.join(futex.NoWait) }
+func (q *JoinableQueue[T]) TryJoin() error { return q.join(futex.NoWait()) }
 
 // JoinContext is Join that gives up when ctx ends.
 func (q *JoinableQueue[T]) JoinContext(ctx context.Context) error {

@@ -36,11 +36,11 @@ func newSemaphore(m *Manager, typ string, value int, opts []ObjectOption) (*Sema
 }
 
 // Acquire takes a unit, waiting while there is none (Python's acquire()).
-func (s *Semaphore) Acquire() error { return s.acquire(futex.Block) }
+func (s *Semaphore) Acquire() error { return s.acquire(futex.Block()) }
 
 // TryAcquire takes a unit if there is one, or fails with ErrWouldBlock
 // (Python's acquire(blocking=False)).
-func (s *Semaphore) TryAcquire() error { return s.acquire(futex.NoWait) }
+func (s *Semaphore) TryAcquire() error { return s.acquire(futex.NoWait()) }
 
 // AcquireContext is Acquire that gives up when ctx ends, taking nothing.
 func (s *Semaphore) AcquireContext(ctx context.Context) error {
@@ -115,11 +115,11 @@ func (e *Event) Clear() error {
 func (e *Event) IsSet() (bool, error) { return e.r.bool("IsSet") }
 
 // Wait waits until the flag is set (Python's wait()).
-func (e *Event) Wait() error { return e.wait(futex.Block) }
+func (e *Event) Wait() error { return e.wait(futex.Block()) }
 
 // TryWait reports, without waiting, whether the flag is set: nil, or
 // ErrWouldBlock (wrapped). IsSet says the same as a bool.
-func (e *Event) TryWait() error { return e.wait(futex.NoWait) }
+func (e *Event) TryWait() error { return e.wait(futex.NoWait()) }
 
 // WaitContext is Wait that gives up when ctx ends.
 func (e *Event) WaitContext(ctx context.Context) error { return e.wait(futex.WithContext(ctx)) }
@@ -181,7 +181,7 @@ func NewBarrier(m *Manager, parties int, opts ...ObjectOption) (*Barrier, error)
 // for the first, parties-1 for the last (the one that released the rest):
 // Python's wait(). There is no TryWait: any party but the last must wait,
 // and one that gave up at once would break the barrier for everyone.
-func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block) }
+func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block()) }
 
 // WaitContext is Wait that gives up when ctx ends, breaking the barrier.
 func (b *Barrier) WaitContext(ctx context.Context) (int, error) {

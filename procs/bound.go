@@ -10,8 +10,8 @@ import (
 // Every blocking call of this package has one internal entry point that
 // takes a futex.Bound; its public forms are one-line shells over it:
 //
-//	X()            x(futex.Block)
-//	TryX()         x(futex.NoWait)
+//	X()            x(futex.Block())
+//	TryX()         x(futex.NoWait())
 //	XContext(ctx)  x(futex.WithContext(ctx))
 //	XTimeout(d)    x(futex.Within(d))
 //

@@ -292,7 +292,7 @@ func (c *Conn) recvTagged() (uint64, []byte, []*shm.Segment, []*os.File, error) 
 	if err := c.checkRecv(); err != nil {
 		return 0, nil, nil, nil, err
 	}
-	_ = c.lockRecv(futex.Block) // Block: never fails
+	_ = c.lockRecv(futex.Block()) // Block: never fails
 	defer c.unlockRecv()
 	n, kind, err := c.peekHeader()
 	if err != nil {

@@ -192,12 +192,12 @@ func (c *Conn) beginRecv(b futex.Bound) error {
 // every message read. A message that fails to decode is consumed and the
 // error returned; a raw message (SendBytes) is left queued and
 // ErrNotValue returned.
-func (c *Conn) Recv(v any) error { return c.recv(futex.Block, v) }
+func (c *Conn) Recv(v any) error { return c.recv(futex.Block(), v) }
 
 // TryRecv is Recv that never waits: it receives only a message that has
 // arrived whole, and otherwise returns ErrEmpty (wrapped), receiving
 // nothing. Python's poll(0) then recv().
-func (c *Conn) TryRecv(v any) error { return c.recv(futex.NoWait, v) }
+func (c *Conn) TryRecv(v any) error { return c.recv(futex.NoWait(), v) }
 
 // RecvContext is Recv that stops waiting for a message to begin when ctx
 // ends, returning its error (wrapped) and receiving nothing; a message
@@ -260,10 +260,10 @@ func RecvValue[T any](c *Conn) (T, error) {
 // and every message read. The buffer it returns is new and grows with the
 // bytes that actually arrive, so a lying header cannot make it allocate
 // more than it receives (twice over at most).
-func (c *Conn) RecvBytes() ([]byte, error) { return c.recvBytes(futex.Block) }
+func (c *Conn) RecvBytes() ([]byte, error) { return c.recvBytes(futex.Block()) }
 
 // TryRecvBytes is RecvBytes that never waits (see TryRecv).
-func (c *Conn) TryRecvBytes() ([]byte, error) { return c.recvBytes(futex.NoWait) }
+func (c *Conn) TryRecvBytes() ([]byte, error) { return c.recvBytes(futex.NoWait()) }
 
 // RecvBytesContext is RecvBytes bounded by ctx (see RecvContext).
 func (c *Conn) RecvBytesContext(ctx context.Context) ([]byte, error) {
@@ -296,11 +296,11 @@ func (c *Conn) recvBytes(b futex.Bound) ([]byte, error) {
 // message it returns a *BufferTooShortError (errors.Is ErrBufferTooShort)
 // giving the message's length, and leaves the message queued: nothing is
 // lost and the stream stays in step.
-func (c *Conn) RecvBytesInto(buf []byte) (int, error) { return c.recvBytesInto(futex.Block, buf) }
+func (c *Conn) RecvBytesInto(buf []byte) (int, error) { return c.recvBytesInto(futex.Block(), buf) }
 
 // TryRecvBytesInto is RecvBytesInto that never waits (see TryRecv).
 func (c *Conn) TryRecvBytesInto(buf []byte) (int, error) {
-	return c.recvBytesInto(futex.NoWait, buf)
+	return c.recvBytesInto(futex.NoWait(), buf)
 }
 
 // RecvBytesIntoContext is RecvBytesInto bounded by ctx (see RecvContext).

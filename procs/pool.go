@@ -355,12 +355,12 @@ func (p *Pool) Terminate() error {
 // Join waits for the workers to exit after Close or Terminate
 // (ErrPoolRunning before), then releases the pool's shared memory
 // (Python's join()).
-func (p *Pool) Join() error { return p.join(futex.Block) }
+func (p *Pool) Join() error { return p.join(futex.Block()) }
 
 // TryJoin is Join that does not wait: it releases the pool if its
 // workers have exited, and otherwise returns ErrRunning (wrapped); before
 // Close it returns ErrPoolRunning, as Join does.
-func (p *Pool) TryJoin() error { return p.join(futex.NoWait) }
+func (p *Pool) TryJoin() error { return p.join(futex.NoWait()) }
 
 // JoinContext is Join that gives up when ctx ends, returning its error
 // (wrapped); the pool goes on ending, and a later Join finishes the job.

@@ -42,7 +42,7 @@ import (
 
 // Apply runs f(arg) in a worker and returns its result (Python's apply).
 func Apply[A, R any](p Executor, f *Func[A, R], arg A) (R, error) {
-	return apply(futex.Block, p, f, arg)
+	return apply(futex.Block(), p, f, arg)
 }
 
 // ApplyContext is Apply that returns ctx's error (wrapped) when ctx ends
@@ -106,7 +106,7 @@ func applyAsync[A, R any](p Executor, f *Func[A, R], arg A, opts []AsyncOption) 
 // results in order. If items fail, it returns the results it has and the
 // error of the first failed item; Imap gives every item its own error.
 func Map[A, R any](p Executor, f *Func[A, R], items []A, chunk int) ([]R, error) {
-	return mapBound(futex.Block, p, f, items, chunk)
+	return mapBound(futex.Block(), p, f, items, chunk)
 }
 
 // MapContext is Map that returns ctx's error (wrapped) and no results
@@ -166,7 +166,7 @@ func mapAsync[A, R any](p Executor, f *Func[A, R], items []A, chunk int, opts []
 // yet sent. Errors of the pool itself (closed, terminated) come as the
 // error of every remaining item.
 func Imap[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
-	return func(yield func(R, error) bool) { runStream(futex.Block, p, f, items, chunk, true, yield) }
+	return func(yield func(R, error) bool) { runStream(futex.Block(), p, f, items, chunk, true, yield) }
 }
 
 // ImapContext is Imap bounded by ctx: once ctx has ended the loop gets one
@@ -187,7 +187,7 @@ func ImapTimeout[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk i
 
 // ImapUnordered is Imap yielding results as they come, in any order.
 func ImapUnordered[A, R any](p Executor, f *Func[A, R], items iter.Seq[A], chunk int) iter.Seq2[R, error] {
-	return func(yield func(R, error) bool) { runStream(futex.Block, p, f, items, chunk, false, yield) }
+	return func(yield func(R, error) bool) { runStream(futex.Block(), p, f, items, chunk, false, yield) }
 }
 
 // ImapUnorderedContext is ImapUnordered bounded by ctx, as ImapContext is.
@@ -317,7 +317,7 @@ func Register3[A, B, C, R any](name string, fn func(A, B, C) (R, error)) *Func[A
 // Register3, or any function taking a struct): each item holds one call's
 // arguments.
 func Starmap[T, R any](p Executor, f *Func[T, R], items []T, chunk int) ([]R, error) {
-	return mapBound(futex.Block, p, f, items, chunk)
+	return mapBound(futex.Block(), p, f, items, chunk)
 }
 
 // StarmapContext is Starmap bounded by ctx, as MapContext is.

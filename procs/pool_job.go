@@ -163,11 +163,11 @@ func (r *AsyncResult[T]) set(v T, err error, cb callbacks[T]) {
 
 // Get waits for the result and returns it, or the task's error (Python's
 // get()).
-func (r *AsyncResult[T]) Get() (T, error) { return r.get(futex.Block) }
+func (r *AsyncResult[T]) Get() (T, error) { return r.get(futex.Block()) }
 
 // TryGet is Get that does not wait: ErrNotReady (wrapped) while the
 // result is not ready.
-func (r *AsyncResult[T]) TryGet() (T, error) { return r.get(futex.NoWait) }
+func (r *AsyncResult[T]) TryGet() (T, error) { return r.get(futex.NoWait()) }
 
 // GetContext is Get that gives up when ctx ends, returning its error
 // (wrapped). The task itself goes on.
@@ -189,11 +189,11 @@ func (r *AsyncResult[T]) get(b futex.Bound) (T, error) {
 
 // Wait waits until the result is ready (Python's wait()). It returns
 // nothing: the task's own error comes from Get.
-func (r *AsyncResult[T]) Wait() { _ = r.wait(futex.Block) }
+func (r *AsyncResult[T]) Wait() { _ = r.wait(futex.Block()) }
 
 // TryWait reports, without waiting, whether the result is ready: nil, or
 // ErrNotReady (wrapped). Ready says the same as a bool.
-func (r *AsyncResult[T]) TryWait() error { return r.wait(futex.NoWait) }
+func (r *AsyncResult[T]) TryWait() error { return r.wait(futex.NoWait()) }
 
 // WaitContext waits until the result is ready or ctx ends, then returns
 // nil or ctx's error (wrapped). The task's own error comes from Get.

@@ -135,11 +135,11 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 
 // Join waits for the child to end (Python's join()). It returns nil for
 // exit code 0 and an *ExitError otherwise.
-func (p *Process) Join() error { return p.join(futex.Block) }
+func (p *Process) Join() error { return p.join(futex.Block()) }
 
 // TryJoin is Join that does not wait (Python's join(0)): the child's
 // outcome if it has ended, or ErrRunning (wrapped) while it runs.
-func (p *Process) TryJoin() error { return p.join(futex.NoWait) }
+func (p *Process) TryJoin() error { return p.join(futex.NoWait()) }
 
 // JoinContext is Join that gives up when ctx ends, returning its error
 // (wrapped); the child keeps running.
@@ -272,7 +272,7 @@ func ActiveChildren() []*Process {
 // Run starts f(arg) in a child, waits for it and returns its result.
 // There is no TryRun: a child cannot end the moment it starts.
 func Run[A, R any](f *Func[A, R], arg A, opts ...Option) (R, error) {
-	return run(futex.Block, f, arg, opts)
+	return run(futex.Block(), f, arg, opts)
 }
 
 // RunContext is Run that kills the child and returns ctx's error (wrapped)

@@ -63,7 +63,7 @@ func WaitContext(ctx context.Context, conns []*Conn) ([]*Conn, error) {
 // looks, negative waits without limit.
 func timeoutBound(d time.Duration) futex.Bound {
 	if d == 0 {
-		return futex.NoWait
+		return futex.NoWait()
 	}
 	return futex.Within(d)
 }

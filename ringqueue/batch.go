@@ -19,13 +19,13 @@ import (
 // the whole batch with ErrTooLarge before anything is queued. If the
 // queue is closed midway the messages put so far stay queued.
 func (q *Queue) PutBatch(msgs [][]byte) (int, error) {
-	return q.putBatchMsgs(futex.Block, msgs)
+	return q.putBatchMsgs(futex.Block(), msgs)
 }
 
 // TryPutBatch puts as many messages of msgs, from the first, as there is
 // room for now, and returns how many; none is ErrFull.
 func (q *Queue) TryPutBatch(msgs [][]byte) (int, error) {
-	return q.putBatchMsgs(futex.NoWait, msgs)
+	return q.putBatchMsgs(futex.NoWait(), msgs)
 }
 
 // PutBatchContext is PutBatch bounded by ctx: it returns the count put
@@ -53,13 +53,13 @@ func (q *Queue) putBatchMsgs(b futex.Bound, msgs [][]byte) (int, error) {
 // its length. A length outside 0..SlotSize stops the batch with
 // ErrTooLarge: messages before it are put, it and the rest are not.
 func (q *Queue) PutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
-	return q.putBatch(futex.Block, n, fill)
+	return q.putBatch(futex.Block(), n, fill)
 }
 
 // TryPutBatchFunc is PutBatchFunc for as many of the n as there is room
 // for now; none is ErrFull.
 func (q *Queue) TryPutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
-	return q.putBatch(futex.NoWait, n, fill)
+	return q.putBatch(futex.NoWait(), n, fill)
 }
 
 // PutBatchFuncContext is PutBatchFunc bounded by ctx.
@@ -144,12 +144,12 @@ func (q *Queue) fillChunk(pos uint64, k, done int, fill func(i int, slot []byte)
 // together after the last call (also if fn panics). Once the queue is
 // closed and drained it fails with ErrClosed.
 func (q *Queue) GetBatch(max int, fn func(msg []byte)) (int, error) {
-	return q.getBatch(futex.Block, max, fn)
+	return q.getBatch(futex.Block(), max, fn)
 }
 
 // TryGetBatch is GetBatch without waiting: no message is ErrEmpty.
 func (q *Queue) TryGetBatch(max int, fn func(msg []byte)) (int, error) {
-	return q.getBatch(futex.NoWait, max, fn)
+	return q.getBatch(futex.NoWait(), max, fn)
 }
 
 // GetBatchContext is GetBatch bounded by ctx.

@@ -172,10 +172,10 @@ func (j *Joinable[T]) uncount(n int) {
 // Put counts one unfinished task and puts v, waiting while the queue is
 // full; if the put fails (ErrClosed, ErrTooLarge, ...) the count is taken
 // back.
-func (j *Joinable[T]) Put(v T) error { return j.put(futex.Block, &v) }
+func (j *Joinable[T]) Put(v T) error { return j.put(futex.Block(), &v) }
 
 // TryPut is Put without waiting: ErrFull when no slot is free.
-func (j *Joinable[T]) TryPut(v T) error { return j.put(futex.NoWait, &v) }
+func (j *Joinable[T]) TryPut(v T) error { return j.put(futex.NoWait(), &v) }
 
 // PutContext is Put bounded by ctx.
 func (j *Joinable[T]) PutContext(ctx context.Context, v T) error {
@@ -197,10 +197,10 @@ func (j *Joinable[T]) put(b futex.Bound, v *T) error {
 
 // PutBatch counts and puts every value of vs, as Typed.PutBatch; values
 // not put are not counted.
-func (j *Joinable[T]) PutBatch(vs []T) (int, error) { return j.putBatch(futex.Block, vs) }
+func (j *Joinable[T]) PutBatch(vs []T) (int, error) { return j.putBatch(futex.Block(), vs) }
 
 // TryPutBatch is Typed.TryPutBatch, counting what it put.
-func (j *Joinable[T]) TryPutBatch(vs []T) (int, error) { return j.putBatch(futex.NoWait, vs) }
+func (j *Joinable[T]) TryPutBatch(vs []T) (int, error) { return j.putBatch(futex.NoWait(), vs) }
 
 // PutBatchContext is Typed.PutBatchContext, counting what it put.
 func (j *Joinable[T]) PutBatchContext(ctx context.Context, vs []T) (int, error) {
@@ -258,7 +258,7 @@ func (j *Joinable[T]) Unfinished() int {
 // is unfinished). A task lost to a crashed process makes it wait forever:
 // prefer JoinContext or JoinTimeout where that matters. There is no
 // TryJoin: a join that may not wait is the question Unfinished() == 0.
-func (j *Joinable[T]) Join() error { return j.join(futex.Block) }
+func (j *Joinable[T]) Join() error { return j.join(futex.Block()) }
 
 // JoinContext is Join that gives up when ctx ends, returning its error (wrapped).
 func (j *Joinable[T]) JoinContext(ctx context.Context) error { return j.join(futex.WithContext(ctx)) }

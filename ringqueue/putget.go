@@ -12,10 +12,10 @@ import (
 // Put copies msg (0..SlotSize bytes) into the queue, waiting while it is
 // full. It fails with ErrClosed once the queue is closed, and with
 // ErrTooLarge, queueing nothing, for a message longer than a slot.
-func (q *Queue) Put(msg []byte) error { return q.put(futex.Block, msg) }
+func (q *Queue) Put(msg []byte) error { return q.put(futex.Block(), msg) }
 
 // TryPut is Put without waiting: ErrFull when no slot is free.
-func (q *Queue) TryPut(msg []byte) error { return q.put(futex.NoWait, msg) }
+func (q *Queue) TryPut(msg []byte) error { return q.put(futex.NoWait(), msg) }
 
 // PutContext is Put that gives up when ctx ends, returning its error
 // (wrapped); the message is then not queued.
@@ -56,11 +56,11 @@ func (q *Queue) put(b futex.Bound, msg []byte) error {
 // ErrShortBuffer and leaves the message queued: a buffer of SlotSize bytes
 // always suffices.
 func (q *Queue) Get(buf []byte) (int, error) {
-	return q.get(futex.Block, buf)
+	return q.get(futex.Block(), buf)
 }
 
 // TryGet is Get without waiting: ErrEmpty when no message is ready.
-func (q *Queue) TryGet(buf []byte) (int, error) { return q.get(futex.NoWait, buf) }
+func (q *Queue) TryGet(buf []byte) (int, error) { return q.get(futex.NoWait(), buf) }
 
 // GetContext is Get that gives up when ctx ends, returning its error (wrapped).
 func (q *Queue) GetContext(ctx context.Context, buf []byte) (int, error) {

@@ -13,8 +13,8 @@ import (
 // operation (put, get, putBatch, getBatch) that takes the futex.Bound of
 // its form, as the byte API's shells do:
 //
-//	X()             x(futex.Block)
-//	TryX()          x(futex.NoWait)
+//	X()             x(futex.Block())
+//	TryX()          x(futex.NoWait())
 //	XContext(ctx)   x(futex.WithContext(ctx))
 //	XTimeout(d)     x(timeoutBound(d))
 //
@@ -133,10 +133,10 @@ func (q *typedQueue[T]) decodeInto(v *T, msg []byte, op string) error {
 
 // Get removes and returns the next value, waiting while the queue is
 // empty. Once the queue is closed and drained it fails with ErrClosed.
-func (q *typedQueue[T]) Get() (T, error) { return q.get(futex.Block) }
+func (q *typedQueue[T]) Get() (T, error) { return q.get(futex.Block()) }
 
 // TryGet is Get without waiting: ErrEmpty when no value is ready.
-func (q *typedQueue[T]) TryGet() (T, error) { return q.get(futex.NoWait) }
+func (q *typedQueue[T]) TryGet() (T, error) { return q.get(futex.NoWait()) }
 
 // GetContext is Get that gives up when ctx ends, returning its error (wrapped).
 func (q *typedQueue[T]) GetContext(ctx context.Context) (T, error) {
@@ -181,10 +181,10 @@ func (q *typedQueue[T]) getBatch(b futex.Bound, dst []T) (int, error) {
 // returns how many. Once the queue is closed and drained it fails with
 // ErrClosed. A message that cannot be decoded is consumed, left out of dst
 // and reported after the others are stored.
-func (q *typedQueue[T]) GetBatch(dst []T) (int, error) { return q.getBatch(futex.Block, dst) }
+func (q *typedQueue[T]) GetBatch(dst []T) (int, error) { return q.getBatch(futex.Block(), dst) }
 
 // TryGetBatch is GetBatch without waiting: ErrEmpty when no value is ready.
-func (q *typedQueue[T]) TryGetBatch(dst []T) (int, error) { return q.getBatch(futex.NoWait, dst) }
+func (q *typedQueue[T]) TryGetBatch(dst []T) (int, error) { return q.getBatch(futex.NoWait(), dst) }
 
 // GetBatchContext is GetBatch bounded by ctx.
 func (q *typedQueue[T]) GetBatchContext(ctx context.Context, dst []T) (int, error) {
@@ -223,10 +223,10 @@ func (q *typedQueue[T]) putBatch(b futex.Bound, vs []T) (int, error) {
 // Put puts v at the tail, waiting while the queue is full. It fails with
 // ErrClosed once the queue is closed, and for a gob queue with ErrTooLarge
 // (nothing queued) when v's encoding is longer than a slot.
-func (q *Typed[T]) Put(v T) error { return q.put(futex.Block, &v) }
+func (q *Typed[T]) Put(v T) error { return q.put(futex.Block(), &v) }
 
 // TryPut is Put without waiting: ErrFull when no slot is free.
-func (q *Typed[T]) TryPut(v T) error { return q.put(futex.NoWait, &v) }
+func (q *Typed[T]) TryPut(v T) error { return q.put(futex.NoWait(), &v) }
 
 // PutContext is Put that gives up when ctx ends, returning its error
 // (wrapped); v is then not queued.
@@ -243,11 +243,11 @@ func (q *Typed[T]) PutTimeout(v T, d time.Duration) error { return q.put(timeout
 // put. For a gob queue, a value that cannot be encoded or is too large
 // fails the batch before anything is queued. If the queue is closed
 // midway, the values put so far stay queued.
-func (q *Typed[T]) PutBatch(vs []T) (int, error) { return q.putBatch(futex.Block, vs) }
+func (q *Typed[T]) PutBatch(vs []T) (int, error) { return q.putBatch(futex.Block(), vs) }
 
 // TryPutBatch puts as many values of vs, from the first, as there is room
 // for now and returns how many; none is ErrFull.
-func (q *Typed[T]) TryPutBatch(vs []T) (int, error) { return q.putBatch(futex.NoWait, vs) }
+func (q *Typed[T]) TryPutBatch(vs []T) (int, error) { return q.putBatch(futex.NoWait(), vs) }
 
 // PutBatchContext is PutBatch bounded by ctx: it returns the count put
 // before ctx ended, and ctx's error.

@@ -87,12 +87,12 @@ func (r Reservation) Abort() error {
 // Reserve claims a slot for a message of n bytes (0..SlotSize), waiting
 // while the queue is full, and returns it to be filled in place.
 func (q *Queue) Reserve(n int) (Reservation, error) {
-	return q.reserve(futex.Block, n)
+	return q.reserve(futex.Block(), n)
 }
 
 // TryReserve is Reserve without waiting (ErrFull).
 func (q *Queue) TryReserve(n int) (Reservation, error) {
-	return q.reserve(futex.NoWait, n)
+	return q.reserve(futex.NoWait(), n)
 }
 
 // ReserveContext is Reserve bounded by ctx.
@@ -147,10 +147,10 @@ func (m Message) Release() error {
 // Take claims the next message, waiting while the queue is empty, and
 // returns it in place. Once the queue is closed and drained it fails with
 // ErrClosed.
-func (q *Queue) Take() (Message, error) { return q.take(futex.Block) }
+func (q *Queue) Take() (Message, error) { return q.take(futex.Block()) }
 
 // TryTake is Take without waiting (ErrEmpty).
-func (q *Queue) TryTake() (Message, error) { return q.take(futex.NoWait) }
+func (q *Queue) TryTake() (Message, error) { return q.take(futex.NoWait()) }
 
 // TakeContext is Take bounded by ctx.
 func (q *Queue) TakeContext(ctx context.Context) (Message, error) {

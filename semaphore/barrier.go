@@ -235,7 +235,7 @@ func (b *Barrier) Broken() bool { return atomic.LoadUint32(b.word)&barBroken != 
 // Wait waits until parties callers have called Wait, and returns this
 // caller's arrival index. It returns ErrBrokenBarrier (wrapped) if the
 // barrier is or becomes broken while it waits.
-func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block) }
+func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block()) }
 
 // TryWait passes the barrier only if that needs no wait: when this
 // caller is the round's last arrival, it arrives, runs the action and
@@ -243,7 +243,7 @@ func (b *Barrier) Wait() (int, error) { return b.wait(futex.Block) }
 // (wrapped) and changes nothing. Python has no such form: its wait(0)
 // times out and breaks the barrier for everyone, which WaitTimeout(0)
 // does here.
-func (b *Barrier) TryWait() (int, error) { return b.wait(futex.NoWait) }
+func (b *Barrier) TryWait() (int, error) { return b.wait(futex.NoWait()) }
 
 // WaitContext is Wait that, when ctx ends, breaks the barrier for every
 // waiter and returns ErrBrokenBarrier wrapping ctx.Err().

@@ -31,7 +31,7 @@ func (l *gateLock) lock() {
 	if atomic.CompareAndSwapUint64(l.word, 0, l.self) {
 		return
 	}
-	_ = l.gate.Await(futex.Block, futex.Waiter{Policy: futex.Brief, Ready: func() bool {
+	_ = l.gate.Await(futex.Block(), futex.Waiter{Policy: futex.Brief, Ready: func() bool {
 		return atomic.LoadUint64(l.word) == 0 && atomic.CompareAndSwapUint64(l.word, 0, l.self)
 	}})
 }

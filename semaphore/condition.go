@@ -166,7 +166,7 @@ func (c *Condition) held(op string) error {
 // A Condition has no Try form: a wait that may not wait would unlock and
 // lock again for nothing (a Notify needs the lock, so none can come in
 // between). WaitTimeout(0) does that, for symmetry with Python.
-func (c *Condition) Wait() error { return c.wait(futex.Block) }
+func (c *Condition) Wait() error { return c.wait(futex.Block()) }
 
 // WaitContext is Wait that stops waiting for a notification when ctx ends:
 // it returns ctx.Err() (wrapped) with the lock held again (re-locking does
@@ -292,7 +292,7 @@ func (c *Condition) withdraw(t uint32) {
 // WaitFor waits until pred returns true, calling it with the lock held:
 // first before any wait, then after every notification. It returns nil
 // once pred holds (Python's wait_for returning True).
-func (c *Condition) WaitFor(pred func() bool) error { return c.waitFor(futex.Block, pred) }
+func (c *Condition) WaitFor(pred func() bool) error { return c.waitFor(futex.Block(), pred) }
 
 // WaitForContext is WaitFor that gives up when ctx ends, returning
 // ctx.Err() (wrapped) unless pred holds by then. The lock is held on return.

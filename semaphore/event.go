@@ -102,12 +102,12 @@ func (e *Event) Clear() {
 }
 
 // Wait waits until the flag is raised.
-func (e *Event) Wait() error { return e.wait(futex.Block) }
+func (e *Event) Wait() error { return e.wait(futex.Block()) }
 
 // TryWait returns nil if the flag is raised and ErrWouldBlock (wrapped)
 // if not: IsSet as an error, the Try form of Wait, as Python's wait(0)
 // returns the flag.
-func (e *Event) TryWait() error { return e.wait(futex.NoWait) }
+func (e *Event) TryWait() error { return e.wait(futex.NoWait()) }
 
 // WaitContext is Wait that gives up when ctx ends, returning ctx.Err()
 // (wrapped). A set event returns nil even if ctx is done.

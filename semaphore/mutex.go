@@ -147,14 +147,14 @@ func (m *Mutex) Name() string { return m.name }
 // wrapping ErrOwnerDead when it took the lock over from a dead holder (the
 // caller holds the lock then: repair, MarkConsistent, Unlock), or
 // ErrNotRecoverable, or shm.ErrCorrupt for a word no Mutex writes.
-func (m *Mutex) Lock() error { return m.lock(futex.Block) }
+func (m *Mutex) Lock() error { return m.lock(futex.Block()) }
 
 // TryLock locks m if it can without waiting. It returns nil when it got
 // the lock, ErrWouldBlock (wrapped) when a live process holds it, and
 // ErrOwnerDead when it took it over from a dead holder. When the lock is
 // held by another process it checks that process is alive, which reads
 // /proc: a failing TryLock costs microseconds, not nanoseconds.
-func (m *Mutex) TryLock() error { return m.lock(futex.NoWait) }
+func (m *Mutex) TryLock() error { return m.lock(futex.NoWait()) }
 
 // LockContext is Lock that gives up when ctx ends, returning ctx.Err()
 // (wrapped) and leaving m as it was. A free mutex is taken even if ctx is

@@ -131,10 +131,10 @@ func (r *RLock) checkOwner(o Owner, op string) error {
 
 // Lock locks r for o, at once if o holds it already (one level deeper),
 // else waiting as Mutex.Lock does, with the same results.
-func (r *RLock) Lock(o Owner) error { return r.lock(o, futex.Block) }
+func (r *RLock) Lock(o Owner) error { return r.lock(o, futex.Block()) }
 
 // TryLock is Lock that never waits (see Mutex.TryLock).
-func (r *RLock) TryLock(o Owner) error { return r.lock(o, futex.NoWait) }
+func (r *RLock) TryLock(o Owner) error { return r.lock(o, futex.NoWait()) }
 
 // LockContext is Lock that gives up when ctx ends.
 func (r *RLock) LockContext(ctx context.Context, o Owner) error {

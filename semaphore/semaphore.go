@@ -117,11 +117,11 @@ func (s *Semaphore) Bounded() (int, bool) { return int(s.bound), s.bound != 0 }
 func (s *Semaphore) Value() int { return int(atomic.LoadUint32(s.value)) }
 
 // Acquire takes one unit, waiting as long as it takes.
-func (s *Semaphore) Acquire() error { return s.acquire(futex.Block) }
+func (s *Semaphore) Acquire() error { return s.acquire(futex.Block()) }
 
 // TryAcquire takes one unit if one is available now, else returns
 // ErrWouldBlock (wrapped).
-func (s *Semaphore) TryAcquire() error { return s.acquire(futex.NoWait) }
+func (s *Semaphore) TryAcquire() error { return s.acquire(futex.NoWait()) }
 
 // AcquireContext is Acquire that gives up when ctx ends, returning
 // ctx.Err() (wrapped) without taking a unit. An available unit is taken
@@ -133,15 +133,23 @@ func (s *Semaphore) AcquireContext(ctx context.Context) error {
 // AcquireTimeout is Acquire that gives up after d with ErrTimeout.
 func (s *Semaphore) AcquireTimeout(d time.Duration) error { return s.acquire(timeoutBound(d)) }
 
-// acquire is every Acquire form: the fast path inlines into the shells.
-func (s *Semaphore) acquire(b futex.Bound) (err error) {
-	if v := atomic.LoadUint32(s.value); v == 0 || !atomic.CompareAndSwapUint32(s.value, v, v-1) {
-		err = s.acquireSlow(b)
+// acquire is every Acquire form. Its fast path is one CAS, taking the
+// last unit of a semaphore that holds exactly one (a lock-like semaphore,
+// the common uncontended case), so that it inlines into the shells: a
+// load-and-CAS fast path measured 85 against the inliner's budget of 80,
+// and the call it then cost made the uncontended Acquire 13.6 -> 15.4 ns.
+// Any other value takes the slow path, which tries take before it waits.
+func (s *Semaphore) acquire(b futex.Bound) error {
+	if !atomic.CompareAndSwapUint32(s.value, 1, 0) {
+		return s.acquireSlow(b)
 	}
-	return err
+	return nil
 }
 
 func (s *Semaphore) acquireSlow(b futex.Bound) error {
+	if s.take() {
+		return nil
+	}
 	err := s.gate.Await(b, futex.Waiter{Policy: futex.Brief, Ready: s.take})
 	if err != nil {
 		return waitErr("semaphore", s.name, "acquire", err)

@@ -11,15 +11,15 @@ import (
 )
 
 func TestBoundForms(t *testing.T) {
-	assert.True(t, NoWait.Try())
-	assert.False(t, Block.Try())
-	assert.Equal(t, Block, Bound{}, "the zero Bound blocks")
-	assert.Equal(t, Block, Within(-1), "a negative timeout waits without limit")
+	assert.True(t, NoWait().Try())
+	assert.False(t, Block().Try())
+	assert.Equal(t, Block(), Bound{}, "the zero Bound blocks")
+	assert.Equal(t, Block(), Within(-1), "a negative timeout waits without limit")
 
-	d, err := Block.Sleep(-1)
+	d, err := Block().Sleep(-1)
 	require.NoError(t, err)
 	assert.Less(t, d, time.Duration(0), "no limit")
-	d, err = Block.Sleep(time.Millisecond)
+	d, err = Block().Sleep(time.Millisecond)
 	require.NoError(t, err)
 	assert.Equal(t, time.Millisecond, d)
 
@@ -47,10 +47,10 @@ func TestBoundContext(t *testing.T) {
 	assert.ErrorIs(t, b.Err(), context.Canceled)
 	_, err := b.Sleep(time.Second)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.NotNil(t, Block.Context())
+	assert.NotNil(t, Block().Context())
 }
 
 func TestNoWaitAllowsNoSleep(t *testing.T) {
-	_, err := NoWait.Sleep(time.Second)
-	assert.ErrorIs(t, err, ErrWouldBlock, "a loop that forgot NoWait must not sleep")
+	_, err := NoWait().Sleep(time.Second)
+	assert.ErrorIs(t, err, ErrWouldBlock, "a loop that forgot NoWait() must not sleep")
 }

@@ -55,7 +55,7 @@ func TestGateSignalWakesASleeper(t *testing.T) {
 	g, _ := newGate()
 	var ready atomic.Bool
 	done := make(chan error)
-	go func() { done <- g.Await(futex.Block, futex.Waiter{Policy: futex.Park, Ready: flag(&ready)}) }()
+	go func() { done <- g.Await(futex.Block(), futex.Waiter{Policy: futex.Park, Ready: flag(&ready)}) }()
 	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
 	ready.Store(true)
 	g.Signal(1)
@@ -66,13 +66,13 @@ func TestGateSignalWakesASleeper(t *testing.T) {
 func TestAwaitWithNoWaitChecksOnce(t *testing.T) {
 	g, w := newGate()
 	calls := 0
-	err := g.Await(futex.NoWait, futex.Waiter{Policy: futex.Brief, Ready: func() bool { calls++; return false }})
+	err := g.Await(futex.NoWait(), futex.Waiter{Policy: futex.Brief, Ready: func() bool { calls++; return false }})
 	assert.ErrorIs(t, err, futex.ErrWouldBlock)
 	assert.Equal(t, 1, calls)
 	assert.Zero(t, w.sleepers, "never registered")
 	var ready atomic.Bool
 	ready.Store(true)
-	assert.NoError(t, g.Await(futex.NoWait, futex.Waiter{Ready: flag(&ready)}))
+	assert.NoError(t, g.Await(futex.NoWait(), futex.Waiter{Ready: flag(&ready)}))
 }
 
 func TestAwaitBoundExpires(t *testing.T) {
@@ -137,7 +137,7 @@ func TestAwaitPassesOnAWakeItMayHaveAbsorbed(t *testing.T) {
 	var bLooks atomic.Int32
 	bDone := make(chan error)
 	go func() {
-		bDone <- g.Await(futex.Block, futex.Waiter{Policy: futex.Park,
+		bDone <- g.Await(futex.Block(), futex.Waiter{Policy: futex.Park,
 			Ready: func() bool { bLooks.Add(1); return bReady.Load() }})
 	}()
 	testutil.WaitUntil(t, func() bool { return g.Sleepers() == 1 })
@@ -198,7 +198,7 @@ func TestRepairByBroadcastsKeepsTheLiveSleeper(t *testing.T) {
 	g.Register() // dead
 	var ready atomic.Bool
 	done := make(chan error)
-	go func() { done <- g.Await(futex.Block, futex.Waiter{Policy: futex.Park, Ready: flag(&ready)}) }()
+	go func() { done <- g.Await(futex.Block(), futex.Waiter{Policy: futex.Park, Ready: flag(&ready)}) }()
 	for i := 0; futex.SleepersEpoch(atomic.LoadUint32(&w.sleepers)) == 0; i++ {
 		require.Less(t, i, 4*futex.RepairAfter, "no repair")
 		testutil.WaitUntil(t, func() bool { return g.Sleepers() == 2 })
