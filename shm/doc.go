@@ -99,7 +99,7 @@
 // # Caveats
 //
 // Memory obtained from a segment is valid until the last handle on it in
-// the process is closed; touching it afterwards faults. A named segment
+// the process is detached; touching it afterwards faults. A named segment
 // lives in /dev/shm until Unlink, even after every process detached it:
 // unlink what you create (shmctl finds what crashed programs left). A named
 // segment's file can be truncated by anyone with write permission, which
