@@ -31,9 +31,9 @@ func BenchmarkLatency(b *testing.B) {
 		{"ringqueue-yield", ringqueue.WaitYield},
 		{"ringqueue-park", ringqueue.WaitPark},
 	} {
-		runOnce(b, p.name, func(b *testing.B) { reportLatency(b, ringLatencyRound(b, b.N, p.policy)) })
+		RunOnce(b, p.name, func(b *testing.B) { reportLatency(b, ringLatencyRound(b, b.N, p.policy)) })
 	}
-	runOnce(b, "socketpair", func(b *testing.B) { reportLatency(b, socketLatencyRound(b, b.N)) })
+	RunOnce(b, "socketpair", func(b *testing.B) { reportLatency(b, socketLatencyRound(b, b.N)) })
 	runPythonBench(b, "python-pipe", []string{"p50-ns", "p99-ns"}, "latency.py", "--size", strconv.Itoa(latencySize))
 }
 

@@ -27,10 +27,10 @@ func BenchmarkManager(b *testing.B) {
 		for _, callers := range []int{1, 8} {
 			b.Run(fmt.Sprintf("%s-%d", tr.name, callers), func(b *testing.B) {
 				var pyRate float64
-				runOnce(b, "python", func(b *testing.B) {
+				RunOnce(b, "python", func(b *testing.B) {
 					pyRate = pythonManager(b, tr.name, callers)
 				})
-				runOnce(b, "manager", func(b *testing.B) {
+				RunOnce(b, "manager", func(b *testing.B) {
 					rate := managerRoundTrips(b, tr.address, callers)
 					if pyRate > 0 {
 						b.ReportMetric(rate/pyRate, "x-python")

@@ -21,13 +21,13 @@ import (
 func BenchmarkScale(b *testing.B) {
 	for p := 1; p <= 4; p++ {
 		for c := 1; c <= 4; c++ {
-			runOnce(b, fmt.Sprintf("mpmc-%dx%d", p, c), func(b *testing.B) {
+			RunOnce(b, fmt.Sprintf("mpmc-%dx%d", p, c), func(b *testing.B) {
 				scaleRound(b, b.N, p, c)
 				reportRate(b, b.N, "msgs/s")
 			})
 		}
 	}
-	runOnce(b, "chan-4x4", func(b *testing.B) {
+	RunOnce(b, "chan-4x4", func(b *testing.B) {
 		chanScaleRound(b, b.N, 4, 4)
 		reportRate(b, b.N, "msgs/s")
 	})

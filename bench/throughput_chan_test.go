@@ -68,5 +68,5 @@ func benchChan(b *testing.B, sz msgSize) {
 }
 
 func benchThroughputChan(b *testing.B, sz msgSize) {
-	runOnce(b, "chan/"+sz.name, func(b *testing.B) { benchChan(b, sz) })
+	RunOnce(b, "chan/"+sz.name, func(b *testing.B) { benchChan(b, sz) })
 }

@@ -141,7 +141,7 @@ func benchRing(b *testing.B, mode ringqueue.Mode, sz msgSize, batch int) {
 const ringBatch = 64
 
 func benchThroughputRing(b *testing.B, sz msgSize) {
-	runOnce(b, "ringqueue-spsc/"+sz.name, func(b *testing.B) { benchRing(b, ringqueue.SPSC, sz, 0) })
-	runOnce(b, "ringqueue-spsc-batch/"+sz.name, func(b *testing.B) { benchRing(b, ringqueue.SPSC, sz, ringBatch) })
-	runOnce(b, "ringqueue-mpmc/"+sz.name, func(b *testing.B) { benchRing(b, ringqueue.MPMC, sz, 0) })
+	RunOnce(b, "ringqueue-spsc/"+sz.name, func(b *testing.B) { benchRing(b, ringqueue.SPSC, sz, 0) })
+	RunOnce(b, "ringqueue-spsc-batch/"+sz.name, func(b *testing.B) { benchRing(b, ringqueue.SPSC, sz, ringBatch) })
+	RunOnce(b, "ringqueue-mpmc/"+sz.name, func(b *testing.B) { benchRing(b, ringqueue.MPMC, sz, 0) })
 }

@@ -101,6 +101,6 @@ func benchStream(b *testing.B, k streamKind, sz msgSize) {
 
 func benchThroughputStream(b *testing.B, sz msgSize) {
 	for _, k := range streamKinds {
-		runOnce(b, k.name+"/"+sz.name, func(b *testing.B) { benchStream(b, k, sz) })
+		RunOnce(b, k.name+"/"+sz.name, func(b *testing.B) { benchStream(b, k, sz) })
 	}
 }

@@ -187,11 +187,11 @@ func typedRoundFor(b testing.TB, n int, sz msgSize, gob bool) {
 }
 
 func benchThroughputTyped(b *testing.B, sz msgSize) {
-	runOnce(b, "ringqueue-typed/"+sz.name, func(b *testing.B) {
+	RunOnce(b, "ringqueue-typed/"+sz.name, func(b *testing.B) {
 		typedRoundFor(b, b.N, sz, false)
 		reportRate(b, b.N, "msgs/s")
 	})
-	runOnce(b, "ringqueue-typed-gob/"+sz.name, func(b *testing.B) {
+	RunOnce(b, "ringqueue-typed-gob/"+sz.name, func(b *testing.B) {
 		typedRoundFor(b, b.N, sz, true)
 		reportRate(b, b.N, "msgs/s")
 	})

@@ -3,7 +3,6 @@ package distpool_test
 import (
 	"cmp"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"slices"
@@ -77,7 +76,7 @@ func BenchmarkDistpool(b *testing.B) {
 	for _, x := range execs {
 		b.Run("apply/"+x.name, func(b *testing.B) { benchApply(b, x.e) })
 	}
-	runOnce(b, "apply/python", func(b *testing.B) {
+	bench.RunOnce(b, "apply/python", func(b *testing.B) {
 		f := python(b, "pool_apply.py", max(b.N, applyCalls))
 		b.ReportMetric(f[0], "ns/op")
 		b.ReportMetric(f[1]/1e3, "p50-µs")
@@ -93,7 +92,7 @@ func BenchmarkDistpool(b *testing.B) {
 		for _, x := range execs {
 			b.Run(c.name+"/"+x.name, func(b *testing.B) { benchMap(b, x.e, in, c.chunk) })
 		}
-		runOnce(b, c.name+"/python", func(b *testing.B) {
+		bench.RunOnce(b, c.name+"/python", func(b *testing.B) {
 			rate := python(b, "pool_map.py", b.N, c.items, c.chunk)[0]
 			b.ReportMetric(rate, "items/s")
 			b.ReportMetric(float64(c.items)/rate*1e9, "ns/op")
@@ -150,34 +149,6 @@ func benchMap(b *testing.B, e procs.Executor, in []int, chunk int) {
 var findPython = sync.OnceValues(func() (string, error) {
 	return bench.ResolvePython(cmp.Or(os.Getenv("MULTIPROC_BENCH_PYTHON"), "python3"))
 })
-
-// runOnce is b.Run for a sub-benchmark that starts its fixture in every
-// call (Python and its Pool): with -benchtime Nx (N > 1) testing's first
-// call, b.N = 1, is thrown away (see bench/probe_test.go), and returns at
-// once.
-func runOnce(b *testing.B, name string, f func(b *testing.B)) bool {
-	return b.Run(name, func(b *testing.B) {
-		if discardedProbe(b) {
-			return
-		}
-		f(b)
-	})
-}
-
-// discardedProbe reports whether this call is the b.N = 1 call testing
-// throws away: -test.benchtime is a count above one.
-func discardedProbe(b *testing.B) bool {
-	if b.N != 1 {
-		return false
-	}
-	f := flag.Lookup("test.benchtime")
-	if f == nil {
-		return false
-	}
-	s := f.Value.String()
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "x"))
-	return strings.HasSuffix(s, "x") && err == nil && n > 1
-}
 
 // python runs a script of testdata with python3 and returns the numbers
 // it prints.
