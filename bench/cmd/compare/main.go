@@ -6,8 +6,8 @@
 //
 // Usage, from the module's root:
 //
-//	go run ./bench/cmd/compare -quick     # about a minute (quiet 2 cores): a first look
-//	go run ./bench/cmd/compare            # the full comparison: about five minutes
+//	go run ./bench/cmd/compare -quick     # under two minutes (quiet 2 cores): a first look
+//	go run ./bench/cmd/compare            # the full comparison: about seven minutes
 //	go run ./bench/cmd/compare -publish   # also write bench/results-published/
 //
 // It compiles the bench package's test binary once (go test -c) and the C
@@ -69,7 +69,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "a short run (about a minute on a quiet two-core machine) instead of the full comparison (about five)")
+	quick := fs.Bool("quick", false, "a short run (under two minutes on a quiet two-core machine) instead of the full comparison (about seven)")
 	rounds := fs.Int("rounds", 0, "rounds: every benchmark once per round (0: the mode's default, 3 quick / 5 full)")
 	fs.IntVar(rounds, "count", 0, "the same as -rounds, as go test calls it: benchstat needs several to compare two commits")
 	benchtime := fs.String("benchtime", "", "override every benchmark's -benchtime (e.g. 100000x, 1s)")
