@@ -3,6 +3,8 @@ package futex
 import (
 	"context"
 	"errors"
+	"math"
+	"unsafe"
 	"testing"
 	"time"
 
@@ -53,4 +55,19 @@ func TestBoundContext(t *testing.T) {
 func TestNoWaitAllowsNoSleep(t *testing.T) {
 	_, err := NoWait().Sleep(time.Second)
 	assert.ErrorIs(t, err, ErrWouldBlock, "a loop that forgot NoWait() must not sleep")
+}
+
+func TestBoundFitsInRegisters(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(Bound{}), uintptr(32), "a larger Bound lives on the stack and costs every fast path")
+}
+
+func TestBoundFarDeadlineDoesNotWrap(t *testing.T) {
+	b := Within(math.MaxInt64)
+	assert.NoError(t, b.Err())
+	d, err := b.Sleep(-1)
+	require.NoError(t, err)
+	assert.Greater(t, d, time.Duration(0))
+	dl, ok := b.Deadline()
+	assert.True(t, ok)
+	assert.True(t, dl.After(time.Now()))
 }
