@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
-	"unsafe"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
