@@ -18,7 +18,7 @@ import (
 // timer starts, and the run reports its p50-ns and p99-ns (nearest rank).
 //
 //	ringqueue        two SPSC rings, WaitSpin: spin (pause) then park
-//	ringqueue-yield  the same with the default WaitYield (sched_yield, then park)
+//	ringqueue-yield  the same with WaitYield, SPSC's default (sched_yield, then park)
 //	ringqueue-park   the same with WaitPark: every hand-off is a futex wake-up
 //	socketpair       a unix stream socket pair, length-prefixed frames
 //	python-pipe      Python's multiprocessing.Pipe() (python/latency.py)

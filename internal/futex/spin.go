@@ -18,38 +18,61 @@ import (
 //     the ring is empty turns every hand-off into a wake-up; spinning for
 //     about as long as a wake-up costs makes the wake-up rare and costs at
 //     most twice the optimum (the ski-rental argument).
+//
 //   - A tight load loop is the slowest way to spin: the waiter keeps
 //     pulling the line the other side is writing, and both fall into
 //     lock-step, one message per cache-line round trip.
+//
 //   - With two cores, the spinner competes with the very process it waits
 //     for whenever a third runnable thread exists. sched_yield gives the
 //     core to another process; runtime.Gosched gives it only to another
 //     goroutine of this process. So the spin yields with sched_yield, and
 //     also calls Gosched every few rounds so that a producer goroutine in
 //     the same process (GOMAXPROCS=1) is not starved either.
+//
 //   - Measured here, cross-process, SPSC 64 B stream on a 16384-slot ring
 //     (noisy: other jobs shared the VM): yield 33-43 M msgs/s, spin
 //     34-48 M (and a core burnt while waiting), park 15-24 M. Round trip:
 //     spin 0.7 µs at the median, yield 0.7-3 µs, park 5.5-6 µs. So yield is
-//     a queue's default and spin an opt-in for latency.
-//   - When processes outnumber cores (ringqueue's BenchmarkOversubscribed:
-//     P producer and C consumer processes on one MPMC ring of 1024 × 64 B,
-//     2 vCPUs, load average 14 from other jobs, 4 runs of 200 000
-//     messages, medians): yield 1×1 5.5 M msgs/s, 2×2 2.7 M (0.49×), 4×4
-//     2.1 M (0.39×); spin 6.4 M, 2.0 M, 2.2 M; park 0.9 M, 1.1 M, 0.8 M.
-//     Parking sooner loses at every size, 4×4 included: a parked side
-//     costs every hand-off a futex wake (a system call for the waker, a
-//     scheduling round trip for the sleeper), and with more waiters than
-//     cores most of them are parked, so most hand-offs pay it. Yielding
-//     hands the core to a runnable process, which with more processes
-//     than cores is usually one that has work, often the producer
-//     preempted inside its claim that everybody behind it waits for. So
-//     yield stays the queue's default. Tried and not kept: parking once
-//     two sched_yields took over 5 µs (the core went to somebody else: a
-//     sign of oversubscription). Same load, 3 runs each, msgs/s: 4×4
-//     4.5-6.4 M against yield's 4.1-4.4 M, but 1×1 2.5-10 M against
-//     4.7-10.5 M, since on a loaded machine other jobs' processes trip it
-//     too. Not a clear win without a quiet machine to measure it on.
+//     an SPSC queue's default and spin an opt-in for latency there.
+//
+//   - When processes outnumber cores, spinning first wins, and it is an
+//     MPMC queue's default (ringqueue's BenchmarkOversubscribed: P
+//     producer and C consumer processes on one MPMC ring of 1024 × 64 B,
+//     2 vCPUs, 10^6 messages a run, rounds interleaved, median [min-max]
+//     M msgs/s, on a quiet machine, 2026-11-30):
+//
+//     policy     1x1             2x2             2x3             3x3             4x4
+//     spin       8.47 [8.1-8.8]  5.65 [5.5-5.9]  6.54 [4.7-6.9]  6.05 [6.0-6.1]  5.79 [4.5-6.0]
+//     yield      6.69 [6.5-9.3]  4.21 [3.1-6.2]  4.03 [3.6-5.0]  4.35 [4.0-4.4]  4.60 [3.7-7.3]
+//     adaptive   7.28 [4.0-7.6]  4.91 [4.7-5.3]  4.24 [4.2-6.0]  4.66 [4.3-5.3]  4.75 [4.4-4.8]
+//     crowded    8.00 [5.1-8.1]  5.54 [4.3-6.9]  3.91 [3.0-3.9]  3.79 [3.1-3.8]  2.32 [2.1-2.4]
+//     park       1.4-1.6         0.8-1.3                                         0.9-1.0
+//
+//     With two busy processes of another job on the machine (3 rounds,
+//     M msgs/s): spin 0.71, 1.47, 2.76 at 1x1, 2x2, 4x4; yield 0.42, 1.10,
+//     2.19. With more processes than cores, a waiter that yields hands
+//     its core to whoever is next on that CPU's run queue, which is as
+//     often another waiter as the process it waits for: a context switch
+//     (microseconds on a VM) per failed check. A waiter that spins keeps
+//     its core for a few microseconds while the other core's process
+//     moves the ring, and gives it away only once that did not happen.
+//     Tried and not kept, both measured above: adaptive spun while the
+//     other side's index moved and yielded once it stood still for 2 µs
+//     ("spin only while the other side runs"); watching the index pulls
+//     the line the other side writes on every put, which cost most at
+//     1x1. Crowded parked at once when more callers than CPUs were
+//     already spinning (a shared count beside the gate): parked waiters
+//     turn hand-offs into futex wake-ups, as Park does everywhere.
+//     Earlier, under heavy load (load average 14), parking once two
+//     sched_yields took over 5 µs was not a clear win either.
+//     For one producer and one consumer, yield stays ahead (an SPSC
+//     stream on a 16384-slot ring, 4 rounds: yield 8-21 M msgs/s, spin
+//     6-9.5 M: spinning falls into lock-step), so it stays SPSC's default.
+//     The pause between spin checks was tried at 20, 40, 80 and 150 PAUSEs
+//     (0.4-2.9 µs on this AMD EPYC) and the pure spin at 2-40 µs: within
+//     the noise of each other up to 20 µs, worse at 40 µs (4x4: 4.3-5.1 M).
+//
 //   - A lock, semaphore, event, condition or barrier waits for another
 //     caller's short critical section, not for a stream: Brief spins a
 //     few hundred loads, gives the core away four times, and parks.
