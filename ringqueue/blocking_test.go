@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/multiproc-go/multiproc/internal/futex"
 	"github.com/stretchr/testify/require"
 )
 
@@ -251,4 +252,23 @@ func TestRepairDoesNotLoseALiveSleeper(t *testing.T) {
 	require.NoError(t, q.Put([]byte("x")))
 	require.NoError(t, <-got)
 	require.Zero(t, g.sleepersNow())
+}
+
+// TestDefaultWaitPolicyIsTheModes: an SPSC handle yields and an MPMC
+// handle spins unless told otherwise (futex/spin.go has the measurements),
+// and a policy set explicitly, or an unknown one, is what it says.
+func TestDefaultWaitPolicyIsTheModes(t *testing.T) {
+	spsc := newQueue(t, Options{Capacity: 2, SlotSize: 8, Mode: SPSC})
+	mpmc := newQueue(t, Options{Capacity: 2, SlotSize: 8, Mode: MPMC})
+	require.Equal(t, futex.Yield, spsc.waitPolicy())
+	require.Equal(t, futex.Spin, mpmc.waitPolicy())
+	mpmc.SetWaitPolicy(WaitYield)
+	require.Equal(t, futex.Yield, mpmc.waitPolicy())
+	spsc.SetWaitPolicy(WaitPark)
+	require.Equal(t, futex.Park, spsc.waitPolicy())
+	spsc.SetWaitPolicy(WaitPolicy(42))
+	require.Equal(t, futex.Yield, spsc.waitPolicy(), "unknown: the mode's default")
+	require.Equal(t, "default", WaitDefault.String())
+	require.Equal(t, "spin", WaitSpin.String())
+	require.Equal(t, "WaitPolicy(42)", WaitPolicy(42).String())
 }
