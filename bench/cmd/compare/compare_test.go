@@ -318,9 +318,10 @@ func TestNestedModuleSectionRunsInItsDirectory(t *testing.T) {
 	root, err := filepath.Abs(".")
 	require.NoError(t, err)
 	r := &runner{root: root}
-	cmd, err := r.buildDir(context.Background(), "testdata/nested", t.TempDir())
+	bin, cmd, err := r.buildDir(context.Background(), "testdata/nested", t.TempDir())
 	require.NoError(t, err)
 	require.Contains(t, cmd, "cd testdata/nested")
+	r.bins = map[string]string{"testdata/nested": bin}
 	var raw bytes.Buffer
 	s := spec{Bench: "^BenchmarkNested$", Benchtime: "3x", Dir: "testdata/nested"}
 	require.NoError(t, r.run(context.Background(), 1, s, &raw))
@@ -328,7 +329,7 @@ func TestNestedModuleSectionRunsInItsDirectory(t *testing.T) {
 	require.Contains(t, s.commandLine(), "cd testdata/nested")
 
 	// One that does not build says why.
-	_, err = r.buildDir(context.Background(), "testdata/no-such-module", t.TempDir())
+	_, _, err = r.buildDir(context.Background(), "testdata/no-such-module", t.TempDir())
 	require.ErrorContains(t, err, "testdata/no-such-module")
 }
 

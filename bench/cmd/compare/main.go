@@ -53,6 +53,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/multiproc-go/multiproc/bench"
@@ -233,7 +234,23 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 	}
 	defer os.RemoveAll(tmp)
 	spin := newBar(stderr, !showBar, -1, "building the benchmarks (go test -c, cc)")
+	// The other directories build beside bench: each build is mostly one
+	// link, and two run in about the time of one on two cores.
+	dirs := p.dirs()
+	type built struct {
+		bin, cmd string
+		err      error
+	}
+	others := make([]built, len(dirs))
+	var wg sync.WaitGroup
+	for i, dir := range dirs {
+		wg.Go(func() {
+			b := &others[i]
+			b.bin, b.cmd, b.err = r.buildDir(ctx, dir, tmp)
+		})
+	}
 	cmds, note, err := r.build(ctx, tmp)
+	wg.Wait()
 	if err != nil {
 		spin.finish()
 		return nil, err
@@ -241,18 +258,19 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 	// A section in another directory (a nested module) that does not
 	// build is skipped, with a note: the others still run.
 	var skipped []string
-	for _, dir := range p.dirs() {
-		cmd, err := r.buildDir(ctx, dir, tmp)
-		if err != nil {
+	r.bins = map[string]string{}
+	for i, dir := range dirs {
+		if b := others[i]; b.err != nil {
 			if ctx.Err() != nil {
 				spin.finish()
 				return nil, ctx.Err()
 			}
 			p = p.without(dir)
-			skipped = append(skipped, fmt.Sprintf("The benchmarks in %s were skipped: %v", dir, err))
-			continue
+			skipped = append(skipped, fmt.Sprintf("The benchmarks in %s were skipped: %v", dir, b.err))
+		} else {
+			r.bins[dir] = b.bin
+			cmds = append(cmds, b.cmd)
 		}
-		cmds = append(cmds, cmd)
 	}
 	spin.finish()
 	for _, n := range skipped {

@@ -129,19 +129,16 @@ func (r *runner) build(ctx context.Context, dir string) (cmds []string, note str
 // buildDir compiles the benchmarks of dir (relative to the root) into a
 // test binary in tmp with go test -c run in that directory, so that a
 // nested module builds as itself, with its own go.mod; it returns the
-// command, for the record.
-func (r *runner) buildDir(ctx context.Context, dir, tmp string) (string, error) {
-	bin := filepath.Join(tmp, strings.ReplaceAll(dir, "/", "_")+".test")
+// binary and the command, for the record. It runs beside build: it
+// touches nothing of r's.
+func (r *runner) buildDir(ctx context.Context, dir, tmp string) (bin, cmdLine string, err error) {
+	bin = filepath.Join(tmp, strings.ReplaceAll(dir, "/", "_")+".test")
 	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, ".")
 	cmd.Dir = filepath.Join(r.root, dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go test -c in %s: %w\n%s", dir, err, lastLines(string(out), 10))
+		return "", "", fmt.Errorf("go test -c in %s: %w\n%s", dir, err, lastLines(string(out), 10))
 	}
-	if r.bins == nil {
-		r.bins = map[string]string{}
-	}
-	r.bins[dir] = bin
-	return fmt.Sprintf("(cd %s && go test -c -o %s.test .)", dir, strings.ReplaceAll(dir, "/", "_")), nil
+	return bin, fmt.Sprintf("(cd %s && go test -c -o %s.test .)", dir, strings.ReplaceAll(dir, "/", "_")), nil
 }
 
 // args returns the test binary's arguments for s.
