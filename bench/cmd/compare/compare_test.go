@@ -374,9 +374,6 @@ func TestOthersShareIsBusyTimeNotOurs(t *testing.T) {
 	require.InDelta(t, 0.05, othersShare(a, b), 1e-9)
 	require.Equal(t, 0.0, othersShare(a, cpuSnap{busy: 20, total: 200, ours: 30}), "never negative")
 	require.Equal(t, -1.0, othersShare(a, a))
-	require.True(t, busyAtStart("1.20 0.5 0.3", 2))
-	require.False(t, busyAtStart("0.30 0.5 0.3", 2))
-	require.False(t, busyAtStart("", 2))
 }
 
 func TestBusyRunIsWarnedInHeaderAndLoadShown(t *testing.T) {

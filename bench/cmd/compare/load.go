@@ -9,12 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Load: how busy the machine was around a run. The load average at start
-// (before the build) says whether others were at work; the one at the end
-// includes the run's own processes (about two runnable most of the time),
-// so the busy check rests on CPU time instead: what every CPU spent
-// busy (/proc/stat, steal included: a hypervisor's other guests) minus
-// what this command and its descendants spent (getrusage).
+// Load: how busy the machine was around a run. The load averages at start
+// and end are recorded, but the busy check does not rest on them: the
+// one at the end includes the run's own processes (about two runnable
+// most of the time), and the one at start is a minute's moving average,
+// which a run just before this one keeps above the core count for a
+// minute after it ended (a quick run right after another was warned as
+// busy at load 2.3 while others took 1% of the CPU). The check is CPU
+// time: what every CPU spent busy (/proc/stat, steal included: a
+// hypervisor's other guests) minus what this command and its
+// descendants spent (getrusage), from before the build to the end; the
+// build's share alone gives the early warning.
 
 // Load is the machine's load around a run, as recorded with the results.
 type Load struct {
@@ -23,7 +28,7 @@ type Load struct {
 	// Others is the share of all CPUs' time that processes other than the
 	// run's took while it ran (0..1; -1 unknown).
 	Others float64 `json:"others"`
-	Busy   bool    `json:"busy"` // Others or the starting load says the figures are unreliable
+	Busy   bool    `json:"busy"` // Others says the figures are unreliable
 }
 
 // busyShare is the share of CPU time others may take before a run counts
@@ -86,17 +91,6 @@ func loadAvg() string {
 		return strings.Join(f[:3], " ")
 	}
 	return ""
-}
-
-// busyAtStart says whether a starting load average (its 1-minute figure)
-// shows others at work: more than a quarter of the cores kept busy.
-func busyAtStart(load string, cores int) bool {
-	f := strings.Fields(load)
-	if len(f) == 0 || cores <= 0 {
-		return false
-	}
-	l1, err := strconv.ParseFloat(f[0], 64)
-	return err == nil && l1 > 0.25*float64(cores)
 }
 
 // describe renders the load for the table's header.

@@ -6,8 +6,8 @@
 //
 // Usage, from the module's root:
 //
-//	go run ./bench/cmd/compare -quick     # under two minutes (quiet 2 cores): a first look
-//	go run ./bench/cmd/compare            # the full comparison: about seven minutes
+//	go run ./bench/cmd/compare -quick     # about 80 s (quiet 2 cores): a first look
+//	go run ./bench/cmd/compare            # the full comparison: about five minutes
 //	go run ./bench/cmd/compare -publish   # also write bench/results-published/
 //
 // It compiles the bench package's test binary once (go test -c) and the C
@@ -70,7 +70,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "a short run (under two minutes on a quiet two-core machine) instead of the full comparison (about seven)")
+	quick := fs.Bool("quick", false, "a short run (about 80 s on a quiet two-core machine) instead of the full comparison (about five minutes)")
 	rounds := fs.Int("rounds", 0, "rounds: every benchmark once per round (0: the mode's default, 3 quick / 5 full)")
 	fs.IntVar(rounds, "count", 0, "the same as -rounds, as go test calls it: benchstat needs several to compare two commits")
 	benchtime := fs.String("benchtime", "", "override every benchmark's -benchtime (e.g. 100000x, 1s)")
@@ -226,8 +226,11 @@ func pick(paths []string, ok func(string) bool) string {
 // output. Progress goes to stderr, as a bar if showBar.
 func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Writer, showBar bool) ([]byte, error) {
 	res.Rounds, res.Benchtime = p.Rounds, p.benchtimes()
-	// The load before anything of ours runs: the build is ours too.
+	// The load before anything of ours runs: the build is ours too. The
+	// CPU time others take is counted from here, the build included: it
+	// is what says whether the machine was busy (see Load).
 	load := &Load{Start: loadAvg(), Others: -1}
+	before, haveCPU := snapCPU()
 	tmp, err := os.MkdirTemp("", "multiproc-compare-")
 	if err != nil {
 		return nil, err
@@ -285,10 +288,11 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 	for _, s := range p.Specs {
 		res.Commands = append(res.Commands, fmt.Sprintf("(%d rounds) %s", p.Rounds, s.commandLine()))
 	}
-	if busyAtStart(load.Start, res.Machine.Cores) {
-		fmt.Fprintf(stderr, "compare: warning: the machine is busy (load average %s on %d cores): figures will be unreliable\n", load.Start, res.Machine.Cores)
+	if built, ok := snapCPU(); ok && haveCPU {
+		if o := othersShare(before, built); o > busyShare {
+			fmt.Fprintf(stderr, "compare: warning: the machine is busy (others took %.0f%% of the CPU time while the benchmarks built): figures will be unreliable\n", 100*o)
+		}
 	}
-	before, haveCPU := snapCPU()
 	var buf bytes.Buffer
 	// Round 1 shows a spinner: how many results a round gives is known
 	// only once one has run (skips, sections without a system).
@@ -314,7 +318,7 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 	if after, ok := snapCPU(); ok && haveCPU {
 		load.Others = othersShare(before, after)
 	}
-	load.Busy = busyAtStart(load.Start, res.Machine.Cores) || load.Others > busyShare
+	load.Busy = load.Others > busyShare
 	res.Load = load
 	if load.Busy {
 		fmt.Fprintln(stderr, "compare:", strings.ReplaceAll(load.warning(), "**", ""))

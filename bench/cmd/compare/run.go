@@ -34,7 +34,8 @@ type plan struct {
 
 // planFor returns what a mode runs: every section's specs, quick (3
 // rounds) or full (5 rounds of four times the operations). Quick mode
-// took 101 s on a quiet two-core machine (builds included), full 409 s.
+// took 75-78 s on a quiet two-core machine (builds included, from a warm
+// build cache), full 292 s.
 func planFor(quick bool) plan {
 	p := plan{Rounds: 5}
 	if quick {
