@@ -18,7 +18,8 @@ import (
 // timer starts, and the run reports its p50-ns and p99-ns (nearest rank).
 //
 //	ringqueue        two SPSC rings, WaitSpin: spin (pause) then park
-//	ringqueue-yield  the same with WaitYield, SPSC's default (sched_yield, then park)
+//	ringqueue-paced  the same with WaitPaced, a queue's default (checks 3 µs apart)
+//	ringqueue-yield  the same with WaitYield (sched_yield, then park)
 //	ringqueue-park   the same with WaitPark: every hand-off is a futex wake-up
 //	socketpair       a unix stream socket pair, length-prefixed frames
 //	python-pipe      Python's multiprocessing.Pipe() (python/latency.py)
@@ -28,6 +29,7 @@ func BenchmarkLatency(b *testing.B) {
 		policy ringqueue.WaitPolicy
 	}{
 		{"ringqueue", ringqueue.WaitSpin},
+		{"ringqueue-paced", ringqueue.WaitPaced},
 		{"ringqueue-yield", ringqueue.WaitYield},
 		{"ringqueue-park", ringqueue.WaitPark},
 	} {

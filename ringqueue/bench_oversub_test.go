@@ -63,7 +63,7 @@ var oversubWork = procs.Register("ringqueue-bench-oversub", func(a oversubArg) (
 
 func BenchmarkOversubscribed(b *testing.B) {
 	for _, pc := range [][2]int{{1, 1}, {1, 2}, {2, 1}, {2, 2}, {2, 3}, {3, 3}, {4, 2}, {4, 4}} {
-		for _, policy := range []WaitPolicy{WaitYield, WaitSpin, WaitPark} {
+		for _, policy := range []WaitPolicy{WaitPaced, WaitYield, WaitSpin, WaitPark} {
 			b.Run(fmt.Sprintf("%dx%d/policy=%s", pc[0], pc[1], policy), func(b *testing.B) {
 				benchOversub(b, pc[0], pc[1], policy)
 			})

@@ -200,12 +200,12 @@ func benchStream(b *testing.B, mode Mode, size, batch int, policy WaitPolicy) {
 
 // BenchmarkCrossProcess: the aims (indicative on a shared VM).
 func BenchmarkCrossProcess(b *testing.B) {
-	b.Run("SPSC/64B", func(b *testing.B) { benchStream(b, SPSC, 64, 0, WaitYield) })
-	b.Run("SPSC/8B/batch256", func(b *testing.B) { benchStream(b, SPSC, 8, 256, WaitYield) })
-	b.Run("SPSC/64B/batch256", func(b *testing.B) { benchStream(b, SPSC, 64, 256, WaitYield) })
-	b.Run("MPMC-1P1C/64B", func(b *testing.B) { benchStream(b, MPMC, 64, 0, WaitYield) })
-	b.Run("MPMC-1P1C/8B", func(b *testing.B) { benchStream(b, MPMC, 8, 0, WaitYield) })
-	b.Run("MPMC-1P1C/8B/batch256", func(b *testing.B) { benchStream(b, MPMC, 8, 256, WaitYield) })
+	b.Run("SPSC/64B", func(b *testing.B) { benchStream(b, SPSC, 64, 0, WaitPaced) })
+	b.Run("SPSC/8B/batch256", func(b *testing.B) { benchStream(b, SPSC, 8, 256, WaitPaced) })
+	b.Run("SPSC/64B/batch256", func(b *testing.B) { benchStream(b, SPSC, 64, 256, WaitPaced) })
+	b.Run("MPMC-1P1C/64B", func(b *testing.B) { benchStream(b, MPMC, 64, 0, WaitPaced) })
+	b.Run("MPMC-1P1C/8B", func(b *testing.B) { benchStream(b, MPMC, 8, 0, WaitPaced) })
+	b.Run("MPMC-1P1C/8B/batch256", func(b *testing.B) { benchStream(b, MPMC, 8, 256, WaitPaced) })
 	b.Run("MPMC-1P1C/64B/WaitSpin", func(b *testing.B) { benchStream(b, MPMC, 64, 0, WaitSpin) })
 }
 
@@ -213,7 +213,7 @@ func BenchmarkCrossProcess(b *testing.B) {
 // and MPMC 64 B cross-process, in one run.
 func BenchmarkWaitPolicy(b *testing.B) {
 	for _, mode := range []Mode{SPSC, MPMC} {
-		for _, p := range []WaitPolicy{WaitYield, WaitSpin, WaitPark} {
+		for _, p := range []WaitPolicy{WaitPaced, WaitYield, WaitSpin, WaitPark} {
 			b.Run(fmt.Sprintf("%s/%s", mode, p), func(b *testing.B) { benchStream(b, mode, 64, 0, p) })
 		}
 	}
@@ -226,7 +226,7 @@ func BenchmarkPingPong(b *testing.B) {
 	for _, c := range []struct {
 		mode   Mode
 		policy WaitPolicy
-	}{{SPSC, WaitSpin}, {MPMC, WaitSpin}, {SPSC, WaitYield}, {SPSC, WaitPark}} {
+	}{{SPSC, WaitSpin}, {MPMC, WaitSpin}, {SPSC, WaitPaced}, {SPSC, WaitYield}, {SPSC, WaitPark}} {
 		b.Run(c.mode.String()+"/"+c.policy.String(), func(b *testing.B) {
 			q, back, sw := benchPair(b, Options{Capacity: 64, SlotSize: 64, Mode: c.mode}, true)
 			q.SetWaitPolicy(c.policy)

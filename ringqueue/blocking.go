@@ -12,9 +12,8 @@ import (
 //
 // A put that finds the ring full, or a get that finds it empty, waits
 // with futex.Gate.Await, the module's one waiter: it spins by the
-// handle's WaitPolicy (by default an SPSC queue yields the CPU with
-// sched_yield between re-checks and an MPMC queue busy-waits a few
-// microseconds first, for up to 50 µs in all; internal/futex/spin.go
+// handle's WaitPolicy (by default it busy-waits re-checking every 3 µs
+// for up to ~50 µs, then yields a few times; internal/futex/spin.go
 // gives the measurements behind each policy), then parks on a gate: a futex word
 // (Seq) and a sleepers word, one pair per side (consumers wait on
 // GetSeq, producers on PutSeq); futex.Gate gives the protocol. While
@@ -31,62 +30,62 @@ import (
 
 // WaitPolicy says how a handle's blocking calls wait for room or for a
 // message before they park on the futex. Every policy parks in the end,
-// so a blocked call never burns a core for long.
+// so a blocked call never burns a core for long. internal/futex/spin.go
+// has the measurements behind each.
 type WaitPolicy int32
 
-// The policies are futex.Yield, futex.Spin and futex.Park, one up (the
-// zero WaitPolicy is WaitDefault).
 const (
-	// WaitDefault is the mode's own policy: WaitYield for an SPSC queue,
-	// WaitSpin for an MPMC queue. Measured (internal/futex/spin.go): an
-	// SPSC stream runs best when the waiting side yields and lets
-	// messages pile up, while an MPMC queue is where more processes than
-	// cores meet, and there spinning first keeps 0.7-0.8× of one
-	// producer and one consumer's rate where yielding keeps 0.35-0.55×.
-	WaitDefault WaitPolicy = 0
+	// WaitPaced (the default) busy-waits re-checking every 3 µs for up
+	// to ~50 µs, then yields the CPU a few times, then parks. The best
+	// throughput measured, with one producer and one consumer or with
+	// more processes than cores: seldom checks leave the other side the
+	// lines it writes and let messages pile up into runs. A hand-off to
+	// a waiting side may take up to 3 µs longer than under WaitSpin.
+	WaitPaced WaitPolicy = iota
 	// WaitYield yields the CPU with sched_yield between re-checks for up
-	// to 50 µs, then parks. Best throughput for one producer and one
-	// consumer: the waiting side leaves the other side the core and lets
-	// messages pile up, then takes them in a run.
-	WaitYield = WaitPolicy(futex.Yield + 1)
+	// to 50 µs, then parks. It gives the core away at once, which helps
+	// when the other side is a process waiting for this very core, and
+	// costs a context switch per check when processes outnumber cores.
+	WaitYield
 	// WaitSpin busy-waits (with the CPU's pause instruction) for a few
 	// microseconds, then yields like WaitYield, up to 50 µs, then parks.
-	// Lowest latency (a cross-process round trip under a microsecond when
-	// both sides have a core), and the best throughput when processes
-	// outnumber cores, since a waiter keeps its core instead of handing
-	// it to another waiter.
-	WaitSpin = WaitPolicy(futex.Spin + 1)
+	// Lowest latency (a cross-process round trip around a microsecond
+	// when both sides have a core), at the price of a core while waiting
+	// and of lock-step in a stream.
+	WaitSpin
 	// WaitPark parks at once: least CPU, and every hand-off to a sleeping
 	// side costs a futex wake-up (15-35 µs on a KVM guest).
-	WaitPark = WaitPolicy(futex.Park + 1)
+	WaitPark
 )
+
+// futexPolicy is p as futex knows it; an unknown policy is the default.
+func (p WaitPolicy) futexPolicy() futex.Policy {
+	switch p {
+	case WaitYield:
+		return futex.Yield
+	case WaitSpin:
+		return futex.Spin
+	case WaitPark:
+		return futex.Park
+	}
+	return futex.Paced
+}
 
 func (p WaitPolicy) String() string {
 	switch p {
-	case WaitDefault:
-		return "default"
-	case WaitYield, WaitSpin, WaitPark:
-		return futex.Policy(p - 1).String()
+	case WaitPaced, WaitYield, WaitSpin, WaitPark:
+		return p.futexPolicy().String()
 	}
 	return fmt.Sprintf("WaitPolicy(%d)", int32(p))
 }
 
-// SetWaitPolicy sets how this handle's blocking calls wait (by default
-// WaitDefault: the mode's own). It applies to this handle only, from its
-// next wait on. An unknown policy waits as WaitDefault does.
+// SetWaitPolicy sets how this handle's blocking calls wait (default
+// WaitPaced). It applies to this handle only, from its next wait on. An
+// unknown policy waits as WaitPaced does.
 func (q *Queue) SetWaitPolicy(p WaitPolicy) { q.policy.Store(int32(p)) }
 
 // waitPolicy is the handle's policy as futex knows it.
-func (q *Queue) waitPolicy() futex.Policy {
-	switch p := WaitPolicy(q.policy.Load()); p {
-	case WaitYield, WaitSpin, WaitPark:
-		return futex.Policy(p - 1)
-	}
-	if q.g.mode == SPSC {
-		return futex.Yield
-	}
-	return futex.Spin
-}
+func (q *Queue) waitPolicy() futex.Policy { return WaitPolicy(q.policy.Load()).futexPolicy() }
 
 // errTimedOut is await's timeout; callers turn it into their error.
 var errTimedOut = errors.New("timed out")

@@ -75,7 +75,7 @@ func TestCancelledContextEndsBlockedGetAndPut(t *testing.T) {
 
 func TestParkedConsumerIsWokenByPut(t *testing.T) {
 	for _, m := range modes {
-		for _, p := range []WaitPolicy{WaitYield, WaitSpin, WaitPark} {
+		for _, p := range []WaitPolicy{WaitPaced, WaitYield, WaitSpin, WaitPark} {
 			q := newQueue(t, Options{Capacity: 4, SlotSize: 8, Mode: m})
 			q.SetWaitPolicy(p)
 			got := make(chan string, 1)
@@ -254,21 +254,21 @@ func TestRepairDoesNotLoseALiveSleeper(t *testing.T) {
 	require.Zero(t, g.sleepersNow())
 }
 
-// TestDefaultWaitPolicyIsTheModes: an SPSC handle yields and an MPMC
-// handle spins unless told otherwise (futex/spin.go has the measurements),
-// and a policy set explicitly, or an unknown one, is what it says.
-func TestDefaultWaitPolicyIsTheModes(t *testing.T) {
-	spsc := newQueue(t, Options{Capacity: 2, SlotSize: 8, Mode: SPSC})
-	mpmc := newQueue(t, Options{Capacity: 2, SlotSize: 8, Mode: MPMC})
-	require.Equal(t, futex.Yield, spsc.waitPolicy())
-	require.Equal(t, futex.Spin, mpmc.waitPolicy())
-	mpmc.SetWaitPolicy(WaitYield)
-	require.Equal(t, futex.Yield, mpmc.waitPolicy())
-	spsc.SetWaitPolicy(WaitPark)
-	require.Equal(t, futex.Park, spsc.waitPolicy())
-	spsc.SetWaitPolicy(WaitPolicy(42))
-	require.Equal(t, futex.Yield, spsc.waitPolicy(), "unknown: the mode's default")
-	require.Equal(t, "default", WaitDefault.String())
+// TestWaitPolicyMapsToFutex: a handle paces unless told otherwise
+// (futex/spin.go has the measurements), a policy set explicitly is what
+// it says, and an unknown one is the default.
+func TestWaitPolicyMapsToFutex(t *testing.T) {
+	for _, m := range modes {
+		q := newQueue(t, Options{Capacity: 2, SlotSize: 8, Mode: m})
+		require.Equal(t, futex.Paced, q.waitPolicy())
+		for p, want := range map[WaitPolicy]futex.Policy{
+			WaitPaced: futex.Paced, WaitYield: futex.Yield, WaitSpin: futex.Spin, WaitPark: futex.Park, WaitPolicy(42): futex.Paced,
+		} {
+			q.SetWaitPolicy(p)
+			require.Equal(t, want, q.waitPolicy(), "%v", p)
+		}
+	}
+	require.Equal(t, "paced", WaitPaced.String())
 	require.Equal(t, "spin", WaitSpin.String())
 	require.Equal(t, "WaitPolicy(42)", WaitPolicy(42).String())
 }

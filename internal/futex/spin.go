@@ -33,45 +33,46 @@ import (
 //   - Measured here, cross-process, SPSC 64 B stream on a 16384-slot ring
 //     (noisy: other jobs shared the VM): yield 33-43 M msgs/s, spin
 //     34-48 M (and a core burnt while waiting), park 15-24 M. Round trip:
-//     spin 0.7 µs at the median, yield 0.7-3 µs, park 5.5-6 µs. So yield is
-//     an SPSC queue's default and spin an opt-in for latency there.
+//     spin 0.7 µs at the median, yield 0.7-3 µs, park 5.5-6 µs. So yield
+//     was a queue's default and spin an opt-in for latency, until Paced
+//     (below).
 //
-//   - When processes outnumber cores, spinning first wins, and it is an
-//     MPMC queue's default (ringqueue's BenchmarkOversubscribed: P
-//     producer and C consumer processes on one MPMC ring of 1024 × 64 B,
-//     2 vCPUs, 10^6 messages a run, rounds interleaved, median [min-max]
-//     M msgs/s, on a quiet machine, 2026-11-30):
+//   - A queue's default is Paced: busy-wait, but re-check only every
+//     3 µs. Every check of a ring that is empty (or full) pulls the lines
+//     the other side is writing, and with several producers or
+//     consumers it is a CAS on a contended slot; checking seldom leaves
+//     the other side its lines and lets messages pile up into runs, as
+//     yielding does, without a context switch per check. Measured with
+//     ringqueue's BenchmarkOversubscribed (P producer and C consumer
+//     processes on one MPMC ring of 1024 × 64 B, 2 vCPUs, 4·10^6
+//     messages a run, configurations interleaved in 3 rounds, median
+//     [min-max] M msgs/s, quiet machine, 2026-11-30):
 //
-//     policy     1x1             2x2             2x3             3x3             4x4
-//     spin       8.47 [8.1-8.8]  5.65 [5.5-5.9]  6.54 [4.7-6.9]  6.05 [6.0-6.1]  5.79 [4.5-6.0]
-//     yield      6.69 [6.5-9.3]  4.21 [3.1-6.2]  4.03 [3.6-5.0]  4.35 [4.0-4.4]  4.60 [3.7-7.3]
-//     adaptive   7.28 [4.0-7.6]  4.91 [4.7-5.3]  4.24 [4.2-6.0]  4.66 [4.3-5.3]  4.75 [4.4-4.8]
-//     crowded    8.00 [5.1-8.1]  5.54 [4.3-6.9]  3.91 [3.0-3.9]  3.79 [3.1-3.8]  2.32 [2.1-2.4]
-//     park       1.4-1.6         0.8-1.3                                         0.9-1.0
+//     policy     1x1                2x2              2x3              4x2              4x4
+//     paced      11.34 [10.1-12.4]  7.62 [7.3-8.9]   8.14 [7.0-8.6]   7.49 [7.5-9.5]   7.98 [7.1-9.0]
+//     paced 6µs   9.79 [7.5-10.3]   7.78 [7.6-7.9]   8.72 [7.6-9.4]   8.34 [7.7-8.6]   8.44 [7.8-8.9]
+//     spin        7.50 [6.5-7.9]    4.92 [4.7-5.0]   5.43 [4.9-6.4]   5.11 [4.9-5.2]   5.84 [5.8-6.3]
+//     yield       7.02 [5.3-10.6]   4.72 [4.5-10.5]  4.48 [3.2-8.4]   3.89 [3.4-4.4]   3.94 [3.8-4.6]
 //
-//     With two busy processes of another job on the machine (3 rounds,
-//     M msgs/s): spin 0.71, 1.47, 2.76 at 1x1, 2x2, 4x4; yield 0.42, 1.10,
-//     2.19. With more processes than cores, a waiter that yields hands
-//     its core to whoever is next on that CPU's run queue, which is as
-//     often another waiter as the process it waits for: a context switch
-//     (microseconds on a VM) per failed check. A waiter that spins keeps
-//     its core for a few microseconds while the other core's process
-//     moves the ring, and gives it away only once that did not happen.
-//     Tried and not kept, both measured above: adaptive spun while the
-//     other side's index moved and yielded once it stood still for 2 µs
-//     ("spin only while the other side runs"); watching the index pulls
-//     the line the other side writes on every put, which cost most at
-//     1x1. Crowded parked at once when more callers than CPUs were
-//     already spinning (a shared count beside the gate): parked waiters
-//     turn hand-offs into futex wake-ups, as Park does everywhere.
-//     Earlier, under heavy load (load average 14), parking once two
-//     sched_yields took over 5 µs was not a clear win either.
-//     For one producer and one consumer, yield stays ahead (an SPSC
-//     stream on a 16384-slot ring, 4 rounds: yield 8-21 M msgs/s, spin
-//     6-9.5 M: spinning falls into lock-step), so it stays SPSC's default.
-//     The pause between spin checks was tried at 20, 40, 80 and 150 PAUSEs
-//     (0.4-2.9 µs on this AMD EPYC) and the pure spin at 2-40 µs: within
-//     the noise of each other up to 20 µs, worse at 40 µs (4x4: 4.3-5.1 M).
+//     That is 0.66-0.72× of paced's own 1x1 at 2x2 to 4x4 in that run,
+//     and 0.75-0.84× in another (paced 10.34 M at 1x1; 3x3 8.66 M), where
+//     yield kept 0.35-0.67×. An SPSC stream (BenchmarkWaitPolicy, 16384
+//     slots) ran 17.4-17.8 M msgs/s paced against yield's 13.3-14.5 M and
+//     spin's 9.2-9.8 M. The price is latency: a ping-pong round trip
+//     takes 5-10 µs paced against Spin's 1-1.5 µs, so Spin stays the
+//     choice for request/response. 6 µs between checks moved throughput
+//     within the noise and doubles that price. Tried and not kept:
+//     checking first after 0.4 µs and backing off to 3.2 µs, then
+//     parking at 50 µs with no yields (2x3 3.3 M: a parked side turns
+//     hand-offs into futex wake-ups) or yielding from 25 µs (2x3 6.1 M:
+//     the early checks cost what they cost before); 160 PAUSEs between checks instead
+//     of a clock (5.1-7.7 M at 4x4, unsteady); adaptive, spinning while
+//     the other side's index moves and yielding once it stood still for
+//     2 µs (watching the index pulls the line the other side writes:
+//     2x3 4.2 M); crowded, parking at once when more callers than CPUs
+//     already spin (4x4 2.3 M). Under two busy processes of another job,
+//     spin still beat yield (1x1 0.7-1.7 M against 0.42 M): yielding to
+//     a busy machine gives the core away for a whole time slice.
 //
 //   - A lock, semaphore, event, condition or barrier waits for another
 //     caller's short critical section, not for a stream: Brief spins a
@@ -98,6 +99,12 @@ const (
 	// Brief spins in three short stages, then parks: briefRounds rounds
 	// in all (see BriefRound).
 	Brief
+	// Paced busy-waits re-checking only every paceEvery, for up to
+	// paceSpinFor, then yields paceYields times (re-checking after each),
+	// then parks. The best throughput for a stream, with processes
+	// outnumbering cores or not; a hand-off to a waiting side may wait up
+	// to paceEvery longer than under Spin.
+	Paced
 )
 
 func (p Policy) String() string {
@@ -110,6 +117,8 @@ func (p Policy) String() string {
 		return "park"
 	case Brief:
 		return "brief"
+	case Paced:
+		return "paced"
 	}
 	return fmt.Sprintf("Policy(%d)", int32(p))
 }
@@ -126,6 +135,16 @@ const (
 	// waiter off the line the other side is writing for a while without
 	// a system call.
 	pauseCycles = 20
+)
+
+// Paced's tuning (ringqueue's BenchmarkOversubscribed; see Policy).
+const (
+	// paceEvery is the time between two of Paced's checks.
+	paceEvery = 3 * time.Microsecond
+	// paceSpinFor is how long Paced busy-waits before it yields.
+	paceSpinFor = 48 * time.Microsecond
+	// paceYields is how many times it then yields before it parks.
+	paceYields = 16
 )
 
 // Brief's stages. A hand-off through a parked futex costs 15-35 µs on
@@ -152,6 +171,9 @@ const (
 
 //go:linkname procyield runtime.procyield
 func procyield(cycles uint32)
+
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 // BriefRound runs round i (0 <= i < BriefRounds) of Brief's spin; a busy
 // round ends early once changed reports true. It is exported for a caller
@@ -186,6 +208,8 @@ func spin(p Policy, ready func() bool) bool {
 			}
 		}
 		return false
+	case Paced:
+		return spinPaced(ready)
 	}
 	// Yield yields from the first re-check on: quick re-checks (a few
 	// pauses apart) measured no better for throughput and made the
@@ -215,4 +239,37 @@ func spin(p Policy, ready func() bool) bool {
 			yield = yield || el > spinPureFor
 		}
 	}
+}
+
+// spinPaced is Paced's spin. Between checks it runs short pause loops
+// and reads the clock (a vDSO call), so that the interval is a time and
+// not a count of PAUSEs, whose length differs tenfold between CPUs (19 ns
+// on this AMD EPYC, a few on older Intel parts, ~40 on newer ones).
+func spinPaced(ready func() bool) bool {
+	start := nanotime()
+	next := start + int64(paceEvery)
+	for {
+		procyield(pauseCycles)
+		now := nanotime()
+		if now < next {
+			continue
+		}
+		if ready() {
+			return true
+		}
+		if now-start > int64(paceSpinFor) {
+			break
+		}
+		next = now + int64(paceEvery)
+	}
+	for i := 1; i <= paceYields; i++ {
+		schedYield()
+		if i&7 == 0 {
+			runtime.Gosched() // and let this process's other goroutines run
+		}
+		if ready() {
+			return true
+		}
+	}
+	return false
 }

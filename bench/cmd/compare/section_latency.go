@@ -9,7 +9,7 @@ import (
 var latencySection = section{
 	Group: "Latency",
 	Quick: []spec{
-		{Bench: pattern("Latency", []string{"ringqueue", "ringqueue-yield"}), Benchtime: "10000x"},
+		{Bench: pattern("Latency", []string{"ringqueue", "ringqueue-paced", "ringqueue-yield"}), Benchtime: "10000x"},
 		{Bench: pattern("Latency", []string{"ringqueue-park", "socketpair", "python-pipe"}), Benchtime: "3000x"},
 	},
 	Units: []string{"p50-ns", "p99-ns"},
