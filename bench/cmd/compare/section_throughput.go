@@ -27,7 +27,7 @@ var throughputSection = section{
 		{Bench: pattern("Throughput", []string{"pipe", "socketpair"}, small), Benchtime: "50000x"},
 		{Bench: pattern("Throughput", []string{"pipe", "socketpair"}, []string{"4KiB"}), Benchtime: "50000x"},
 		{Bench: pattern("Throughput", []string{"pipe", "socketpair"}, []string{"64KiB"}), Benchtime: "5000x"},
-		{Bench: pattern("Throughput", []string{"python-queue", "python-pipe"}, []string{"8B", "64B", "4KiB"}), Benchtime: "20000x"},
+		{Bench: pattern("Throughput", []string{"python-queue", "python-pipe"}, []string{"8B", "64B", "4KiB"}), Benchtime: "10000x"},
 		{Bench: pattern("Throughput", []string{"python-queue", "python-pipe"}, []string{"64KiB"}), Benchtime: "2000x"},
 	},
 	Units: []string{"msgs/s"},
