@@ -45,7 +45,7 @@ func (q *Queue) putBatchMsgs(b futex.Bound, msgs [][]byte) (int, error) {
 			return 0, q.tooLarge("put batch", len(m))
 		}
 	}
-	return q.putBatch(b, len(msgs), func(i int, slot []byte) int { return copy(slot, msgs[i]) })
+	return q.putBatch(b, len(msgs), func(i int, slot []byte) int { return copyMsg(slot, msgs[i]) })
 }
 
 // PutBatchFunc puts n messages, waiting for room as needed: fill writes

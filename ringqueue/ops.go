@@ -62,7 +62,7 @@ func (q *Queue) tryClaimPut(max int) (uint64, int, blocker, error) {
 func (q *Queue) write(pos uint64, msg []byte) {
 	s := q.slot(pos)
 	*q.slotLen(s) = uint32(len(msg))
-	copy(q.payload(s), msg)
+	copyMsg(q.payload(s), msg)
 }
 
 // publish makes positions [pos, pos+k) visible to consumers and wakes as

@@ -36,7 +36,11 @@ func (q *Queue) put(b futex.Bound, msg []byte) error {
 	if q.g.mode == SPSC {
 		if s, t, ok := q.spscPutBegin(); ok {
 			*(*uint32)(s) = uint32(len(msg))
-			copy(unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)), msg)
+			if dst := unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)); len(msg) < wideMin {
+				copy(dst, msg)
+			} else {
+				copyWide(dst, msg)
+			}
 			if q.spscPutEnd(t) {
 				return nil
 			}
@@ -77,7 +81,11 @@ func (q *Queue) get(b futex.Bound, buf []byte) (int, error) {
 	if q.g.mode == SPSC {
 		if s, h, ok := q.spscGetBegin(); ok {
 			if n := *(*uint32)(s); int(n) <= len(buf) && int(n) <= q.g.slotSize {
-				copy(buf, unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n))
+				if src := unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n); n < wideMin {
+					copy(buf, src)
+				} else {
+					copyWide(buf, src)
+				}
 				q.spscGetEnd(h)
 				return int(n), nil
 			}
@@ -91,7 +99,7 @@ func (q *Queue) get(b futex.Bound, buf []byte) (int, error) {
 		return 0, err
 	}
 	msg, ok := q.read(pos)
-	n = copy(buf, msg)
+	n = copyMsg(buf, msg)
 	if !ok {
 		err = q.corrupt("get", pos)
 	}
