@@ -236,6 +236,7 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	buildStart := time.Now()
 	spin := newBar(stderr, !showBar, -1, "building the benchmarks (go test -c, cc)")
 	// The other directories build beside bench: each build is mostly one
 	// link, and two run in about the time of one on two cores.
@@ -276,6 +277,7 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 		}
 	}
 	spin.finish()
+	fmt.Fprintf(stderr, "compare: built in %.1f s\n", time.Since(buildStart).Seconds())
 	for _, n := range skipped {
 		res.Conditions = append(res.Conditions, n)
 		fmt.Fprintln(stderr, "compare:", n)
@@ -296,6 +298,7 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 	var buf bytes.Buffer
 	// Round 1 shows a spinner: how many results a round gives is known
 	// only once one has run (skips, sections without a system).
+	roundsStart := time.Now()
 	bar := newBar(stderr, !showBar, -1, "round 1")
 	r.bar = bar.bar
 	for round := 1; round <= p.Rounds; round++ {
@@ -314,6 +317,7 @@ func measure(ctx context.Context, r *runner, p plan, res *Results, stderr io.Wri
 		}
 	}
 	bar.finish()
+	fmt.Fprintf(stderr, "compare: %d rounds in %.1f s\n", p.Rounds, time.Since(roundsStart).Seconds())
 	load.End = loadAvg()
 	if after, ok := snapCPU(); ok && haveCPU {
 		load.Others = othersShare(before, after)
