@@ -59,14 +59,16 @@ import (
 //     yield kept 0.35-0.67×. An SPSC stream (BenchmarkWaitPolicy, 16384
 //     slots) ran 17.4-17.8 M msgs/s paced against yield's 13.3-14.5 M and
 //     spin's 9.2-9.8 M. The price is latency: a ping-pong round trip
-//     takes 5-10 µs paced against Spin's 1-1.5 µs, so Spin stays the
+//     takes 3.9-4.0 µs at the median paced against Spin's 1.5-1.6 µs
+//     (ringqueue's BenchmarkPingPong, bench's Latency), so Spin stays the
 //     choice for request/response. 6 µs between checks moved throughput
-//     within the noise and doubles that price. Tried and not kept:
-//     checking first after 0.4 µs and backing off to 3.2 µs, then
+//     within the noise and may add 6 µs to a hand-off. Tried and not
+//     kept: checking first after 0.4 µs and backing off to 3.2 µs, then
 //     parking at 50 µs with no yields (2x3 3.3 M: a parked side turns
 //     hand-offs into futex wake-ups) or yielding from 25 µs (2x3 6.1 M:
-//     the early checks cost what they cost before); 160 PAUSEs between checks instead
-//     of a clock (5.1-7.7 M at 4x4, unsteady); adaptive, spinning while
+//     the early checks cost what they cost before); 160 PAUSEs between
+//     checks instead of a clock (5.1-7.7 M at 4x4, unsteady); adaptive,
+//     spinning while
 //     the other side's index moves and yielding once it stood still for
 //     2 µs (watching the index pulls the line the other side writes:
 //     2x3 4.2 M); crowded, parking at once when more callers than CPUs
@@ -83,15 +85,15 @@ type Policy int32
 
 const (
 	// Yield yields the CPU with sched_yield between re-checks for up to
-	// spinFor, then parks. Best throughput for a stream: the waiting side
-	// leaves the other side the core and lets messages pile up, then
-	// takes them in a run.
+	// spinFor, then parks: the waiting side leaves the other side the
+	// core and lets messages pile up, then takes them in a run. Paced
+	// does that better (see above).
 	Yield Policy = iota
 	// Spin busy-waits (with the CPU's pause instruction) for a few
 	// microseconds, then yields like Yield, up to spinFor, then parks.
-	// Lowest latency (a cross-process round trip under a microsecond when
-	// both sides have a core), at the price of a core while waiting and
-	// of lock-step in a stream.
+	// Lowest latency (a cross-process round trip of 1-1.5 µs when both
+	// sides have a core), at the price of a core while waiting and of
+	// lock-step in a stream.
 	Spin
 	// Park parks at once: least CPU, and every hand-off to a sleeping
 	// side costs a futex wake-up (15-35 µs on a KVM guest).
