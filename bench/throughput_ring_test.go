@@ -59,7 +59,7 @@ var ringConsume = procs.Register("bench-ring-consume", func(a ringArg) (int, err
 	for int(seq) < a.N && bad == nil {
 		if a.Batch > 0 {
 			if _, err := a.Q.GetBatch(min(a.Batch, a.N-int(seq)), func(m []byte) {
-				n := copy(buf, m)
+				n := ringqueue.Copy(buf, m)
 				check(buf[:n])
 			}); err != nil {
 				return int(seq), err
@@ -112,7 +112,7 @@ func ringRound(b testing.TB, n int, mode ringqueue.Mode, sz msgSize, batch int) 
 			for sent := 0; sent < n; {
 				k, err := q.PutBatchFunc(min(batch, n-sent), func(i int, slot []byte) int {
 					binary.LittleEndian.PutUint64(msg, uint64(sent+i))
-					return copy(slot, msg)
+					return ringqueue.Copy(slot, msg)
 				})
 				if err != nil {
 					return err

@@ -50,7 +50,7 @@ func (q *Queue) putBatchMsgs(b futex.Bound, msgs [][]byte) (int, error) {
 
 // PutBatchFunc puts n messages, waiting for room as needed: fill writes
 // message i into slot (SlotSize bytes, in the queue itself) and returns
-// its length. A length outside 0..SlotSize stops the batch with
+// its length (Copy is the fast way to copy a large message in). A length outside 0..SlotSize stops the batch with
 // ErrTooLarge: messages before it are put, it and the rest are not.
 func (q *Queue) PutBatchFunc(n int, fill func(i int, slot []byte) int) (int, error) {
 	return q.putBatch(futex.Block(), n, fill)
@@ -140,7 +140,8 @@ func (q *Queue) fillChunk(pos uint64, k, done int, fill func(i int, slot []byte)
 
 // GetBatch waits for at least one message, then hands up to max messages
 // to fn, in order, and returns how many. msg is the slot itself, valid
-// only during the call: copy what must outlive it. The slots are freed
+// only during the call: copy what must outlive it (Copy is the fast way
+// for a large message). The slots are freed
 // together after the last call (also if fn panics). Once the queue is
 // closed and drained it fails with ErrClosed.
 func (q *Queue) GetBatch(max int, fn func(msg []byte)) (int, error) {

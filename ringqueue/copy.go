@@ -40,10 +40,15 @@ type (
 	words4k  struct{ w [4 << 10 / 8]uint64 }
 )
 
-// copyMsg copies min(len(dst), len(src)) bytes from src to dst, as copy
-// does, and returns how many. dst and src must not overlap (a slot and a
-// caller's buffer never do). It inlines, so that a small message pays
-// one comparison more than copy().
+// Copy copies min(len(dst), len(src)) bytes from src to dst and returns
+// how many, as copy does, but moves 4 KiB and more with the CPU's string
+// move, as Put and Get do (see above: 2.5-4x faster into a slot another
+// process reads, or out of one). Use it in PutBatchFunc's fill and in
+// GetBatch's fn to copy large messages. dst and src must not overlap.
+func Copy(dst, src []byte) int { return copyMsg(dst, src) }
+
+// copyMsg is Copy. It inlines, so that a small message pays one
+// comparison more than copy().
 func copyMsg(dst, src []byte) int {
 	if len(dst) < wideMin || len(src) < wideMin {
 		return copy(dst, src)

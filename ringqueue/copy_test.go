@@ -35,3 +35,12 @@ func TestCopyMsgIsCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyIsCopyMsg: the exported form is the same copy.
+func TestCopyIsCopyMsg(t *testing.T) {
+	src := bytes.Repeat([]byte("0123456789abcdef"), 5<<10/16)
+	dst := make([]byte, len(src))
+	require.Equal(t, len(src), Copy(dst, src))
+	require.Equal(t, src, dst)
+	require.Equal(t, 3, Copy(dst[:3], src))
+}

@@ -1,6 +1,7 @@
 package ringqueue_test
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/multiproc-go/multiproc/ringqueue"
@@ -55,4 +56,30 @@ func ExampleQueue_Reserve() {
 	fmt.Println(string(m.Bytes()))
 	_ = m.Release()
 	// Output: written in place
+}
+
+// Copy is copy() for large messages: in a batch callback it moves a
+// message of 4 KiB or more as fast as Put and Get do.
+func ExampleCopy() {
+	seg, err := shm.Anonymous(1 << 20)
+	if err != nil {
+		panic(err)
+	}
+	defer seg.Detach()
+	q, err := ringqueue.New(seg, "big", ringqueue.Options{Capacity: 4, SlotSize: 64 << 10, Mode: ringqueue.SPSC})
+	if err != nil {
+		panic(err)
+	}
+	msg := bytes.Repeat([]byte{7}, 64<<10)
+	put, err := q.PutBatchFunc(2, func(i int, slot []byte) int { return ringqueue.Copy(slot, msg) })
+	if err != nil {
+		panic(err)
+	}
+	buf := make([]byte, 64<<10)
+	got := 0
+	if _, err := q.GetBatch(2, func(m []byte) { got += ringqueue.Copy(buf, m) }); err != nil {
+		panic(err)
+	}
+	fmt.Println(put, got, bytes.Equal(buf, msg))
+	// Output: 2 131072 true
 }

@@ -11,7 +11,7 @@
  * slots sat a page apart, all in the same cache sets, and the "limit" ran
  * at a third of ringqueue's speed.) What it leaves out is what makes it a
  * limit: no roles, no crash recovery, no close, no futex parking (a
- * waiting side yields with sched_yield, as ringqueue's default WaitYield
+ * waiting side yields with sched_yield, as ringqueue's WaitYield
  * policy does before it parks).
  *
  * Layout of the mapping (cache lines of 64 bytes; each index on its own
