@@ -14,8 +14,8 @@ import (
 // with futex.Gate.Await, the module's one waiter: it spins by the
 // handle's WaitPolicy (by default it busy-waits re-checking every 3 µs
 // for up to ~50 µs, then yields a few times; internal/futex/spin.go
-// gives the measurements behind each policy), then parks on a gate: a futex word
-// (Seq) and a sleepers word, one pair per side (consumers wait on
+// gives the measurements behind each policy), then parks on a gate: a
+// futex word (Seq) and a sleepers word, one pair per side (consumers wait on
 // GetSeq, producers on PutSeq); futex.Gate gives the protocol. While
 // nobody sleeps a put or get costs one load of a read-mostly line and no
 // system call.

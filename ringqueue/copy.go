@@ -1,6 +1,9 @@
 package ringqueue
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // Large messages are copied in and out of a slot as large structs of
 // words, which the compiler moves with REP MOVSQ, rather than with
@@ -26,7 +29,9 @@ import "unsafe"
 // So a copy moves the largest of 64, 16 and 4 KiB that fits, then the
 // next, and copies the rest (under 4 KiB) with copy().
 //
-// Only 8-byte-aligned spans take this path: the conversion to a pointer
+// Only amd64 takes this path (other CPUs were not measured, and their
+// compilers move large structs their own way), and only 8-byte-aligned
+// spans: the conversion to a pointer
 // to words must be aligned (checkptr enforces it). Slots are, and so is
 // any heap buffer of 8 bytes or more; a misaligned user buffer falls
 // back to copy().
@@ -50,14 +55,19 @@ func Copy(dst, src []byte) int { return copyMsg(dst, src) }
 // copyMsg is Copy. It inlines, so that a small message pays one
 // comparison more than copy().
 func copyMsg(dst, src []byte) int {
-	if len(dst) < wideMin || len(src) < wideMin {
+	if !wideMoves || len(dst) < wideMin || len(src) < wideMin {
 		return copy(dst, src)
 	}
 	return copyWide(dst, src)
 }
 
-// wideMin is the shortest copy copyWide is for.
-const wideMin = 4 << 10
+const (
+	// wideMoves says whether copies of wideMin bytes and more go
+	// through copyWide.
+	wideMoves = runtime.GOARCH == "amd64"
+	// wideMin is the shortest copy copyWide is for.
+	wideMin = 4 << 10
+)
 
 // copyWide is copyMsg for wideMin bytes and more (shorter ones work too).
 func copyWide(dst, src []byte) int {

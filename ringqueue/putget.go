@@ -36,7 +36,7 @@ func (q *Queue) put(b futex.Bound, msg []byte) error {
 	if q.g.mode == SPSC {
 		if s, t, ok := q.spscPutBegin(); ok {
 			*(*uint32)(s) = uint32(len(msg))
-			if dst := unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)); len(msg) < wideMin {
+			if dst := unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), len(msg)); !wideMoves || len(msg) < wideMin {
 				copy(dst, msg)
 			} else {
 				copyWide(dst, msg)
@@ -81,7 +81,7 @@ func (q *Queue) get(b futex.Bound, buf []byte) (int, error) {
 	if q.g.mode == SPSC {
 		if s, h, ok := q.spscGetBegin(); ok {
 			if n := *(*uint32)(s); int(n) <= len(buf) && int(n) <= q.g.slotSize {
-				if src := unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n); n < wideMin {
+				if src := unsafe.Slice((*byte)(unsafe.Add(s, spscSlotHeader)), n); !wideMoves || n < wideMin {
 					copy(buf, src)
 				} else {
 					copyWide(buf, src)
