@@ -33,9 +33,10 @@ type plan struct {
 }
 
 // planFor returns what a mode runs: every section's specs, quick (3
-// rounds) or full (5 rounds of four times the operations). Quick mode
-// took 75-78 s on a quiet two-core machine (builds included, from a warm
-// build cache), full 292 s.
+// rounds) or full (5 rounds of four times the operations). On a quiet
+// two-core machine quick mode took 72-75 s from a warm build cache, 90 s
+// right after a code change (bench rebuilt) and 212 s from an empty one
+// (nats-server compiled: an 80 s build); full mode 282-315 s.
 func planFor(quick bool) plan {
 	p := plan{Rounds: 5}
 	if quick {

@@ -9,7 +9,8 @@ import (
 // Throughput/<system>/<size>: one producer process → one consumer process.
 // Counts are set so that each benchmark runs for about 0.05–0.2 s on a
 // quiet two-core machine at its usual rate (bench/results-published). A whole
-// quick run measured 75-78 s there, builds, start-ups and warm-ups included.
+// quick run measured 72-75 s there, builds (from a warm cache), start-ups
+// and warm-ups included.
 var (
 	ringSystems = []string{"c-ring", "ringqueue-spsc", "ringqueue-spsc-batch", "ringqueue-mpmc", "ringqueue-typed", "chan"}
 	small       = []string{"8B", "64B"}
