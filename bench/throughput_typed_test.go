@@ -137,8 +137,9 @@ const (
 )
 
 // typedRound runs one round of a typed throughput benchmark: n values of
-// msg (whose sequence number it sets) through a ring of sz.slots slots.
-func typedRound[T stamped](b testing.TB, n int, child *procs.Func[typedArg[T], int], sz msgSize, slotSize int, msg T) {
+// msg (whose sequence number it sets) through a ring of sz.slots slots,
+// after warm values outside the timing.
+func typedRound[T stamped](b testing.TB, n int, child *procs.Func[typedArg[T], int], sz msgSize, slotSize, warm int, msg T) {
 	stopTimer(b)
 	o := ringqueue.Options{Capacity: sz.slots, SlotSize: slotSize, Mode: ringqueue.SPSC}
 	qsize, err := ringqueue.TypedSize[T](o)
@@ -155,10 +156,6 @@ func typedRound[T stamped](b testing.TB, n int, child *procs.Func[typedArg[T], i
 		b.Fatal(err)
 	}
 	var c crew
-	warm := warmUp(sz.slots)
-	if slotSize != 0 { // gob: see gobWarm
-		warm = max(warm, min(gobWarm, gobWarmBytes/sz.bytes))
-	}
 	start(b, &c, child, typedArg[T]{Q: q, Gate: "gate", N: n, Warm: warm})
 	for range warm {
 		// Bounded: a child that died warming up leaves the ring full.
@@ -181,19 +178,21 @@ func typedRound[T stamped](b testing.TB, n int, child *procs.Func[typedArg[T], i
 // typedRoundFor runs typedRound with the message type of sz (raw), or the
 // gob type.
 func typedRoundFor(b testing.TB, n int, sz msgSize, gob bool) {
+	warm := warmUp(sz.slots)
 	if gob {
-		typedRound(b, n, typedConsumeGob, sz, sz.bytes+gobSlack, msgGob{Data: make([]byte, sz.bytes-8)})
+		warm = max(warm, min(gobWarm, gobWarmBytes/sz.bytes))
+		typedRound(b, n, typedConsumeGob, sz, sz.bytes+gobSlack, warm, msgGob{Data: make([]byte, sz.bytes-8)})
 		return
 	}
 	switch sz.bytes {
 	case 8:
-		typedRound(b, n, typedConsume8, sz, 0, msg8{})
+		typedRound(b, n, typedConsume8, sz, 0, warm, msg8{})
 	case 64:
-		typedRound(b, n, typedConsume64, sz, 0, msg64{})
+		typedRound(b, n, typedConsume64, sz, 0, warm, msg64{})
 	case 4 << 10:
-		typedRound(b, n, typedConsume4k, sz, 0, msg4k{})
+		typedRound(b, n, typedConsume4k, sz, 0, warm, msg4k{})
 	case 64 << 10:
-		typedRound(b, n, typedConsume64k, sz, 0, msg64k{})
+		typedRound(b, n, typedConsume64k, sz, 0, warm, msg64k{})
 	default:
 		b.Fatalf("no typed message of %d bytes", sz.bytes)
 	}

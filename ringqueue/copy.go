@@ -47,8 +47,8 @@ type (
 
 // Copy copies min(len(dst), len(src)) bytes from src to dst and returns
 // how many, as copy does, but moves 4 KiB and more with the CPU's string
-// move, as Put and Get do (see above: 2.5-4x faster into a slot another
-// process reads, or out of one). Use it in PutBatchFunc's fill and in
+// move, as Put and Get do (see above: 2-4x the messages per second
+// between two processes at 4 and 64 KiB). Use it in PutBatchFunc's fill and in
 // GetBatch's fn to copy large messages. dst and src must not overlap.
 func Copy(dst, src []byte) int { return copyMsg(dst, src) }
 
