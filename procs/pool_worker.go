@@ -69,6 +69,8 @@ var poolWorker = Register("procs.pool-worker", runWorker)
 func runWorker(a workerArg) (struct{}, error) {
 	defer a.Results.Detach()
 	defer a.Tasks.Detach() // the queue's consumer role passes to the next worker
+	a.Tasks.SetWaitPolicy(poolWait)
+	a.Results.SetWaitPolicy(poolWait)
 	obj, err := a.Tasks.Segment().OpenObject(poolStateName, shm.KindPool, 0, 0)
 	if err != nil {
 		return struct{}{}, fmt.Errorf("pool worker: %w", err)
